@@ -1,0 +1,279 @@
+//! Bearer token verification with jsonwebtoken.
+//!
+//! The algorithm is pinned by configuration (HS256 for a secret, RS256/ES256 from the type of
+//! each public key); the token's `alg` header is only compared against it, never trusted.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, JwkSet};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, errors::ErrorKind};
+use serde::{Deserialize, Serialize};
+
+use super::{Actor, Role};
+use crate::config::{ConfigError, JwtConfig, KeySource};
+use crate::error::AppError;
+
+/// Clock skew tolerated on `exp` and `nbf`.
+pub const LEEWAY_SECONDS: u64 = 30;
+
+/// The claims Kontaktpunkt reads. `exp`, `iss`, `aud` are checked by the validator as well.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Claims {
+    pub sub: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    pub org: String,
+    pub roles: Vec<String>,
+    pub iss: String,
+    pub aud: String,
+    pub exp: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iat: Option<u64>,
+}
+
+struct PinnedKey {
+    key: DecodingKey,
+    validation: Validation,
+}
+
+pub struct TokenVerifier {
+    /// Keys by `kid`; a single key without `kid` is stored under "".
+    keys: HashMap<String, PinnedKey>,
+}
+
+impl std::fmt::Debug for TokenVerifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenVerifier")
+            .field("kids", &self.keys.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+fn validation_for(alg: Algorithm, config: &JwtConfig) -> Validation {
+    let mut v = Validation::new(alg);
+    v.leeway = LEEWAY_SECONDS;
+    v.validate_exp = true;
+    v.validate_nbf = true;
+    v.validate_aud = true;
+    v.set_issuer(&[&config.issuer]);
+    v.set_audience(&[&config.audience]);
+    v.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+    v
+}
+
+impl TokenVerifier {
+    pub fn from_config(config: &JwtConfig) -> Result<Self, ConfigError> {
+        let mut keys = HashMap::new();
+        match &config.key {
+            KeySource::Secret(_) | KeySource::DevGenerated(_) => {
+                let secret = config.key.secret().unwrap_or_default();
+                keys.insert(
+                    String::new(),
+                    PinnedKey {
+                        key: DecodingKey::from_secret(secret.as_bytes()),
+                        validation: validation_for(Algorithm::HS256, config),
+                    },
+                );
+            }
+            KeySource::PublicKeys(path) => {
+                for (kid, key, alg) in load_public_keys(path)? {
+                    keys.insert(
+                        kid,
+                        PinnedKey {
+                            key,
+                            validation: validation_for(alg, config),
+                        },
+                    );
+                }
+            }
+        }
+        Ok(TokenVerifier { keys })
+    }
+
+    /// Checks signature, algorithm, `exp`/`nbf` (30 s leeway), `iss`, `aud` and the claim
+    /// shapes. The organisation is checked against the database by the caller.
+    pub fn verify(&self, token: &str) -> Result<Actor, AppError> {
+        let unauth = |m: &str| AppError::Unauthenticated(m.to_string());
+        let header = jsonwebtoken::decode_header(token)
+            .map_err(|_| unauth("malformed token or unsupported algorithm"))?;
+        let pinned = match (&header.kid, self.keys.len()) {
+            (Some(kid), _) => self.keys.get(kid).or_else(|| self.keys.get("")),
+            (None, 1) => self.keys.values().next(),
+            (None, _) => None,
+        }
+        .ok_or_else(|| unauth("token signed with an unknown key"))?;
+
+        let data =
+            jsonwebtoken::decode::<serde_json::Value>(token, &pinned.key, &pinned.validation)
+                .map_err(|e| {
+                    unauth(match e.kind() {
+                        ErrorKind::ExpiredSignature => "token expired",
+                        ErrorKind::ImmatureSignature => "token not valid yet",
+                        ErrorKind::InvalidIssuer => "token issuer not accepted",
+                        ErrorKind::InvalidAudience => "token audience not accepted",
+                        ErrorKind::InvalidSignature => "token signature invalid",
+                        ErrorKind::InvalidAlgorithm | ErrorKind::InvalidAlgorithmName => {
+                            "token algorithm not accepted"
+                        }
+                        ErrorKind::MissingRequiredClaim(_) => "token lacks a required claim",
+                        ErrorKind::InvalidClaimFormat(_) => "token claim has the wrong type",
+                        _ => "token invalid",
+                    })
+                })?;
+        let claims: Claims = serde_json::from_value(data.claims)
+            .map_err(|_| unauth("token claims missing or of the wrong type (sub, org, roles)"))?;
+        if claims.sub.trim().is_empty() || claims.org.trim().is_empty() {
+            return Err(unauth("token sub and org must not be empty"));
+        }
+        if claims.roles.is_empty() {
+            return Err(unauth("token carries no role"));
+        }
+        let roles = claims
+            .roles
+            .iter()
+            .map(|r| r.parse::<Role>())
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| AppError::Unauthenticated(format!("token roles: {e}")))?;
+        Ok(Actor {
+            sub: claims.sub,
+            name: claims.name,
+            organisation_id: claims.org,
+            roles,
+        })
+    }
+}
+
+/// Reads a PEM public key (RSA → RS256, EC P-256 → ES256) or a JWKS document.
+fn load_public_keys(path: &Path) -> Result<Vec<(String, DecodingKey, Algorithm)>, ConfigError> {
+    let var = "KONTAKTPUNKT_JWT_PUBLIC_KEYS";
+    let bytes = std::fs::read(path)
+        .map_err(|e| ConfigError::new(var, format!("cannot read {}: {e}", path.display())))?;
+    let text = String::from_utf8_lossy(&bytes);
+    if text.trim_start().starts_with('{') {
+        let set: JwkSet = serde_json::from_slice(&bytes)
+            .map_err(|e| ConfigError::new(var, format!("not a JWKS document: {e}")))?;
+        if set.keys.is_empty() {
+            return Err(ConfigError::new(var, "the JWKS document has no keys"));
+        }
+        let many = set.keys.len() > 1;
+        let mut out = Vec::new();
+        for jwk in &set.keys {
+            let alg = match &jwk.algorithm {
+                AlgorithmParameters::RSA(_) => Algorithm::RS256,
+                AlgorithmParameters::EllipticCurve(ec) if ec.curve == EllipticCurve::P256 => {
+                    Algorithm::ES256
+                }
+                _ => {
+                    return Err(ConfigError::new(
+                        var,
+                        "only RSA (RS256) and EC P-256 (ES256) keys are accepted",
+                    ));
+                }
+            };
+            if let Some(declared) = jwk.common.key_algorithm {
+                if declared.to_string() != format!("{alg:?}") {
+                    return Err(ConfigError::new(
+                        var,
+                        format!("key declares alg {declared} but only {alg:?} fits its type"),
+                    ));
+                }
+            }
+            let kid = jwk.common.key_id.clone().unwrap_or_default();
+            if many && kid.is_empty() {
+                return Err(ConfigError::new(
+                    var,
+                    "every key of a JWKS with several keys needs a kid",
+                ));
+            }
+            let key = DecodingKey::from_jwk(jwk)
+                .map_err(|e| ConfigError::new(var, format!("unusable JWK {kid:?}: {e}")))?;
+            out.push((kid, key, alg));
+        }
+        Ok(out)
+    } else if let Ok(key) = DecodingKey::from_rsa_pem(&bytes) {
+        Ok(vec![(String::new(), key, Algorithm::RS256)])
+    } else if let Ok(key) = DecodingKey::from_ec_pem(&bytes) {
+        Ok(vec![(String::new(), key, Algorithm::ES256)])
+    } else {
+        Err(ConfigError::new(
+            var,
+            "not a PEM RSA/EC public key nor a JWKS document",
+        ))
+    }
+}
+
+/// Mints an HS256 token with the configured secret (the `token` command, scripts, tests).
+pub fn mint_token(
+    config: &JwtConfig,
+    sub: &str,
+    name: Option<&str>,
+    org: &str,
+    roles: &[Role],
+    ttl_seconds: u64,
+) -> Result<String, AppError> {
+    let secret = config.key.secret().ok_or_else(|| {
+        AppError::Internal(
+            "no HS256 secret configured: tokens for RS256/ES256 come from the identity provider"
+                .into(),
+        )
+    })?;
+    let now = jsonwebtoken::get_current_timestamp();
+    let claims = Claims {
+        sub: sub.to_string(),
+        name: name.map(str::to_string),
+        org: org.to_string(),
+        roles: roles.iter().map(|r| r.as_str().to_string()).collect(),
+        iss: config.issuer.clone(),
+        aud: config.audience.clone(),
+        exp: now + ttl_seconds,
+        iat: Some(now),
+    };
+    jsonwebtoken::encode(
+        &Header::new(Algorithm::HS256),
+        &claims,
+        &EncodingKey::from_secret(secret.as_bytes()),
+    )
+    .map_err(|e| AppError::Internal(format!("signing token: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use secrecy::SecretString;
+
+    fn config() -> JwtConfig {
+        JwtConfig {
+            key: KeySource::Secret(SecretString::from("s".repeat(40))),
+            issuer: "kontaktpunkt".into(),
+            audience: "kontaktpunkt-api".into(),
+        }
+    }
+
+    #[test]
+    fn round_trip() {
+        let c = config();
+        let token =
+            mint_token(&c, "u1", Some("Bo"), "jc-461", &[Role::Consultant], 60).expect("mint");
+        let actor = TokenVerifier::from_config(&c)
+            .expect("verifier")
+            .verify(&token)
+            .expect("verify");
+        assert_eq!(actor.sub, "u1");
+        assert_eq!(actor.name.as_deref(), Some("Bo"));
+        assert_eq!(actor.organisation_id, "jc-461");
+        assert_eq!(actor.roles, vec![Role::Consultant]);
+    }
+
+    #[test]
+    fn other_secret_is_rejected() {
+        let c = config();
+        let token = mint_token(&c, "u1", None, "jc-461", &[Role::Admin], 60).expect("mint");
+        let mut other = config();
+        other.key = KeySource::Secret(SecretString::from("t".repeat(40)));
+        let err = TokenVerifier::from_config(&other)
+            .expect("verifier")
+            .verify(&token);
+        assert!(matches!(err, Err(AppError::Unauthenticated(m)) if m.contains("signature")));
+    }
+}

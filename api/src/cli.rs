@@ -1,0 +1,238 @@
+//! Command line: `serve [--dev]`, `migrate`, `token`, `print-schema`.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::app::{Application, StartupError, shutdown_signal};
+use crate::auth::{Role, mint_token};
+use crate::config::{Config, KeyMode, KeySource};
+use crate::{db, graphql, telemetry};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "kontaktpunkt",
+    version,
+    about = "Kontaktpunkt: one shared employer record for every jobcentre (GraphQL API)",
+    after_help = "Configuration is read from the environment; see README.md (DATABASE_URL, KONTAKTPUNKT_JWT_SECRET, …)."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Migrate the database and serve the API.
+    Serve {
+        /// Developer mode: generate a signing key when none is configured and print a token.
+        #[arg(long)]
+        dev: bool,
+    },
+    /// Apply pending migrations (schema and reference data) and exit.
+    Migrate,
+    /// Mint an HS256 token with the configured KONTAKTPUNKT_JWT_SECRET (scripts, tests).
+    Token {
+        /// Subject: the user's stable id.
+        #[arg(long)]
+        sub: String,
+        /// Organisation id: `jc-<kommunekode>` or `national`.
+        #[arg(long)]
+        org: String,
+        /// Comma-separated roles: consultant, coordinator, national, integration, admin.
+        #[arg(long, value_delimiter = ',', required = true)]
+        roles: Vec<String>,
+        /// Display name.
+        #[arg(long)]
+        name: Option<String>,
+        /// Lifetime in seconds.
+        #[arg(long, default_value_t = 3600)]
+        ttl: u64,
+    },
+    /// Print the GraphQL schema (SDL), as committed in schema.graphql.
+    PrintSchema,
+}
+
+/// Entry point of the binary; returns the process exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(CliError::Usage(msg)) => {
+            eprintln!("error: {msg}");
+            ExitCode::from(2)
+        }
+        Err(CliError::Startup(e)) => {
+            eprintln!("error: {e}");
+            ExitCode::from(match e {
+                StartupError::Config(_) => 2,
+                _ => 1,
+            })
+        }
+    }
+}
+
+enum CliError {
+    Usage(String),
+    Startup(StartupError),
+}
+
+impl<E: Into<StartupError>> From<E> for CliError {
+    fn from(e: E) -> Self {
+        CliError::Startup(e.into())
+    }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::Usage(format!("cannot start the async runtime: {e}")))
+}
+
+fn run(cli: Cli) -> Result<(), CliError> {
+    match cli.command {
+        Command::PrintSchema => {
+            print!("{}", graphql::sdl());
+            Ok(())
+        }
+        Command::Token {
+            sub,
+            org,
+            roles,
+            name,
+            ttl,
+        } => {
+            let config = Config::from_env(KeyMode::Required)?;
+            let token = token(&config, &sub, name.as_deref(), &org, &roles, ttl)?;
+            println!("{token}");
+            Ok(())
+        }
+        Command::Migrate => {
+            let config = Config::from_env(KeyMode::GenerateIfMissing)?;
+            telemetry::init(telemetry::DEFAULT_FILTER);
+            runtime()?.block_on(async {
+                let conn = db::connect(&config.database_url, None).await?;
+                db::migrate(&conn).await?;
+                tracing::info!("migrations applied");
+                Ok(())
+            })
+        }
+        Command::Serve { dev } => {
+            let mode = if dev {
+                KeyMode::GenerateIfMissing
+            } else {
+                KeyMode::Required
+            };
+            let config = Config::from_env(mode)?;
+            telemetry::init(telemetry::DEFAULT_FILTER);
+            runtime()?.block_on(serve(config, dev))
+        }
+    }
+}
+
+fn token(
+    config: &Config,
+    sub: &str,
+    name: Option<&str>,
+    org: &str,
+    roles: &[String],
+    ttl: u64,
+) -> Result<String, CliError> {
+    if config.jwt.key.secret().is_none() {
+        return Err(CliError::Usage(
+            "KONTAKTPUNKT_JWT_SECRET is not set: with public keys configured, tokens come from the identity provider".into(),
+        ));
+    }
+    let roles = roles
+        .iter()
+        .map(|r| r.trim().parse::<Role>())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(CliError::Usage)?;
+    if !known_organisation(org) {
+        return Err(CliError::Usage(format!(
+            "unknown organisation {org:?}: use national or jc-<kommunekode>, e.g. jc-101"
+        )));
+    }
+    if ttl == 0 || ttl > 30 * 24 * 3600 {
+        return Err(CliError::Usage(
+            "--ttl must be between 1 and 2592000 seconds".into(),
+        ));
+    }
+    mint_token(&config.jwt, sub, name, org, &roles, ttl).map_err(|e| CliError::Usage(e.to_string()))
+}
+
+/// Organisation ids come from the reference data the binary ships.
+fn known_organisation(org: &str) -> bool {
+    use migration::reference_data;
+    org == reference_data::NATIONAL_ID
+        || reference_data::municipalities()
+            .map(|rows| rows.iter().any(|m| m.jobcentre == org))
+            .unwrap_or(false)
+}
+
+async fn serve(config: Config, dev: bool) -> Result<(), CliError> {
+    let app = Application::build(&config).await?;
+    let addr = app.local_addr();
+    tracing::info!(%addr, "Kontaktpunkt listening");
+    if dev {
+        print_dev_banner(&config, addr);
+    }
+    app.run(shutdown_signal())
+        .await
+        .map_err(|e| CliError::Usage(format!("server error: {e}")))?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+fn print_dev_banner(config: &Config, addr: SocketAddr) {
+    let shown = if addr.ip().is_unspecified() {
+        SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), addr.port())
+    } else {
+        addr
+    };
+    let ttl = 12 * 3600;
+    let roles = [Role::Admin, Role::National];
+    let token = match mint_token(
+        &config.jwt,
+        "dev",
+        Some("Udvikler"),
+        "national",
+        &roles,
+        ttl,
+    ) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: cannot mint the development token: {e}");
+            return;
+        }
+    };
+    println!();
+    println!("Kontaktpunkt is running in development mode.");
+    println!("  GraphiQL:  http://{shown}/graphql");
+    println!("  Database:  {}", config.database_url);
+    println!();
+    println!("Bearer token (sub dev, org national, roles admin+national, valid 12 h):");
+    println!("  {token}");
+    println!();
+    println!("In GraphiQL open \"Headers\" and paste:");
+    println!("  {{\"Authorization\": \"Bearer {token}\"}}");
+    println!("then run:  {{ me {{ sub organisation {{ name }} }} }}");
+    println!();
+    println!("With curl:");
+    println!(
+        "  curl -s http://{shown}/graphql -H 'Content-Type: application/json' -H \"Authorization: Bearer {token}\" -d '{{\"query\":\"{{ me {{ sub organisation {{ name }} }} }}\"}}'"
+    );
+    if let KeySource::DevGenerated(_) = &config.jwt.key {
+        if let Some(secret) = config.jwt.key.secret() {
+            println!();
+            println!(
+                "The signing key was generated for this process only. To mint more tokens with it:"
+            );
+            println!("  export KONTAKTPUNKT_JWT_SECRET={secret}");
+            println!("  cargo run --release -- token --sub u2 --org jc-751 --roles consultant");
+        }
+    }
+    println!();
+}

@@ -1,0 +1,190 @@
+//! One error type for the whole service, mapped once to GraphQL errors with `extensions.code`.
+//!
+//! Database and internal errors are logged (with the request id of the span they occur in) and
+//! reach the client only as "internal error".
+
+use std::sync::Arc;
+
+use async_graphql::ServerError;
+use sea_orm::DbErr;
+
+/// The stable, machine-readable codes of the contract.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorCode {
+    Unauthenticated,
+    Forbidden,
+    NotFound,
+    Validation,
+    VersionConflict,
+    Conflict,
+    LimitExceeded,
+    RateLimited,
+    Internal,
+}
+
+impl ErrorCode {
+    pub const ALL: [ErrorCode; 9] = [
+        ErrorCode::Unauthenticated,
+        ErrorCode::Forbidden,
+        ErrorCode::NotFound,
+        ErrorCode::Validation,
+        ErrorCode::VersionConflict,
+        ErrorCode::Conflict,
+        ErrorCode::LimitExceeded,
+        ErrorCode::RateLimited,
+        ErrorCode::Internal,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::Unauthenticated => "UNAUTHENTICATED",
+            ErrorCode::Forbidden => "FORBIDDEN",
+            ErrorCode::NotFound => "NOT_FOUND",
+            ErrorCode::Validation => "VALIDATION",
+            ErrorCode::VersionConflict => "VERSION_CONFLICT",
+            ErrorCode::Conflict => "CONFLICT",
+            ErrorCode::LimitExceeded => "LIMIT_EXCEEDED",
+            ErrorCode::RateLimited => "RATE_LIMITED",
+            ErrorCode::Internal => "INTERNAL",
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("{0}")]
+    Unauthenticated(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    NotFound(String),
+    /// `field` is the path of the offending input, e.g. `input.cvr`.
+    #[error("{message}")]
+    Validation { field: String, message: String },
+    #[error("{0}")]
+    VersionConflict(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    LimitExceeded(String),
+    #[error("too many requests, try again later")]
+    RateLimited,
+    #[error("internal error")]
+    Database(#[from] DbErr),
+    #[error("internal error")]
+    Internal(String),
+}
+
+pub type AppResult<T> = Result<T, AppError>;
+
+impl AppError {
+    pub fn validation(field: impl Into<String>, message: impl Into<String>) -> Self {
+        AppError::Validation {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            AppError::Unauthenticated(_) => ErrorCode::Unauthenticated,
+            AppError::Forbidden(_) => ErrorCode::Forbidden,
+            AppError::NotFound(_) => ErrorCode::NotFound,
+            AppError::Validation { .. } => ErrorCode::Validation,
+            AppError::VersionConflict(_) => ErrorCode::VersionConflict,
+            AppError::Conflict(_) => ErrorCode::Conflict,
+            AppError::LimitExceeded(_) => ErrorCode::LimitExceeded,
+            AppError::RateLimited => ErrorCode::RateLimited,
+            AppError::Database(_) | AppError::Internal(_) => ErrorCode::Internal,
+        }
+    }
+
+    /// Logs what the client must not see; called once, where the error leaves the service.
+    pub fn log_if_internal(&self) {
+        match self {
+            AppError::Database(e) => tracing::error!(error = %e, "database error"),
+            AppError::Internal(e) => tracing::error!(error = %e, "internal error"),
+            _ => {}
+        }
+    }
+}
+
+/// The one place an error becomes what the client sees: sets `extensions.code` (and `field`
+/// for validation) from the `AppError` a resolver returned with `?`, and logs internal errors.
+/// Errors raised by async-graphql itself (parse, validation, limits, argument coercion) carry
+/// no `AppError`; they get LIMIT_EXCEEDED or VALIDATION. Returns the code.
+pub fn annotate(error: &mut ServerError) -> ErrorCode {
+    let app = error
+        .source::<AppError>()
+        .or_else(|| error.source::<Arc<AppError>>().map(|a| a.as_ref()));
+    let (code, field) = match app {
+        Some(app) => {
+            app.log_if_internal();
+            let field = match app {
+                AppError::Validation { field, .. } => Some(field.clone()),
+                _ => None,
+            };
+            (app.code(), field)
+        }
+        None => {
+            let m = error.message.as_str();
+            let limit = m.contains("nested too deep")
+                || m.contains("too complex")
+                || m.contains("too many directives")
+                || m.contains("recursion");
+            let code = if limit {
+                ErrorCode::LimitExceeded
+            } else {
+                ErrorCode::Validation
+            };
+            (code, None)
+        }
+    };
+    let ext = error.extensions.get_or_insert_with(Default::default);
+    ext.set("code", code.as_str());
+    if let Some(field) = field {
+        ext.set("field", field);
+    }
+    code
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn server_error(e: AppError) -> ServerError {
+        let e: async_graphql::Error = e.into();
+        e.into_server_error(async_graphql::Pos::default())
+    }
+
+    #[test]
+    fn database_errors_do_not_leak() {
+        let mut e = server_error(AppError::Database(DbErr::Custom(
+            "relation \"company\" does not exist".into(),
+        )));
+        assert_eq!(annotate(&mut e), ErrorCode::Internal);
+        assert_eq!(e.message, "internal error");
+        let ext = format!("{:?}", e.extensions);
+        assert!(ext.contains("INTERNAL"), "{ext}");
+        assert!(!ext.contains("relation"), "{ext}");
+    }
+
+    #[test]
+    fn validation_carries_field() {
+        let mut e = server_error(AppError::validation("input.cvr", "bad checksum"));
+        assert_eq!(annotate(&mut e), ErrorCode::Validation);
+        let ext = format!("{:?}", e.extensions);
+        assert!(
+            ext.contains("VALIDATION") && ext.contains("input.cvr"),
+            "{ext}"
+        );
+    }
+
+    #[test]
+    fn shared_loader_errors_keep_their_code() {
+        let e: async_graphql::Error = Arc::new(AppError::NotFound("no such company".into())).into();
+        let mut e = e.into_server_error(async_graphql::Pos::default());
+        assert_eq!(annotate(&mut e), ErrorCode::NotFound);
+        assert_eq!(e.message, "no such company");
+    }
+}

@@ -1,0 +1,104 @@
+//! Municipalities, RAR areas and organisations.
+
+use async_graphql::{Context, ID, Object, Result};
+use entity::enums::{OrganisationKind, RarArea};
+use entity::{municipality, organisation};
+
+use super::loaders::load_error;
+use crate::auth::policy;
+use crate::error::AppError;
+use crate::service;
+
+pub struct Organisation(pub organisation::Model);
+
+#[Object]
+impl Organisation {
+    /// Stable, readable id: `jc-<kommunekode>` for a jobcentre, `national` for Jobservice Danmark.
+    async fn id(&self) -> ID {
+        ID(self.0.id.clone())
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    async fn kind(&self) -> OrganisationKind {
+        self.0.kind
+    }
+    /// The municipality whose code the jobcentre's id carries (null for `national`).
+    async fn municipality_code(&self) -> Option<&str> {
+        self.0.municipality_code.as_deref()
+    }
+    /// The RAR area of the jobcentre (null for `national`, which counts in the whole country).
+    async fn rar_area(&self) -> Option<RarArea> {
+        self.0.rar_area
+    }
+}
+
+pub struct Municipality(pub municipality::Model);
+
+#[Object]
+impl Municipality {
+    /// Kommunekode, 3 digits.
+    async fn code(&self) -> &str {
+        &self.0.code
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    /// The region (Region Hovedstaden, …).
+    async fn region(&self) -> &str {
+        &self.0.region
+    }
+    async fn rar_area(&self) -> RarArea {
+        self.0.rar_area
+    }
+    /// The jobcentre that serves the municipality (two municipalities may share one).
+    async fn jobcentre(&self, ctx: &Context<'_>) -> Result<Organisation> {
+        load_organisation(ctx, &self.0.jobcentre_id).await
+    }
+}
+
+/// Loads an organisation through the request's DataLoader; a dangling id is an internal error.
+pub async fn load_organisation(ctx: &Context<'_>, id: &str) -> Result<Organisation> {
+    super::loaders(ctx)?
+        .organisation
+        .load_one(id.to_owned())
+        .await
+        .map_err(load_error)?
+        .map(Organisation)
+        .ok_or_else(|| AppError::Internal(format!("organisation {id} not found")).into())
+}
+
+#[derive(Default)]
+pub struct ReferenceQuery;
+
+#[Object]
+impl ReferenceQuery {
+    /// All 98 municipalities, ordered by code.
+    async fn municipalities(&self, ctx: &Context<'_>) -> Result<Vec<Municipality>> {
+        policy::can_read(super::actor(ctx)?)?;
+        let rows = service::reference::municipalities(super::db(ctx)?).await?;
+        Ok(rows.into_iter().map(Municipality).collect())
+    }
+
+    /// Jobcentres and Jobservice Danmark, ordered by id; `kind` narrows the list.
+    async fn organisations(
+        &self,
+        ctx: &Context<'_>,
+        kind: Option<OrganisationKind>,
+    ) -> Result<Vec<Organisation>> {
+        policy::can_read(super::actor(ctx)?)?;
+        let rows = service::reference::organisations(super::db(ctx)?, kind).await?;
+        Ok(rows.into_iter().map(Organisation).collect())
+    }
+
+    /// One organisation by id, or null.
+    async fn organisation(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Organisation>> {
+        policy::can_read(super::actor(ctx)?)?;
+        Ok(super::loaders(ctx)?
+            .organisation
+            .load_one(id.0)
+            .await
+            .map_err(load_error)?
+            .map(Organisation))
+    }
+}

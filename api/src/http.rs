@@ -1,0 +1,473 @@
+//! The axum router: POST /graphql (GraphQL over HTTP, JSON only), GET /graphql (GraphiQL),
+//! /healthz, /readyz, /metrics; request ids, tracing, timeouts, body limits, metrics.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use async_graphql::http::GraphiQLSource;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use sea_orm::DatabaseConnection;
+use serde_json::{Value, json};
+use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{
+    MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Level;
+
+use crate::auth::{Actor, TokenVerifier};
+use crate::error::{self, AppError, ErrorCode};
+use crate::graphql::loaders::Loaders;
+use crate::graphql::{AppSchema, RequestMeta};
+use crate::metrics::Metrics;
+use crate::service;
+
+pub const REQUEST_ID_HEADER: &str = "x-request-id";
+const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json; charset=utf-8";
+const APPLICATION_JSON: &str = "application/json; charset=utf-8";
+
+#[derive(Clone)]
+pub struct AppState {
+    pub schema: AppSchema,
+    pub db: DatabaseConnection,
+    pub verifier: Arc<TokenVerifier>,
+    pub metrics: Arc<Metrics>,
+    pub graphiql: bool,
+}
+
+pub fn router(state: AppState, limits: &crate::config::Limits) -> Router {
+    let request_id = HeaderName::from_static(REQUEST_ID_HEADER);
+    Router::new()
+        .route("/graphql", get(graphiql).post(graphql))
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(limits.max_body_bytes))
+        .layer(middleware::from_fn_with_state(state.clone(), track_metrics))
+        .layer(
+            ServiceBuilder::new()
+                .layer(middleware::map_request(drop_unusable_request_id))
+                .layer(SetRequestIdLayer::new(
+                    request_id.clone(),
+                    MakeRequestUuidV7,
+                ))
+                .layer(
+                    TraceLayer::new_for_http()
+                        .make_span_with(|req: &Request| {
+                            let id = req
+                                .headers()
+                                .get(REQUEST_ID_HEADER)
+                                .and_then(|v| v.to_str().ok())
+                                .unwrap_or("-");
+                            tracing::info_span!(
+                                "request",
+                                request_id = %id,
+                                method = %req.method(),
+                                path = %req.uri().path(),
+                            )
+                        })
+                        .on_response(DefaultOnResponse::new().level(Level::INFO)),
+                )
+                .layer(PropagateRequestIdLayer::new(request_id))
+                .layer(CatchPanicLayer::custom(panic_response))
+                .layer(TimeoutLayer::with_status_code(
+                    StatusCode::REQUEST_TIMEOUT,
+                    limits.request_timeout,
+                )),
+        )
+        .with_state(state)
+}
+
+/// Time-ordered request ids (UUID v7), unless the caller sent a usable one.
+#[derive(Clone, Copy)]
+struct MakeRequestUuidV7;
+
+impl MakeRequestId for MakeRequestUuidV7 {
+    fn make_request_id<B>(&mut self, _: &axum::http::Request<B>) -> Option<RequestId> {
+        HeaderValue::from_str(&uuid::Uuid::now_v7().to_string())
+            .ok()
+            .map(RequestId::new)
+    }
+}
+
+/// A caller's request id is kept for correlation only if it is short and plain; anything else
+/// is replaced, so logs and audit events never carry arbitrary client text.
+async fn drop_unusable_request_id(mut req: Request) -> Request {
+    let usable = req.headers().get(REQUEST_ID_HEADER).is_some_and(|v| {
+        let b = v.as_bytes();
+        !b.is_empty()
+            && b.len() <= 128
+            && b.iter()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.' | b':'))
+    });
+    if !usable {
+        req.headers_mut().remove(REQUEST_ID_HEADER);
+    }
+    req
+}
+
+fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    tracing::error!("request handler panicked");
+    error_response(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        APPLICATION_JSON,
+        ErrorCode::Internal,
+        "internal error",
+    )
+}
+
+async fn track_metrics(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| "unmatched".into());
+    let method = req.method().to_string();
+    let response = next.run(req).await;
+    let status = response.status().as_u16().to_string();
+    state
+        .metrics
+        .http_requests
+        .with_label_values(&[method.as_str(), route.as_str(), status.as_str()])
+        .inc();
+    state
+        .metrics
+        .http_duration
+        .with_label_values(&[route.as_str()])
+        .observe(started.elapsed().as_secs_f64());
+    response
+}
+
+async fn not_found() -> Response {
+    (StatusCode::NOT_FOUND, "not found\n").into_response()
+}
+
+async fn healthz() -> Json<Value> {
+    Json(json!({ "status": "ok" }))
+}
+
+async fn readyz(State(state): State<AppState>) -> Response {
+    match state.db.ping().await {
+        Ok(()) => Json(json!({ "status": "ready" })).into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "readiness check: database unreachable");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(json!({ "status": "unavailable", "reason": "database unreachable" })),
+            )
+                .into_response()
+        }
+    }
+}
+
+async fn metrics(State(state): State<AppState>) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        state.metrics.render(),
+    )
+        .into_response()
+}
+
+async fn graphiql(State(state): State<AppState>, req: Request) -> Response {
+    if req.uri().query().is_some_and(|q| q.contains("query=")) {
+        return (
+            StatusCode::METHOD_NOT_ALLOWED,
+            [(header::ALLOW, "POST")],
+            "GraphQL requests are sent with POST (application/json)\n",
+        )
+            .into_response();
+    }
+    if !state.graphiql {
+        return not_found().await;
+    }
+    Html(
+        GraphiQLSource::build()
+            .endpoint("/graphql")
+            .title("Kontaktpunkt GraphiQL")
+            .finish(),
+    )
+    .into_response()
+}
+
+/// Which JSON media type the response uses (GraphQL over HTTP, "Accept").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResponseMedia {
+    /// `application/graphql-response+json`: request errors answer with 4xx.
+    GraphqlResponseJson,
+    /// `application/json`: every well-formed request answers 200.
+    Json,
+}
+
+impl ResponseMedia {
+    fn content_type(self) -> &'static str {
+        match self {
+            ResponseMedia::GraphqlResponseJson => GRAPHQL_RESPONSE_JSON,
+            ResponseMedia::Json => APPLICATION_JSON,
+        }
+    }
+}
+
+/// Picks the response type from `Accept`, honouring q-values. No header means
+/// `application/json` (legacy clients); `None` means nothing we can send is acceptable.
+pub fn negotiate(accept: Option<&str>) -> Option<ResponseMedia> {
+    let Some(accept) = accept.filter(|a| !a.trim().is_empty()) else {
+        return Some(ResponseMedia::Json);
+    };
+    // (quality, specificity) for each of our two types.
+    let mut gql: Option<(f32, u8)> = None;
+    let mut json: Option<(f32, u8)> = None;
+    for range in accept.split(',') {
+        let mut parts = range.split(';');
+        let media = parts.next().unwrap_or("").trim().to_ascii_lowercase();
+        let q = parts
+            .filter_map(|p| p.trim().strip_prefix("q="))
+            .find_map(|q| q.trim().parse::<f32>().ok())
+            .unwrap_or(1.0);
+        let (g, j) = match media.as_str() {
+            "application/graphql-response+json" => (Some(2), None),
+            "application/json" => (None, Some(2)),
+            "application/*" | "*/*" => (Some(1), Some(1)),
+            _ => (None, None),
+        };
+        for (slot, spec) in [(&mut gql, g), (&mut json, j)] {
+            if let Some(spec) = spec {
+                if slot.is_none_or(|(_, s)| spec > s) {
+                    *slot = Some((q, spec));
+                }
+            }
+        }
+    }
+    let gq = gql.map(|(q, _)| q).unwrap_or(0.0);
+    let jq = json.map(|(q, _)| q).unwrap_or(0.0);
+    let gql_explicit = gql.is_some_and(|(_, s)| s == 2);
+    if gq > 0.0 && gql_explicit && gq >= jq {
+        Some(ResponseMedia::GraphqlResponseJson)
+    } else if jq > 0.0 {
+        Some(ResponseMedia::Json)
+    } else if gq > 0.0 {
+        Some(ResponseMedia::GraphqlResponseJson)
+    } else {
+        None
+    }
+}
+
+fn error_body(code: ErrorCode, message: &str) -> Value {
+    json!({ "errors": [ { "message": message, "extensions": { "code": code.as_str() } } ] })
+}
+
+fn error_response(
+    status: StatusCode,
+    content_type: &str,
+    code: ErrorCode,
+    message: &str,
+) -> Response {
+    let mut response = (status, error_body(code, message).to_string()).into_response();
+    if let Ok(v) = HeaderValue::from_str(content_type) {
+        response.headers_mut().insert(header::CONTENT_TYPE, v);
+    }
+    response
+}
+
+fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|t| !t.is_empty())
+}
+
+/// Verifies the token and that its organisation exists.
+async fn authenticate(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<(Actor, entity::organisation::Model), AppError> {
+    let token = bearer_token(headers).ok_or_else(|| {
+        AppError::Unauthenticated("a bearer token is required (Authorization: Bearer …)".into())
+    })?;
+    let actor = state.verifier.verify(token)?;
+    let organisation = service::reference::organisation(&state.db, &actor.organisation_id)
+        .await?
+        .ok_or_else(|| AppError::Unauthenticated("token names an unknown organisation".into()))?;
+    Ok((actor, organisation))
+}
+
+async fn graphql(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
+    let Some(media) = negotiate(accept) else {
+        return error_response(
+            StatusCode::NOT_ACCEPTABLE,
+            APPLICATION_JSON,
+            ErrorCode::Validation,
+            "Accept must allow application/graphql-response+json or application/json",
+        );
+    };
+    let ct = media.content_type();
+    let is_json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"));
+    if !is_json {
+        return error_response(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ct,
+            ErrorCode::Validation,
+            "Content-Type must be application/json",
+        );
+    }
+
+    let (actor, organisation) = match authenticate(&state, &headers).await {
+        Ok(ok) => ok,
+        Err(e) => {
+            let code = e.code();
+            state
+                .metrics
+                .graphql_errors
+                .with_label_values(&[code.as_str()])
+                .inc();
+            let status = if code == ErrorCode::Unauthenticated {
+                StatusCode::UNAUTHORIZED
+            } else {
+                e.log_if_internal();
+                StatusCode::INTERNAL_SERVER_ERROR
+            };
+            let mut response = error_response(status, ct, code, &e.to_string());
+            if status == StatusCode::UNAUTHORIZED {
+                response
+                    .headers_mut()
+                    .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            }
+            return response;
+        }
+    };
+
+    let request: async_graphql::Request = match serde_json::from_slice(&body) {
+        Ok(r) => r,
+        Err(_) => {
+            state
+                .metrics
+                .graphql_errors
+                .with_label_values(&[ErrorCode::Validation.as_str()])
+                .inc();
+            return error_response(
+                StatusCode::BAD_REQUEST,
+                ct,
+                ErrorCode::Validation,
+                "the body must be a JSON object with a \"query\" string (and optional \"variables\", \"operationName\")",
+            );
+        }
+    };
+    let request_id = headers
+        .get(REQUEST_ID_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let loaders = Loaders::new(state.db.clone());
+    loaders
+        .organisation
+        .feed_one(organisation.id.clone(), organisation)
+        .await;
+    let request = request
+        .data(actor)
+        .data(loaders)
+        .data(RequestMeta { request_id });
+    let response = state.schema.execute(request).await;
+    respond(&state, media, response)
+}
+
+/// Serialises a GraphQL response: every error gets a code; a request error (the document did
+/// not parse or validate, nothing executed) has no `data` and, under
+/// `application/graphql-response+json`, a 400 status.
+fn respond(
+    state: &AppState,
+    media: ResponseMedia,
+    mut response: async_graphql::Response,
+) -> Response {
+    for error in &mut response.errors {
+        let code = error::annotate(error);
+        state
+            .metrics
+            .graphql_errors
+            .with_label_values(&[code.as_str()])
+            .inc();
+    }
+    let request_error = !response.errors.is_empty()
+        && response.data == async_graphql::Value::Null
+        && response.errors.iter().all(|e| e.path.is_empty());
+    let mut body = match serde_json::to_value(&response) {
+        Ok(v) => v,
+        Err(e) => {
+            tracing::error!(error = %e, "serialising GraphQL response");
+            return error_response(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                media.content_type(),
+                ErrorCode::Internal,
+                "internal error",
+            );
+        }
+    };
+    if request_error {
+        if let Some(obj) = body.as_object_mut() {
+            obj.remove("data");
+        }
+    }
+    let status = if request_error && media == ResponseMedia::GraphqlResponseJson {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    let mut resp = (status, body.to_string()).into_response();
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(match media {
+            ResponseMedia::GraphqlResponseJson => GRAPHQL_RESPONSE_JSON,
+            ResponseMedia::Json => APPLICATION_JSON,
+        }),
+    );
+    resp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accept_negotiation() {
+        use ResponseMedia::*;
+        assert_eq!(negotiate(None), Some(Json));
+        assert_eq!(negotiate(Some("application/json")), Some(Json));
+        assert_eq!(negotiate(Some("*/*")), Some(Json));
+        assert_eq!(
+            negotiate(Some("application/graphql-response+json")),
+            Some(GraphqlResponseJson)
+        );
+        assert_eq!(
+            negotiate(Some(
+                "application/graphql-response+json, application/json;q=0.9"
+            )),
+            Some(GraphqlResponseJson)
+        );
+        assert_eq!(
+            negotiate(Some(
+                "application/graphql-response+json;q=0.5, application/json"
+            )),
+            Some(Json)
+        );
+        assert_eq!(negotiate(Some("text/html")), None);
+        assert_eq!(negotiate(Some("application/json;q=0")), None);
+    }
+}

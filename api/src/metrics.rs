@@ -1,0 +1,85 @@
+//! Prometheus metrics of one running service (its own registry, so several servers in one
+//! process, as in the test suite, never mix their counts).
+
+use prometheus::{
+    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, Opts, Registry,
+    TextEncoder,
+};
+
+pub struct Metrics {
+    registry: Registry,
+    pub http_requests: IntCounterVec,
+    pub http_duration: HistogramVec,
+    pub graphql_errors: IntCounterVec,
+    pub sql_statements: IntCounter,
+    pub sql_failures: IntCounter,
+    pub sql_duration: Histogram,
+}
+
+impl Metrics {
+    pub fn new() -> Result<Self, prometheus::Error> {
+        let registry = Registry::new_custom(Some("kontaktpunkt".into()), None)?;
+        let http_requests = IntCounterVec::new(
+            Opts::new(
+                "http_requests_total",
+                "HTTP requests by route, method and status",
+            ),
+            &["method", "route", "status"],
+        )?;
+        let http_duration = HistogramVec::new(
+            HistogramOpts::new(
+                "http_request_duration_seconds",
+                "HTTP request latency by route",
+            )
+            .buckets(vec![
+                0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+            ]),
+            &["route"],
+        )?;
+        let graphql_errors = IntCounterVec::new(
+            Opts::new("graphql_errors_total", "GraphQL errors by extensions.code"),
+            &["code"],
+        )?;
+        let sql_statements = IntCounter::new(
+            "sql_statements_total",
+            "SQL statements executed against the database",
+        )?;
+        let sql_failures = IntCounter::new(
+            "sql_statement_failures_total",
+            "SQL statements that returned an error",
+        )?;
+        let sql_duration = Histogram::with_opts(
+            HistogramOpts::new("sql_statement_duration_seconds", "SQL statement latency").buckets(
+                vec![0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0],
+            ),
+        )?;
+        registry.register(Box::new(http_requests.clone()))?;
+        registry.register(Box::new(http_duration.clone()))?;
+        registry.register(Box::new(graphql_errors.clone()))?;
+        registry.register(Box::new(sql_statements.clone()))?;
+        registry.register(Box::new(sql_failures.clone()))?;
+        registry.register(Box::new(sql_duration.clone()))?;
+        // Every code appears from the start, so dashboards see zeros rather than gaps.
+        for code in crate::error::ErrorCode::ALL {
+            graphql_errors.with_label_values(&[code.as_str()]);
+        }
+        Ok(Metrics {
+            registry,
+            http_requests,
+            http_duration,
+            graphql_errors,
+            sql_statements,
+            sql_failures,
+            sql_duration,
+        })
+    }
+
+    /// The Prometheus text exposition format.
+    pub fn render(&self) -> String {
+        let mut buf = Vec::new();
+        if let Err(e) = TextEncoder::new().encode(&self.registry.gather(), &mut buf) {
+            tracing::error!(error = %e, "encoding metrics");
+        }
+        String::from_utf8(buf).unwrap_or_default()
+    }
+}

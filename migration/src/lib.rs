@@ -1,0 +1,22 @@
+//! Schema and reference data of Kontaktpunkt.
+//!
+//! This crate does not depend on `entity`: a migration describes the schema as it was on the
+//! day it was written, so old migrations never change meaning when an entity changes.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261123_000001_create_reference_tables;
+mod m20261123_000002_seed_reference_data;
+pub mod reference_data;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261123_000001_create_reference_tables::Migration),
+            Box::new(m20261123_000002_seed_reference_data::Migration),
+        ]
+    }
+}
