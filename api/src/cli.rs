@@ -224,15 +224,15 @@ fn print_dev_banner(config: &Config, addr: SocketAddr) {
     println!(
         "  curl -s http://{shown}/graphql -H 'Content-Type: application/json' -H \"Authorization: Bearer {token}\" -d '{{\"query\":\"{{ me {{ sub organisation {{ name }} }} }}\"}}'"
     );
-    if let KeySource::DevGenerated(_) = &config.jwt.key {
-        if let Some(secret) = config.jwt.key.secret() {
-            println!();
-            println!(
-                "The signing key was generated for this process only. To mint more tokens with it:"
-            );
-            println!("  export KONTAKTPUNKT_JWT_SECRET={secret}");
-            println!("  cargo run --release -- token --sub u2 --org jc-751 --roles consultant");
-        }
+    if let KeySource::DevGenerated(_) = &config.jwt.key
+        && let Some(secret) = config.jwt.key.secret()
+    {
+        println!();
+        println!(
+            "The signing key was generated for this process only. To mint more tokens with it:"
+        );
+        println!("  export KONTAKTPUNKT_JWT_SECRET={secret}");
+        println!("  cargo run --release -- token --sub u2 --org jc-751 --roles consultant");
     }
     println!();
 }

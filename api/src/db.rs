@@ -26,6 +26,12 @@ pub async fn connect(
                 metrics.sql_failures.inc();
             }
             metrics.sql_duration.observe(info.elapsed.as_secs_f64());
+            tracing::debug!(
+                target: "kontaktpunkt::sql",
+                sql = %info.statement,
+                elapsed_us = info.elapsed.as_micros() as u64,
+                failed = info.failed,
+            );
         });
     }
     Ok(db)

@@ -243,10 +243,10 @@ pub fn negotiate(accept: Option<&str>) -> Option<ResponseMedia> {
             _ => (None, None),
         };
         for (slot, spec) in [(&mut gql, g), (&mut json, j)] {
-            if let Some(spec) = spec {
-                if slot.is_none_or(|(_, s)| spec > s) {
-                    *slot = Some((q, spec));
-                }
+            if let Some(spec) = spec
+                && slot.is_none_or(|(_, s)| spec > s)
+            {
+                *slot = Some((q, spec));
             }
         }
     }
@@ -355,9 +355,12 @@ async fn graphql(State(state): State<AppState>, headers: HeaderMap, body: Bytes)
         }
     };
 
-    let request: async_graphql::Request = match serde_json::from_slice(&body) {
-        Ok(r) => r,
-        Err(_) => {
+    let parsed = serde_json::from_slice::<async_graphql::Request>(&body)
+        .ok()
+        .filter(|r| !r.query.trim().is_empty());
+    let request = match parsed {
+        Some(r) => r,
+        None => {
             state
                 .metrics
                 .graphql_errors
@@ -381,11 +384,12 @@ async fn graphql(State(state): State<AppState>, headers: HeaderMap, body: Bytes)
         .organisation
         .feed_one(organisation.id.clone(), organisation)
         .await;
+    let batches = loaders.batches();
     let request = request
         .data(actor)
         .data(loaders)
         .data(RequestMeta { request_id });
-    let response = state.schema.execute(request).await;
+    let response = batches.run(state.schema.execute(request)).await;
     respond(&state, media, response)
 }
 
@@ -420,10 +424,8 @@ fn respond(
             );
         }
     };
-    if request_error {
-        if let Some(obj) = body.as_object_mut() {
-            obj.remove("data");
-        }
+    if request_error && let Some(obj) = body.as_object_mut() {
+        obj.remove("data");
     }
     let status = if request_error && media == ResponseMedia::GraphqlResponseJson {
         StatusCode::BAD_REQUEST

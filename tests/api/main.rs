@@ -1,1 +1,9 @@
+//! Black-box tests: the real server on a random port, GraphQL over HTTP, on SQLite and
+//! PostgreSQL. One test binary, so the suite compiles once.
 
+mod helpers;
+
+mod auth;
+mod binary;
+mod http;
+mod reference;

@@ -171,13 +171,13 @@ fn load_public_keys(path: &Path) -> Result<Vec<(String, DecodingKey, Algorithm)>
                     ));
                 }
             };
-            if let Some(declared) = jwk.common.key_algorithm {
-                if declared.to_string() != format!("{alg:?}") {
-                    return Err(ConfigError::new(
-                        var,
-                        format!("key declares alg {declared} but only {alg:?} fits its type"),
-                    ));
-                }
+            if let Some(declared) = jwk.common.key_algorithm
+                && declared.to_string() != format!("{alg:?}")
+            {
+                return Err(ConfigError::new(
+                    var,
+                    format!("key declares alg {declared} but only {alg:?} fits its type"),
+                ));
             }
             let kid = jwk.common.key_id.clone().unwrap_or_default();
             if many && kid.is_empty() {

@@ -1,0 +1,339 @@
+//! The binary as an operator uses it: configuration errors, `token`, `print-schema`,
+//! `serve --dev` on a fresh directory, PostgreSQL via DATABASE_URL, graceful shutdown.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use api::auth::TokenVerifier;
+use serde_json::{Value, json};
+
+use crate::helpers::{Backend, TEST_SECRET, TestDatabase, test_config};
+
+const BIN: &str = env!("CARGO_BIN_EXE_kontaktpunkt");
+
+fn command(vars: &[(&str, &str)]) -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.env_clear();
+    if let Ok(path) = std::env::var("PATH") {
+        cmd.env("PATH", path);
+    }
+    for (k, v) in vars {
+        cmd.env(k, v);
+    }
+    cmd
+}
+
+fn run(vars: &[(&str, &str)], args: &[&str]) -> Output {
+    command(vars).args(args).output().expect("run binary")
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn serve_refuses_to_start_without_a_key() {
+    let out = run(&[], &["serve"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert_eq!(err.trim().lines().count(), 1, "one clear line: {err}");
+    assert!(err.contains("KONTAKTPUNKT_JWT_SECRET"), "{err}");
+}
+
+#[test]
+fn a_bad_value_stops_the_process_naming_the_variable() {
+    for (var, value) in [
+        ("KONTAKTPUNKT_LISTEN", "everywhere"),
+        ("CONTACT_COOLDOWN_DAYS", "two weeks"),
+        ("DATABASE_URL", "mysql://localhost/x"),
+        ("KONTAKTPUNKT_JWT_SECRET", "too-short"),
+        ("KONTAKTPUNKT_JWT_PUBLIC_KEYS", "/does/not/exist.pem"),
+    ] {
+        let mut vars = vec![(var, value)];
+        if !var.starts_with("KONTAKTPUNKT_JWT") {
+            vars.push(("KONTAKTPUNKT_JWT_SECRET", TEST_SECRET));
+        }
+        let out = run(&vars, &["serve"]);
+        assert_eq!(out.status.code(), Some(2), "{var}");
+        let err = stderr(&out);
+        assert_eq!(err.trim().lines().count(), 1, "{var}: {err}");
+        assert!(err.contains(var), "{var}: {err}");
+    }
+}
+
+#[test]
+fn an_unparsable_public_key_file_is_a_config_error() {
+    let dir = std::env::temp_dir().join("kontaktpunkt-tests");
+    std::fs::create_dir_all(&dir).expect("dir");
+    let path = dir.join(format!("bad-{}.pem", uuid::Uuid::now_v7()));
+    std::fs::write(&path, "hello").expect("write");
+    let out = run(
+        &[("KONTAKTPUNKT_JWT_PUBLIC_KEYS", path.to_str().expect("utf8"))],
+        &["serve"],
+    );
+    let _ = std::fs::remove_file(&path);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("KONTAKTPUNKT_JWT_PUBLIC_KEYS"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn token_command_mints_a_verifiable_token() {
+    let out = run(
+        &[("KONTAKTPUNKT_JWT_SECRET", TEST_SECRET)],
+        &[
+            "token",
+            "--sub",
+            "u7",
+            "--org",
+            "jc-751",
+            "--roles",
+            "consultant,coordinator",
+            "--ttl",
+            "120",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let token = String::from_utf8(out.stdout).expect("utf8");
+    let actor = TokenVerifier::from_config(&test_config().jwt)
+        .expect("verifier")
+        .verify(token.trim())
+        .expect("valid token");
+    assert_eq!(actor.sub, "u7");
+    assert_eq!(actor.organisation_id, "jc-751");
+    assert_eq!(actor.roles.len(), 2);
+
+    let bad_role = run(
+        &[("KONTAKTPUNKT_JWT_SECRET", TEST_SECRET)],
+        &[
+            "token", "--sub", "u7", "--org", "jc-751", "--roles", "wizard",
+        ],
+    );
+    assert_eq!(bad_role.status.code(), Some(2));
+    assert!(stderr(&bad_role).contains("wizard"));
+    let bad_org = run(
+        &[("KONTAKTPUNKT_JWT_SECRET", TEST_SECRET)],
+        &[
+            "token",
+            "--sub",
+            "u7",
+            "--org",
+            "jc-999",
+            "--roles",
+            "consultant",
+        ],
+    );
+    assert_eq!(bad_org.status.code(), Some(2));
+    let no_secret = run(
+        &[],
+        &[
+            "token",
+            "--sub",
+            "u7",
+            "--org",
+            "jc-751",
+            "--roles",
+            "consultant",
+        ],
+    );
+    assert_eq!(no_secret.status.code(), Some(2));
+}
+
+#[test]
+fn committed_schema_matches_the_binary() {
+    let out = run(&[], &["print-schema"]);
+    assert!(out.status.success());
+    let printed = String::from_utf8(out.stdout).expect("utf8");
+    let committed = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/schema.graphql"))
+        .expect("schema.graphql at the repository root");
+    assert!(
+        printed == committed,
+        "schema.graphql differs from `kontaktpunkt print-schema`; run `cargo run -- print-schema > schema.graphql` and review the diff"
+    );
+}
+
+/// A running `kontaktpunkt serve` process, stopped with SIGTERM when dropped.
+struct Server {
+    child: Child,
+    base: String,
+    stdout: Vec<String>,
+}
+
+impl Server {
+    fn start(dir: &std::path::Path, vars: &[(&str, &str)], args: &[&str]) -> Server {
+        let mut child = command(vars)
+            .args(args)
+            .current_dir(dir)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        // The address is printed in the log line (stderr); in dev mode also on stdout.
+        let stderr = child.stderr.take().expect("stderr");
+        let (tx, rx) = std::sync::mpsc::channel::<String>();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let mut base = None;
+        while base.is_none() && Instant::now() < deadline {
+            if let Ok(line) = rx.recv_timeout(Duration::from_millis(200))
+                && let Ok(v) = serde_json::from_str::<Value>(&line)
+                && let Some(addr) = v["addr"].as_str()
+            {
+                base = Some(format!("http://{addr}"));
+            }
+        }
+        let base = base.expect("server printed its address");
+        Server {
+            child,
+            base,
+            stdout: Vec::new(),
+        }
+    }
+
+    fn read_stdout_until(&mut self, marker: &str) {
+        let stdout = self.child.stdout.take().expect("stdout");
+        let mut reader = BufReader::new(stdout);
+        let mut line = String::new();
+        while reader.read_line(&mut line).unwrap_or(0) > 0 {
+            let done = line.contains(marker);
+            self.stdout.push(line.trim_end().to_owned());
+            line.clear();
+            if done {
+                break;
+            }
+        }
+    }
+
+    fn terminate(&mut self) -> Option<i32> {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return status.code();
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        None
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn me(base: &str, token: &str) -> Value {
+    reqwest::Client::new()
+        .post(format!("{base}/graphql"))
+        .bearer_auth(token)
+        .json(&json!({ "query": "{ me { sub organisation { name } } }" }))
+        .send()
+        .await
+        .expect("request")
+        .json()
+        .await
+        .expect("json")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_dev_on_a_fresh_directory() {
+    let dir = std::env::temp_dir()
+        .join("kontaktpunkt-tests")
+        .join(format!("fresh-{}", uuid::Uuid::now_v7()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let mut server = Server::start(
+        &dir,
+        &[("KONTAKTPUNKT_LISTEN", "127.0.0.1:0")],
+        &["serve", "--dev"],
+    );
+    server.read_stdout_until("export KONTAKTPUNKT_JWT_SECRET");
+    let printed = server.stdout.join("\n");
+    assert!(
+        printed.contains(&format!("{}/graphql", server.base)),
+        "{printed}"
+    );
+    let token_line = server
+        .stdout
+        .iter()
+        .position(|l| l.starts_with("Bearer token"))
+        .and_then(|i| server.stdout.get(i + 1))
+        .expect("token printed")
+        .trim()
+        .to_owned();
+    assert!(
+        dir.join("kontaktpunkt.db").exists(),
+        "SQLite file created in the working directory"
+    );
+
+    let body = me(&server.base, &token_line).await;
+    assert_eq!(body["data"]["me"]["sub"], "dev", "{body}");
+    assert_eq!(
+        body["data"]["me"]["organisation"]["name"],
+        "Jobservice Danmark"
+    );
+    let page = reqwest::get(format!("{}/graphql", server.base))
+        .await
+        .expect("graphiql");
+    assert!(
+        page.text()
+            .await
+            .expect("html")
+            .to_lowercase()
+            .contains("graphiql")
+    );
+
+    assert_eq!(server.terminate(), Some(0), "SIGTERM shuts down cleanly");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_binary_runs_on_postgresql() {
+    let Some(db) = TestDatabase::create(Backend::Postgres).await else {
+        return;
+    };
+    let dir = std::env::temp_dir().join("kontaktpunkt-tests");
+    std::fs::create_dir_all(&dir).expect("dir");
+    let vars = [
+        ("DATABASE_URL", db.url.as_str()),
+        ("KONTAKTPUNKT_JWT_SECRET", TEST_SECRET),
+        ("KONTAKTPUNKT_LISTEN", "127.0.0.1:0"),
+    ];
+    let migrate = run(&vars, &["migrate"]);
+    assert!(migrate.status.success(), "{}", stderr(&migrate));
+    let mut server = Server::start(&dir, &vars, &["serve"]);
+    let ready = reqwest::get(format!("{}/readyz", server.base))
+        .await
+        .expect("readyz");
+    assert_eq!(ready.status(), reqwest::StatusCode::OK);
+    let token = run(
+        &vars,
+        &[
+            "token",
+            "--sub",
+            "pg",
+            "--org",
+            "jc-101",
+            "--roles",
+            "consultant",
+        ],
+    );
+    let token = String::from_utf8(token.stdout).expect("utf8");
+    let body = me(&server.base, token.trim()).await;
+    assert_eq!(
+        body["data"]["me"]["organisation"]["name"], "Jobcenter København",
+        "{body}"
+    );
+    assert_eq!(server.terminate(), Some(0));
+}

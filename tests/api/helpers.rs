@@ -1,0 +1,317 @@
+//! The test harness: a real server on a random port against a fresh database, spoken to over
+//! HTTP. SQLite always; PostgreSQL when KONTAKTPUNKT_TEST_POSTGRES_URL is set (a database per
+//! test, dropped afterwards).
+
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::sync::Once;
+
+use api::app::Application;
+use api::auth::{Role, mint_token};
+use api::config::{Config, KeyMode};
+use reqwest::StatusCode;
+use sea_orm::{ConnectionTrait, Database};
+use serde_json::{Value, json};
+
+pub const POSTGRES_ENV: &str = "KONTAKTPUNKT_TEST_POSTGRES_URL";
+pub const TEST_SECRET: &str = "kontaktpunkt-test-secret-0123456789abcdef";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs each named `async fn name(app: TestApp)` on SQLite and on PostgreSQL.
+#[macro_export]
+macro_rules! db_tests {
+    ($($test:ident),+ $(,)?) => {
+        $(
+            mod $test {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    let app = $crate::helpers::spawn_app($crate::helpers::Backend::Sqlite).await;
+                    super::$test(app.expect("SQLite is always available")).await;
+                }
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    if let Some(app) = $crate::helpers::spawn_app($crate::helpers::Backend::Postgres).await {
+                        super::$test(app).await;
+                    }
+                }
+            }
+        )+
+    };
+}
+
+static SKIP_NOTICE: Once = Once::new();
+
+/// The admin URL of the test PostgreSQL, or one visible line saying PostgreSQL was skipped.
+pub fn postgres_admin_url() -> Option<String> {
+    match std::env::var(POSTGRES_ENV) {
+        Ok(url) if !url.trim().is_empty() => Some(url),
+        _ => {
+            SKIP_NOTICE.call_once(|| {
+                // Written to the real stderr (not the captured test output) so it is seen.
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "\n*** PostgreSQL was skipped: {POSTGRES_ENV} is not set; the tests ran on SQLite only ***\n"
+                );
+            });
+            None
+        }
+    }
+}
+
+pub fn test_config() -> Config {
+    let vars = [
+        ("KONTAKTPUNKT_JWT_SECRET", TEST_SECRET),
+        ("KONTAKTPUNKT_LISTEN", "127.0.0.1:0"),
+    ];
+    Config::from_lookup(
+        |k| {
+            vars.iter()
+                .find(|(name, _)| *name == k)
+                .map(|(_, v)| v.to_string())
+        },
+        KeyMode::Required,
+    )
+    .expect("test config")
+}
+
+/// A database that exists for one test and is removed when dropped (even after a panic).
+pub struct TestDatabase {
+    pub url: String,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    SqliteFile(PathBuf),
+    Postgres { admin_url: String, name: String },
+}
+
+impl TestDatabase {
+    pub async fn create(backend: Backend) -> Option<Self> {
+        let id = uuid::Uuid::now_v7().simple().to_string();
+        match backend {
+            Backend::Sqlite => {
+                let dir = std::env::temp_dir().join("kontaktpunkt-tests");
+                std::fs::create_dir_all(&dir).expect("temp dir");
+                let path = dir.join(format!("{id}.db"));
+                Some(TestDatabase {
+                    url: format!("sqlite://{}?mode=rwc", path.display()),
+                    cleanup: Cleanup::SqliteFile(path),
+                })
+            }
+            Backend::Postgres => {
+                let admin_url = postgres_admin_url()?;
+                let name = format!("kp_test_{id}");
+                let admin = Database::connect(&admin_url)
+                    .await
+                    .expect("connect to KONTAKTPUNKT_TEST_POSTGRES_URL");
+                admin
+                    .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+                    .await
+                    .expect("create test database");
+                admin.close().await.ok();
+                let mut url = reqwest::Url::parse(&admin_url).expect("postgres url");
+                url.set_path(&format!("/{name}"));
+                Some(TestDatabase {
+                    url: url.to_string(),
+                    cleanup: Cleanup::Postgres { admin_url, name },
+                })
+            }
+        }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        match &self.cleanup {
+            Cleanup::SqliteFile(path) => {
+                for suffix in ["", "-wal", "-shm", "-journal"] {
+                    let mut p = path.clone().into_os_string();
+                    p.push(suffix);
+                    let _ = std::fs::remove_file(PathBuf::from(p));
+                }
+            }
+            Cleanup::Postgres { admin_url, name } => {
+                let (admin_url, name) = (admin_url.clone(), name.clone());
+                // A runtime of its own: this may run while the test's runtime shuts down.
+                let dropped = std::thread::spawn(move || {
+                    let rt = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .expect("runtime");
+                    rt.block_on(async move {
+                        if let Ok(admin) = Database::connect(&admin_url).await {
+                            let sql = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
+                            if let Err(e) = admin.execute_unprepared(&sql).await {
+                                eprintln!("could not drop test database {name}: {e}");
+                            }
+                            admin.close().await.ok();
+                        }
+                    });
+                })
+                .join();
+                if dropped.is_err() {
+                    eprintln!("dropping a test database panicked");
+                }
+            }
+        }
+    }
+}
+
+pub struct TestApp {
+    pub addr: std::net::SocketAddr,
+    pub client: reqwest::Client,
+    pub config: Config,
+    #[allow(dead_code)] // read by tests that differ per backend
+    pub backend: Backend,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<()>>,
+    // Dropped last: the server lets go of the database first.
+    _db: TestDatabase,
+}
+
+pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
+    spawn_app_with(backend, |_| {}).await
+}
+
+pub async fn spawn_app_with(
+    backend: Backend,
+    customize: impl FnOnce(&mut Config),
+) -> Option<TestApp> {
+    init_test_logging();
+    let db = TestDatabase::create(backend).await?;
+    let mut config = test_config();
+    config.database_url = db.url.clone();
+    customize(&mut config);
+    let app = Application::build(&config)
+        .await
+        .expect("application builds");
+    let addr = app.local_addr();
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(async move {
+        let _ = app
+            .run(async {
+                let _ = rx.await;
+            })
+            .await;
+    });
+    Some(TestApp {
+        addr,
+        client: reqwest::Client::new(),
+        config,
+        backend,
+        shutdown: Some(tx),
+        server: Some(server),
+        _db: db,
+    })
+}
+
+fn init_test_logging() {
+    static LOGGING: Once = Once::new();
+    LOGGING.call_once(|| {
+        if std::env::var("TEST_LOG").is_ok() {
+            api::telemetry::init("debug,sqlx=warn");
+        }
+    });
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    /// A valid token for `sub` at `org` with `roles`.
+    pub fn token(&self, sub: &str, org: &str, roles: &[Role]) -> String {
+        mint_token(&self.config.jwt, sub, Some("Test Person"), org, roles, 600).expect("mint")
+    }
+
+    pub fn consultant(&self, org: &str) -> String {
+        self.token("consultant-1", org, &[Role::Consultant])
+    }
+
+    /// POST /graphql with a token; returns status and JSON body.
+    pub async fn gql(
+        &self,
+        token: Option<&str>,
+        query: &str,
+        variables: Value,
+    ) -> (StatusCode, Value) {
+        let mut req = self
+            .client
+            .post(self.url("/graphql"))
+            .json(&json!({ "query": query, "variables": variables }));
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        let resp = req.send().await.expect("request");
+        let status = resp.status();
+        let body = resp.json::<Value>().await.expect("JSON body");
+        (status, body)
+    }
+
+    /// `data` of a request that must succeed without errors.
+    pub async fn gql_ok(&self, token: &str, query: &str, variables: Value) -> Value {
+        let (status, body) = self.gql(Some(token), query, variables).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert!(body.get("errors").is_none(), "unexpected errors: {body}");
+        body["data"].clone()
+    }
+
+    /// The first error's `extensions.code`.
+    pub async fn gql_error_code(
+        &self,
+        token: Option<&str>,
+        query: &str,
+        variables: Value,
+    ) -> String {
+        let (_, body) = self.gql(token, query, variables).await;
+        first_error_code(&body).unwrap_or_else(|| panic!("expected an error: {body}"))
+    }
+
+    /// Value of a counter in /metrics (sum over its label sets).
+    pub async fn metric(&self, name: &str) -> f64 {
+        let text = self
+            .client
+            .get(self.url("/metrics"))
+            .send()
+            .await
+            .expect("metrics")
+            .text()
+            .await
+            .expect("metrics text");
+        metric_value(&text, name)
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server.abort();
+        }
+    }
+}
+
+pub fn first_error_code(body: &Value) -> Option<String> {
+    body.pointer("/errors/0/extensions/code")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+}
+
+/// Sums the samples of one metric in Prometheus text format.
+pub fn metric_value(text: &str, name: &str) -> f64 {
+    text.lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter(|l| {
+            l.strip_prefix(name)
+                .is_some_and(|rest| rest.starts_with(' ') || rest.starts_with('{'))
+        })
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}

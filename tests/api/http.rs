@@ -1,0 +1,284 @@
+//! GraphQL over HTTP (content negotiation, status codes), GraphiQL, health, metrics, request
+//! ids, limits.
+
+use api::auth::Role;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::db_tests;
+use crate::helpers::{Backend, TestApp, first_error_code, spawn_app_with};
+
+const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
+
+async fn post(
+    app: &TestApp,
+    accept: Option<&str>,
+    content_type: &str,
+    body: &str,
+) -> reqwest::Response {
+    let token = app.token("u1", "jc-101", &[Role::Consultant]);
+    let mut req = app
+        .client
+        .post(app.url("/graphql"))
+        .bearer_auth(token)
+        .header("Content-Type", content_type)
+        .body(body.to_owned());
+    if let Some(accept) = accept {
+        req = req.header("Accept", accept);
+    }
+    req.send().await.expect("request")
+}
+
+fn content_type(resp: &reqwest::Response) -> String {
+    resp.headers()["content-type"]
+        .to_str()
+        .expect("ascii")
+        .to_owned()
+}
+
+async fn content_negotiation(app: TestApp) {
+    let ok = r#"{"query":"{ me { sub } }"}"#;
+    let unparsable = r#"{"query":"{ me { sub "}"#;
+    let invalid = r#"{"query":"{ me { unknownField } }"}"#;
+
+    // A client that accepts only application/json gets it, with 200 even for request errors.
+    for body in [ok, unparsable, invalid] {
+        let resp = post(&app, Some("application/json"), "application/json", body).await;
+        assert_eq!(resp.status(), StatusCode::OK, "{body}");
+        assert!(content_type(&resp).starts_with("application/json"));
+    }
+    // No Accept header: application/json too.
+    let resp = post(&app, None, "application/json", ok).await;
+    assert!(content_type(&resp).starts_with("application/json"));
+
+    // A client that asks for graphql-response+json gets it, and 400 for documents that do not
+    // parse or validate, without a data entry.
+    let resp = post(&app, Some(GRAPHQL_RESPONSE), "application/json", ok).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(content_type(&resp).starts_with(GRAPHQL_RESPONSE));
+    for body in [unparsable, invalid] {
+        let resp = post(&app, Some(GRAPHQL_RESPONSE), "application/json", body).await;
+        assert_eq!(resp.status(), StatusCode::BAD_REQUEST, "{body}");
+        assert!(content_type(&resp).starts_with(GRAPHQL_RESPONSE));
+        let json: Value = resp.json().await.expect("json");
+        assert!(json.get("data").is_none(), "{json}");
+        assert_eq!(
+            first_error_code(&json).as_deref(),
+            Some("VALIDATION"),
+            "{json}"
+        );
+    }
+    // Preference by q-value.
+    let resp = post(
+        &app,
+        Some("application/json;q=0.9, application/graphql-response+json"),
+        "application/json",
+        ok,
+    )
+    .await;
+    assert!(content_type(&resp).starts_with(GRAPHQL_RESPONSE));
+
+    // Nothing acceptable: 406. Not JSON: 415. Not a GraphQL request: 400.
+    let resp = post(&app, Some("text/html"), "application/json", ok).await;
+    assert_eq!(resp.status(), StatusCode::NOT_ACCEPTABLE);
+    let resp = post(
+        &app,
+        None,
+        "application/x-www-form-urlencoded",
+        "query=%7Bme%7Bsub%7D%7D",
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    let resp = post(&app, None, "application/json", r#"{"nope": 1}"#).await;
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    let json: Value = resp.json().await.expect("json");
+    assert_eq!(first_error_code(&json).as_deref(), Some("VALIDATION"));
+
+    // A field error is not a request error: 200 with data under both media types.
+    let resp = post(
+        &app,
+        Some(GRAPHQL_RESPONSE),
+        "application/json",
+        r#"{"query":"query($k: OrganisationKind) { organisations(kind: $k) { id } }","variables":{"k":"PLANET"}}"#,
+    )
+    .await;
+    let status = resp.status();
+    let json: Value = resp.json().await.expect("json");
+    assert_eq!(
+        first_error_code(&json).as_deref(),
+        Some("VALIDATION"),
+        "{json}"
+    );
+    assert!(
+        status == StatusCode::BAD_REQUEST || status == StatusCode::OK,
+        "{status}"
+    );
+}
+
+async fn health_ready_metrics_and_request_ids(app: TestApp) {
+    let health = app
+        .client
+        .get(app.url("/healthz"))
+        .send()
+        .await
+        .expect("healthz");
+    assert_eq!(health.status(), StatusCode::OK);
+    let ready = app
+        .client
+        .get(app.url("/readyz"))
+        .send()
+        .await
+        .expect("readyz");
+    assert_eq!(ready.status(), StatusCode::OK);
+    assert_eq!(
+        ready.json::<Value>().await.expect("json")["status"],
+        "ready"
+    );
+
+    // Every response carries a request id; a caller's plain id is kept, a hostile one replaced.
+    let id = health.headers()["x-request-id"]
+        .to_str()
+        .expect("id")
+        .to_owned();
+    assert!(uuid::Uuid::parse_str(&id).is_ok(), "{id}");
+    let mine = app
+        .client
+        .get(app.url("/healthz"))
+        .header("x-request-id", "trace-abc.123")
+        .send()
+        .await
+        .expect("healthz");
+    assert_eq!(mine.headers()["x-request-id"], "trace-abc.123");
+    let hostile = app
+        .client
+        .get(app.url("/healthz"))
+        .header("x-request-id", "a b\"c")
+        .send()
+        .await
+        .expect("healthz");
+    assert_ne!(hostile.headers()["x-request-id"], "a b\"c");
+
+    // Metrics: requests, errors by code, latency histogram, SQL statements.
+    let token = app.consultant("jc-101");
+    let before = app.metric("kontaktpunkt_sql_statements_total").await;
+    app.gql_ok(
+        &token,
+        "{ municipalities { code jobcentre { name } } }",
+        json!({}),
+    )
+    .await;
+    let after = app.metric("kontaktpunkt_sql_statements_total").await;
+    // Organisation check + municipalities + one batched jobcentre load: not one per municipality.
+    assert!(after > before, "statements are counted");
+    assert_eq!(
+        after - before,
+        3.0,
+        "batched: {} statements",
+        after - before
+    );
+
+    let errors_before = app
+        .metric("kontaktpunkt_graphql_errors_total{code=\"UNAUTHENTICATED\"}")
+        .await;
+    let _ = app.gql(None, "{ me { sub } }", json!({})).await;
+    let text = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    assert!(text.contains("kontaktpunkt_http_requests_total{"), "{text}");
+    assert!(
+        text.contains("kontaktpunkt_http_request_duration_seconds_bucket{"),
+        "{text}"
+    );
+    assert!(text.contains("kontaktpunkt_graphql_errors_total{code=\"UNAUTHENTICATED\"}"));
+    let errors_after = crate::helpers::metric_value(
+        &text,
+        "kontaktpunkt_graphql_errors_total{code=\"UNAUTHENTICATED\"}",
+    );
+    assert_eq!(errors_after, errors_before + 1.0);
+}
+
+async fn graphiql_page(app: TestApp) {
+    let resp = app
+        .client
+        .get(app.url("/graphql"))
+        .send()
+        .await
+        .expect("graphiql");
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(content_type(&resp).starts_with("text/html"));
+    assert!(
+        resp.text()
+            .await
+            .expect("html")
+            .to_lowercase()
+            .contains("graphiql")
+    );
+}
+
+async fn limits(app: TestApp) {
+    let token = app.consultant("jc-101");
+    // Deeper than the configured maximum.
+    let deep = format!(
+        "{{ __schema {{ types {{ fields {{ type {{ {} name {} }} }} }} }} }}",
+        "ofType { ".repeat(20),
+        "} ".repeat(20)
+    );
+    let code = app.gql_error_code(Some(&token), &deep, json!({})).await;
+    assert_eq!(code, "LIMIT_EXCEEDED");
+
+    // A body over the limit.
+    let big = format!(
+        r#"{{"query":"{{ me {{ sub }} }}","variables":{{"x":"{}"}}}}"#,
+        "x".repeat(2 * 1024 * 1024)
+    );
+    let resp = app
+        .client
+        .post(app.url("/graphql"))
+        .bearer_auth(&token)
+        .header("Content-Type", "application/json")
+        .body(big)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(resp.status(), StatusCode::PAYLOAD_TOO_LARGE);
+}
+
+db_tests!(
+    content_negotiation,
+    health_ready_metrics_and_request_ids,
+    graphiql_page,
+    limits
+);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn graphiql_and_introspection_can_be_switched_off() {
+    let app = spawn_app_with(Backend::Sqlite, |c| {
+        c.graphiql = false;
+        c.introspection = false;
+    })
+    .await
+    .expect("sqlite");
+    let resp = app
+        .client
+        .get(app.url("/graphql"))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+    let token = app.consultant("jc-101");
+    let (_, body) = app
+        .gql(Some(&token), "{ __schema { types { name } } }", json!({}))
+        .await;
+    assert!(
+        body.get("errors").is_some() || body["data"]["__schema"].is_null(),
+        "{body}"
+    );
+    // Ordinary queries still work.
+    app.gql_ok(&token, "{ me { sub } }", json!({})).await;
+}
