@@ -337,3 +337,107 @@ async fn the_same_binary_runs_on_postgresql() {
     );
     assert_eq!(server.terminate(), Some(0));
 }
+
+/// The `environment:` of one service in docker-compose.yml, with `${VAR:-default}` resolved to
+/// its default and `${VAR:?message}` to `required` (no YAML library needed for this shape).
+fn compose_environment(service: &str, required: &str) -> Vec<(String, String)> {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docker-compose.yml"))
+        .expect("docker-compose.yml");
+    let mut in_service = false;
+    let mut in_env = false;
+    let mut out = Vec::new();
+    for line in text.lines() {
+        let indent = line.len() - line.trim_start().len();
+        let trimmed = line.trim();
+        if trimmed.is_empty() || trimmed.starts_with('#') {
+            continue;
+        }
+        if indent == 2 {
+            in_service = trimmed == format!("{service}:");
+            in_env = false;
+        } else if in_service && indent == 4 {
+            in_env = trimmed == "environment:";
+        } else if in_service && in_env && indent == 6 {
+            let (key, value) = trimmed.split_once(':').expect("KEY: value");
+            out.push((key.trim().to_owned(), resolve(value.trim(), required)));
+        }
+    }
+    out
+}
+
+fn resolve(value: &str, required: &str) -> String {
+    let mut out = String::new();
+    let mut rest = value;
+    while let Some(start) = rest.find("${") {
+        out.push_str(&rest[..start]);
+        let end = rest[start..].find('}').expect("closing brace") + start;
+        let expr = &rest[start + 2..end];
+        if let Some((_, default)) = expr.split_once(":-") {
+            out.push_str(default);
+        } else if expr.contains(":?") {
+            out.push_str(required);
+        }
+        rest = &rest[end + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn docker_compose_settings_run_natively() {
+    let api = compose_environment("api", TEST_SECRET);
+    let db = compose_environment("db", TEST_SECRET);
+    let get = |list: &[(String, String)], k: &str| {
+        list.iter()
+            .find(|(name, _)| name == k)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_else(|| panic!("{k} missing in docker-compose.yml"))
+    };
+    // Every variable the api gets is one Kontaktpunkt reads (or RUST_LOG).
+    for (k, _) in &api {
+        assert!(
+            k == "RUST_LOG" || api::config::VARIABLES.iter().any(|(name, _)| name == k),
+            "docker-compose.yml sets {k}, which Kontaktpunkt does not read"
+        );
+    }
+    // The api's DATABASE_URL points at the db service with its credentials.
+    let url = reqwest::Url::parse(&get(&api, "DATABASE_URL")).expect("DATABASE_URL");
+    assert_eq!(url.scheme(), "postgres");
+    assert_eq!(url.host_str(), Some("db"));
+    assert_eq!(url.username(), get(&db, "POSTGRES_USER"));
+    assert_eq!(url.password(), Some(get(&db, "POSTGRES_PASSWORD").as_str()));
+    assert_eq!(url.path(), format!("/{}", get(&db, "POSTGRES_DB")));
+    // The listen port is the one the Dockerfile exposes.
+    let dockerfile = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/Dockerfile"))
+        .expect("Dockerfile");
+    let port = get(&api, "KONTAKTPUNKT_LISTEN")
+        .rsplit(':')
+        .next()
+        .expect("port")
+        .to_owned();
+    assert!(
+        dockerfile.contains(&format!("EXPOSE {port}")),
+        "Dockerfile exposes {port}"
+    );
+
+    // The same settings, natively: only the database host and the port differ.
+    let Some(test_db) = TestDatabase::create(Backend::Postgres).await else {
+        return;
+    };
+    let mut vars: Vec<(String, String)> = api
+        .into_iter()
+        .filter(|(k, _)| k != "DATABASE_URL" && k != "KONTAKTPUNKT_LISTEN")
+        .collect();
+    vars.push(("DATABASE_URL".into(), test_db.url.clone()));
+    vars.push(("KONTAKTPUNKT_LISTEN".into(), "127.0.0.1:0".into()));
+    let refs: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let dir = std::env::temp_dir().join("kontaktpunkt-tests");
+    std::fs::create_dir_all(&dir).expect("dir");
+    let mut server = Server::start(&dir, &refs, &["serve"]);
+    // What the compose health check asks.
+    let ready = reqwest::get(format!("{}/readyz", server.base))
+        .await
+        .expect("readyz");
+    assert_eq!(ready.status(), reqwest::StatusCode::OK);
+    assert_eq!(server.terminate(), Some(0));
+}
