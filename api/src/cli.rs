@@ -1,5 +1,7 @@
 //! Command line: `serve [--dev]`, `migrate`, `token`, `print-schema`.
 
+use std::fmt::Write as _;
+use std::io::Write as _;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::process::ExitCode;
 
@@ -194,6 +196,7 @@ fn print_dev_banner(config: &Config, addr: SocketAddr) {
     };
     let ttl = 12 * 3600;
     let roles = [Role::Admin, Role::National];
+    let mut out = String::new();
     let token = match mint_token(
         &config.jwt,
         "dev",
@@ -204,35 +207,47 @@ fn print_dev_banner(config: &Config, addr: SocketAddr) {
     ) {
         Ok(t) => t,
         Err(e) => {
-            eprintln!("error: cannot mint the development token: {e}");
+            tracing::error!(error = %e, "cannot mint the development token");
             return;
         }
     };
-    println!();
-    println!("Kontaktpunkt is running in development mode.");
-    println!("  GraphiQL:  http://{shown}/graphql");
-    println!("  Database:  {}", config.database_url);
-    println!();
-    println!("Bearer token (sub dev, org national, roles admin+national, valid 12 h):");
-    println!("  {token}");
-    println!();
-    println!("In GraphiQL open \"Headers\" and paste:");
-    println!("  {{\"Authorization\": \"Bearer {token}\"}}");
-    println!("then run:  {{ me {{ sub organisation {{ name }} }} }}");
-    println!();
-    println!("With curl:");
-    println!(
+    out.push('\n');
+    let _ = writeln!(out, "Kontaktpunkt is running in development mode.");
+    let _ = writeln!(out, "  GraphiQL:  http://{shown}/graphql");
+    let _ = writeln!(out, "  Database:  {}", config.database_url);
+    out.push('\n');
+    let _ = writeln!(
+        out,
+        "Bearer token (sub dev, org national, roles admin+national, valid 12 h):"
+    );
+    let _ = writeln!(out, "  {token}");
+    out.push('\n');
+    let _ = writeln!(out, "In GraphiQL open \"Headers\" and paste:");
+    let _ = writeln!(out, "  {{\"Authorization\": \"Bearer {token}\"}}");
+    let _ = writeln!(out, "then run:  {{ me {{ sub organisation {{ name }} }} }}");
+    out.push('\n');
+    let _ = writeln!(out, "With curl:");
+    let _ = writeln!(
+        out,
         "  curl -s http://{shown}/graphql -H 'Content-Type: application/json' -H \"Authorization: Bearer {token}\" -d '{{\"query\":\"{{ me {{ sub organisation {{ name }} }} }}\"}}'"
     );
     if let KeySource::DevGenerated(_) = &config.jwt.key
         && let Some(secret) = config.jwt.key.secret()
     {
-        println!();
-        println!(
+        out.push('\n');
+        let _ = writeln!(
+            out,
             "The signing key was generated for this process only. To mint more tokens with it:"
         );
-        println!("  export KONTAKTPUNKT_JWT_SECRET={secret}");
-        println!("  cargo run --release -- token --sub u2 --org jc-751 --roles consultant");
+        let _ = writeln!(out, "  export KONTAKTPUNKT_JWT_SECRET={secret}");
+        let _ = writeln!(
+            out,
+            "  cargo run --release -- token --sub u2 --org jc-751 --roles consultant"
+        );
     }
-    println!();
+    out.push('\n');
+    // A closed stdout (a supervisor that stopped reading) must not take the server down.
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(out.as_bytes());
+    let _ = stdout.flush();
 }

@@ -161,6 +161,8 @@ struct Server {
     child: Child,
     base: String,
     stdout: Vec<String>,
+    // Kept open while the server runs: a closed pipe is not what an operator's terminal does.
+    _stdout_reader: Option<BufReader<std::process::ChildStdout>>,
 }
 
 impl Server {
@@ -195,6 +197,7 @@ impl Server {
             child,
             base,
             stdout: Vec::new(),
+            _stdout_reader: None,
         }
     }
 
@@ -210,6 +213,7 @@ impl Server {
                 break;
             }
         }
+        self._stdout_reader = Some(reader);
     }
 
     fn terminate(&mut self) -> Option<i32> {
