@@ -60,3 +60,205 @@ pub enum OrganisationKind {
     #[sea_orm(string_value = "NATIONAL")]
     National,
 }
+
+/// How the contact happened.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    EnumIter,
+    DeriveActiveEnum,
+    Serialize,
+    Deserialize,
+    async_graphql::Enum,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(32))")]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ActivityKind {
+    #[sea_orm(string_value = "VISIT")]
+    Visit,
+    #[sea_orm(string_value = "PHONE")]
+    Phone,
+    #[sea_orm(string_value = "VIDEO")]
+    Video,
+    #[sea_orm(string_value = "EMAIL")]
+    Email,
+    #[sea_orm(string_value = "MEETING")]
+    Meeting,
+}
+
+/// Where a contact stands: drafted, booked, held, cancelled or not attended.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    EnumIter,
+    DeriveActiveEnum,
+    Serialize,
+    Deserialize,
+    async_graphql::Enum,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(32))")]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ActivityStatus {
+    #[sea_orm(string_value = "DRAFT")]
+    Draft,
+    #[sea_orm(string_value = "BOOKED")]
+    Booked,
+    #[sea_orm(string_value = "HELD")]
+    Held,
+    #[sea_orm(string_value = "CANCELLED_BY_COMPANY")]
+    CancelledByCompany,
+    #[sea_orm(string_value = "CANCELLED_BY_JOBCENTRE")]
+    CancelledByJobcentre,
+    #[sea_orm(string_value = "NO_SHOW")]
+    NoShow,
+}
+
+/// Who took the initiative to the contact.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    EnumIter,
+    DeriveActiveEnum,
+    Serialize,
+    Deserialize,
+    async_graphql::Enum,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(32))")]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum InitiatedBy {
+    #[sea_orm(string_value = "JOBCENTRE")]
+    Jobcentre,
+    #[sea_orm(string_value = "COMPANY")]
+    Company,
+    #[sea_orm(string_value = "CANDIDATE")]
+    Candidate,
+    #[sea_orm(string_value = "NATIONAL")]
+    National,
+}
+
+/// SHARED: every organisation reads the whole activity; ORGANISATION: others see only that it happened.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    EnumIter,
+    DeriveActiveEnum,
+    Serialize,
+    Deserialize,
+    async_graphql::Enum,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(32))")]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Visibility {
+    #[sea_orm(string_value = "SHARED")]
+    Shared,
+    #[sea_orm(string_value = "ORGANISATION")]
+    Organisation,
+}
+
+/// What the company agreed to at a meeting (positions to fill per kind).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    EnumIter,
+    DeriveActiveEnum,
+    Serialize,
+    Deserialize,
+    async_graphql::Enum,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(32))")]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum AgreementKind {
+    #[sea_orm(string_value = "RECRUITMENT")]
+    Recruitment,
+    #[sea_orm(string_value = "UPSKILLING_JOB")]
+    UpskillingJob,
+    #[sea_orm(string_value = "ADULT_APPRENTICE")]
+    AdultApprentice,
+    #[sea_orm(string_value = "JOB_ROTATION")]
+    JobRotation,
+    #[sea_orm(string_value = "WAGE_SUBSIDY")]
+    WageSubsidy,
+    #[sea_orm(string_value = "COMPANY_INTERNSHIP")]
+    CompanyInternship,
+    #[sea_orm(string_value = "INDUSTRY_PILOT")]
+    IndustryPilot,
+    #[sea_orm(string_value = "RETENTION")]
+    Retention,
+    #[sea_orm(string_value = "REFUGEE_PLACEMENT")]
+    RefugeePlacement,
+    #[sea_orm(string_value = "FLEX_JOB")]
+    FlexJob,
+    #[sea_orm(string_value = "SMALL_JOB")]
+    SmallJob,
+    #[sea_orm(string_value = "IGU")]
+    Igu,
+    #[sea_orm(string_value = "MENTOR")]
+    Mentor,
+}
+
+/// A promise is OPEN until it is DONE or CANCELLED.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    EnumIter,
+    DeriveActiveEnum,
+    Serialize,
+    Deserialize,
+    async_graphql::Enum,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(32))")]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum FollowUpStatus {
+    #[sea_orm(string_value = "OPEN")]
+    Open,
+    #[sea_orm(string_value = "DONE")]
+    Done,
+    #[sea_orm(string_value = "CANCELLED")]
+    Cancelled,
+}
+
+/// Why `logActivity` warns (a warning is advice, not an error). Not stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, async_graphql::Enum)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum WarningCode {
+    /// Another organisation had contact with the company within CONTACT_COOLDOWN_DAYS.
+    RecentContactByOtherOrganisation,
+    /// The meeting is booked more than 42 days ahead; such meetings are often cancelled.
+    BookedFarAhead,
+}
+
+/// Why an organisation is a company's entry point. Not stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, async_graphql::Enum)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum EntryPointReason {
+    /// The coordinator (tovholder) of the company's active job service agreement.
+    JobServiceAgreement,
+    /// The jobcentre of the company's home municipality.
+    HomeMunicipality,
+    /// The company has no home municipality on record: Jobservice Danmark answers for it.
+    NationalFallback,
+}

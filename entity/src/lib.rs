@@ -1,10 +1,12 @@
 //! SeaORM entities of Kontaktpunkt and the domain enums they store.
 
+pub mod activity;
+pub mod agreement;
+pub mod audit_event;
+pub mod company;
+pub mod contact_person;
 pub mod enums;
+pub mod follow_up;
 pub mod municipality;
 pub mod organisation;
-
-pub mod prelude {
-    pub use super::municipality::Entity as Municipality;
-    pub use super::organisation::Entity as Organisation;
-}
+pub mod production_unit;

@@ -1,8 +1,55 @@
-//! The one place that decides what an actor may do. Resolvers and services ask here; no other
-//! module compares roles.
+//! The one place that decides what an actor may do. Services ask here; no other module
+//! compares roles or organisations.
+//!
+//! - Readers: every authenticated role reads the shared record.
+//! - Staff (consultant, coordinator, national, admin) register companies, update their master
+//!   data, add production units and contact persons.
+//! - Records owned by an organisation (activities and their outcomes, follow-ups, the contact
+//!   persons it added) are changed only by staff of that organisation, or by an admin. A user
+//!   with the national role acts for the organisation in the token, `national`.
+//! - Erasing personal data and reading every audit event are admin tasks.
+//! - `integration` is a system account: it reads, but may not use these mutations.
 
 use super::{Actor, Role};
 use crate::error::{AppError, AppResult};
+
+/// A write an actor asks to make; `owner` is the organisation that owns the record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action<'a> {
+    RegisterCompany,
+    UpdateCompany,
+    AddProductionUnit,
+    AddContactPerson,
+    DeleteContactPerson { owner: &'a str },
+    RestoreContactPerson { owner: &'a str },
+    EraseContactPerson,
+    LogActivity,
+    SetActivityStatus { owner: &'a str },
+    RecordOutcome { owner: &'a str },
+    DeleteActivity { owner: &'a str },
+    RestoreActivity { owner: &'a str },
+    CompleteFollowUp { owner: &'a str },
+}
+
+impl Action<'_> {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Action::RegisterCompany => "registerCompany",
+            Action::UpdateCompany => "updateCompany",
+            Action::AddProductionUnit => "addProductionUnit",
+            Action::AddContactPerson => "addContactPerson",
+            Action::DeleteContactPerson { .. } => "deleteContactPerson",
+            Action::RestoreContactPerson { .. } => "restoreContactPerson",
+            Action::EraseContactPerson => "eraseContactPerson",
+            Action::LogActivity => "logActivity",
+            Action::SetActivityStatus { .. } => "setActivityStatus",
+            Action::RecordOutcome { .. } => "recordOutcome",
+            Action::DeleteActivity { .. } => "deleteActivity",
+            Action::RestoreActivity { .. } => "restoreActivity",
+            Action::CompleteFollowUp { .. } => "completeFollowUp",
+        }
+    }
+}
 
 /// Every authenticated role may read the shared record.
 pub fn can_read(actor: &Actor) -> AppResult<()> {
@@ -22,15 +69,70 @@ pub fn is_staff(actor: &Actor) -> bool {
     })
 }
 
+pub fn is_admin(actor: &Actor) -> bool {
+    actor.has_role(Role::Admin)
+}
+
+/// Staff of the owning organisation, or an admin.
+fn owns(actor: &Actor, owner: &str) -> bool {
+    is_admin(actor) || (is_staff(actor) && actor.organisation_id == owner)
+}
+
+pub fn allows(actor: &Actor, action: &Action<'_>) -> bool {
+    match action {
+        Action::RegisterCompany
+        | Action::UpdateCompany
+        | Action::AddProductionUnit
+        | Action::AddContactPerson
+        | Action::LogActivity => is_staff(actor),
+        Action::EraseContactPerson => is_admin(actor),
+        Action::DeleteContactPerson { owner }
+        | Action::RestoreContactPerson { owner }
+        | Action::SetActivityStatus { owner }
+        | Action::RecordOutcome { owner }
+        | Action::DeleteActivity { owner }
+        | Action::RestoreActivity { owner }
+        | Action::CompleteFollowUp { owner } => owns(actor, owner),
+    }
+}
+
+pub fn authorize(actor: &Actor, action: &Action<'_>) -> AppResult<()> {
+    if allows(actor, action) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(format!(
+            "{} is not allowed for this user",
+            action.name()
+        )))
+    }
+}
+
+/// The private summary of an ORGANISATION-visible activity (and its agreements' notes) is
+/// shown only inside the organisation that owns it.
+pub fn sees_private_notes(actor: &Actor, owner: &str) -> bool {
+    actor.organisation_id == owner
+}
+
+/// Soft-deleted records are visible (for restoring) only to those who may restore them;
+/// to everyone else they do not exist.
+pub fn sees_deleted(actor: &Actor, owner: &str) -> bool {
+    owns(actor, owner)
+}
+
+/// Admins read every audit event; others the events of their own organisation's actions.
+pub fn reads_all_audit_events(actor: &Actor) -> bool {
+    is_admin(actor)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn actor(roles: &[Role]) -> Actor {
+    fn actor(org: &str, roles: &[Role]) -> Actor {
         Actor {
             sub: "u".into(),
             name: None,
-            organisation_id: "jc-101".into(),
+            organisation_id: org.into(),
             roles: roles.to_vec(),
         }
     }
@@ -38,21 +140,41 @@ mod tests {
     #[test]
     fn every_role_reads() {
         for role in Role::ALL {
-            assert!(can_read(&actor(&[role])).is_ok(), "{role}");
+            assert!(can_read(&actor("jc-101", &[role])).is_ok(), "{role}");
         }
-        assert!(can_read(&actor(&[])).is_err());
+        assert!(can_read(&actor("jc-101", &[])).is_err());
     }
 
     #[test]
-    fn integration_is_not_staff() {
-        assert!(!is_staff(&actor(&[Role::Integration])));
-        for role in [
-            Role::Consultant,
-            Role::Coordinator,
-            Role::National,
-            Role::Admin,
+    fn ownership_decides_owned_records() {
+        let owner = "jc-101";
+        let action = Action::SetActivityStatus { owner };
+        assert!(allows(&actor("jc-101", &[Role::Consultant]), &action));
+        assert!(allows(&actor("jc-101", &[Role::Coordinator]), &action));
+        assert!(!allows(&actor("jc-751", &[Role::Consultant]), &action));
+        assert!(!allows(&actor("national", &[Role::National]), &action));
+        assert!(allows(&actor("jc-751", &[Role::Admin]), &action));
+        assert!(!allows(&actor("jc-101", &[Role::Integration]), &action));
+    }
+
+    #[test]
+    fn integration_writes_nothing_here_and_only_admins_erase() {
+        let integration = actor("national", &[Role::Integration]);
+        for action in [
+            Action::RegisterCompany,
+            Action::AddContactPerson,
+            Action::LogActivity,
+            Action::EraseContactPerson,
         ] {
-            assert!(is_staff(&actor(&[role])), "{role}");
+            assert!(!allows(&integration, &action), "{action:?}");
         }
+        assert!(!allows(
+            &actor("jc-101", &[Role::Consultant]),
+            &Action::EraseContactPerson
+        ));
+        assert!(allows(
+            &actor("jc-101", &[Role::Admin]),
+            &Action::EraseContactPerson
+        ));
     }
 }

@@ -15,13 +15,19 @@ use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
-use entity::organisation;
+use chrono::{DateTime, Utc};
+use entity::{
+    activity, agreement, company, contact_person, follow_up, municipality, organisation,
+    production_unit,
+};
 use futures::future::BoxFuture;
 use futures::task::ArcWake;
 use sea_orm::DatabaseConnection;
 
-use crate::error::AppError;
+use crate::error::{AppError, AppResult};
 use crate::service;
+use crate::service::activity::ActivityPageKey;
+use crate::service::pagination::Page;
 
 pub type LoadError = Arc<AppError>;
 
@@ -86,32 +92,184 @@ fn loader<T>(inner: T, queue: &BatchQueue) -> DataLoader<T, HashMapCache> {
         .delay(Duration::ZERO)
 }
 
-pub struct OrganisationLoader {
-    db: DatabaseConnection,
+/// Loads rows by key with one service call per batch.
+macro_rules! loader {
+    ($name:ident, $key:ty, $value:ty, |$db:ident, $keys:ident| $body:expr) => {
+        pub struct $name {
+            db: DatabaseConnection,
+        }
+
+        impl Loader<$key> for $name {
+            type Value = $value;
+            type Error = LoadError;
+
+            async fn load(&self, $keys: &[$key]) -> Result<HashMap<$key, $value>, LoadError> {
+                let $db = &self.db;
+                let result: AppResult<HashMap<$key, $value>> = $body.await;
+                result.map_err(Arc::new)
+            }
+        }
+    };
 }
 
-impl Loader<String> for OrganisationLoader {
-    type Value = organisation::Model;
-    type Error = LoadError;
+/// Groups rows under their parent key; every requested key gets a (possibly empty) list.
+fn group<T>(
+    keys: &[String],
+    rows: Vec<T>,
+    parent: impl Fn(&T) -> Option<&str>,
+) -> HashMap<String, Vec<T>> {
+    let mut out: HashMap<String, Vec<T>> = keys.iter().map(|k| (k.clone(), Vec::new())).collect();
+    for row in rows {
+        if let Some(list) = parent(&row).and_then(|p| out.get_mut(p)) {
+            list.push(row);
+        }
+    }
+    out
+}
 
-    async fn load(&self, keys: &[String]) -> Result<HashMap<String, Self::Value>, Self::Error> {
-        let rows = service::reference::organisations_by_ids(&self.db, keys)
-            .await
-            .map_err(Arc::new)?;
+loader!(
+    OrganisationLoader,
+    String,
+    organisation::Model,
+    |db, keys| async move {
+        let rows = service::reference::organisations_by_ids(db, keys).await?;
         Ok(rows.into_iter().map(|o| (o.id.clone(), o)).collect())
     }
-}
+);
+
+loader!(
+    MunicipalityLoader,
+    String,
+    municipality::Model,
+    |db, keys| async move {
+        let rows = service::company::municipalities_by_codes(db, keys).await?;
+        Ok(rows.into_iter().map(|m| (m.code.clone(), m)).collect())
+    }
+);
+
+loader!(
+    CompanyLoader,
+    String,
+    company::Model,
+    |db, keys| async move {
+        let rows = service::company::by_ids(db, keys).await?;
+        Ok(rows.into_iter().map(|c| (c.id.clone(), c)).collect())
+    }
+);
+
+loader!(
+    ActivityLoader,
+    String,
+    activity::Model,
+    |db, keys| async move {
+        let rows = service::activity::by_ids(db, keys).await?;
+        Ok(rows.into_iter().map(|a| (a.id.clone(), a)).collect())
+    }
+);
+
+loader!(
+    ProductionUnitsByCompany,
+    String,
+    Vec<production_unit::Model>,
+    |db, keys| async move {
+        let rows = service::company::production_units_by_company(db, keys).await?;
+        Ok(group(keys, rows, |r| Some(r.company_id.as_str())))
+    }
+);
+
+loader!(
+    ContactPersonsByCompany,
+    String,
+    Vec<contact_person::Model>,
+    |db, keys| async move {
+        let rows = service::company::contact_persons_by_company(db, keys).await?;
+        Ok(group(keys, rows, |r| Some(r.company_id.as_str())))
+    }
+);
+
+loader!(
+    FollowUpsByCompany,
+    String,
+    Vec<follow_up::Model>,
+    |db, keys| async move {
+        let rows = service::follow_up::by_company(db, keys).await?;
+        Ok(group(keys, rows, |r| Some(r.company_id.as_str())))
+    }
+);
+
+loader!(
+    FollowUpsByActivity,
+    String,
+    Vec<follow_up::Model>,
+    |db, keys| async move {
+        let rows = service::follow_up::by_activity(db, keys).await?;
+        Ok(group(keys, rows, |r| r.activity_id.as_deref()))
+    }
+);
+
+loader!(
+    AgreementsByActivity,
+    String,
+    Vec<agreement::Model>,
+    |db, keys| async move {
+        let rows = service::activity::agreements_by_activity(db, keys).await?;
+        Ok(group(keys, rows, |r| Some(r.activity_id.as_str())))
+    }
+);
+
+// `None` for a company without (non-draft, not deleted) activities.
+loader!(
+    LastActivityAt,
+    String,
+    Option<DateTime<Utc>>,
+    |db, keys| async move {
+        let rows = service::activity::last_activity_at(db, keys).await?;
+        let mut out: HashMap<String, Option<DateTime<Utc>>> =
+            keys.iter().map(|k| (k.clone(), None)).collect();
+        for (company, at) in rows {
+            out.insert(company, Some(at));
+        }
+        Ok(out)
+    }
+);
+
+loader!(
+    ActivityPages,
+    ActivityPageKey,
+    Page<activity::Model>,
+    |db, keys| async move { service::activity::pages_by_company(db, keys).await }
+);
 
 pub struct Loaders {
     queue: BatchQueue,
     pub organisation: DataLoader<OrganisationLoader, HashMapCache>,
+    pub municipality: DataLoader<MunicipalityLoader, HashMapCache>,
+    pub company: DataLoader<CompanyLoader, HashMapCache>,
+    pub activity: DataLoader<ActivityLoader, HashMapCache>,
+    pub production_units: DataLoader<ProductionUnitsByCompany, HashMapCache>,
+    pub contact_persons: DataLoader<ContactPersonsByCompany, HashMapCache>,
+    pub company_follow_ups: DataLoader<FollowUpsByCompany, HashMapCache>,
+    pub activity_follow_ups: DataLoader<FollowUpsByActivity, HashMapCache>,
+    pub agreements: DataLoader<AgreementsByActivity, HashMapCache>,
+    pub last_activity_at: DataLoader<LastActivityAt, HashMapCache>,
+    pub activity_pages: DataLoader<ActivityPages, HashMapCache>,
 }
 
 impl Loaders {
     pub fn new(db: DatabaseConnection) -> Self {
         let queue = BatchQueue::default();
         Loaders {
-            organisation: loader(OrganisationLoader { db }, &queue),
+            organisation: loader(OrganisationLoader { db: db.clone() }, &queue),
+            municipality: loader(MunicipalityLoader { db: db.clone() }, &queue),
+            company: loader(CompanyLoader { db: db.clone() }, &queue),
+            activity: loader(ActivityLoader { db: db.clone() }, &queue),
+            production_units: loader(ProductionUnitsByCompany { db: db.clone() }, &queue),
+            contact_persons: loader(ContactPersonsByCompany { db: db.clone() }, &queue),
+            company_follow_ups: loader(FollowUpsByCompany { db: db.clone() }, &queue),
+            activity_follow_ups: loader(FollowUpsByActivity { db: db.clone() }, &queue),
+            agreements: loader(AgreementsByActivity { db: db.clone() }, &queue),
+            last_activity_at: loader(LastActivityAt { db: db.clone() }, &queue),
+            activity_pages: loader(ActivityPages { db }, &queue),
             queue,
         }
     }
@@ -132,6 +290,18 @@ impl BatchQueue {
             queue: self.clone(),
         }
     }
+}
+
+/// Loads one value, turning a missing key into `None`.
+pub async fn load_one<T, K>(
+    loader: &DataLoader<T, HashMapCache>,
+    key: K,
+) -> async_graphql::Result<Option<T::Value>>
+where
+    T: Loader<K, Error = LoadError>,
+    K: Send + Sync + std::hash::Hash + Eq + Clone + 'static,
+{
+    loader.load_one(key).await.map_err(load_error)
 }
 
 /// A loader's shared error, still carrying its `AppError` for `error::annotate`.

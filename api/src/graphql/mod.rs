@@ -1,23 +1,41 @@
 //! The GraphQL schema: one module per domain, merged into one `Query`.
 
+pub mod activity;
+pub mod audit;
+pub mod company;
+pub mod follow_up;
 pub mod loaders;
 pub mod reference;
+pub mod scalars;
 pub mod viewer;
 
-use async_graphql::{
-    Context, EmptyMutation, EmptySubscription, MergedObject, Schema, SchemaBuilder,
-};
+use async_graphql::{Context, EmptySubscription, MergedObject, Schema, SchemaBuilder};
 use sea_orm::DatabaseConnection;
 
 use crate::auth::Actor;
 use crate::config::Limits;
 use crate::error::AppError;
+use crate::service::uow::WriteContext;
 use loaders::Loaders;
 
 #[derive(MergedObject, Default)]
-pub struct Query(viewer::ViewerQuery, reference::ReferenceQuery);
+pub struct Query(
+    viewer::ViewerQuery,
+    reference::ReferenceQuery,
+    company::CompanyQuery,
+    activity::ActivityQuery,
+    follow_up::FollowUpQuery,
+    audit::AuditQuery,
+);
 
-pub type AppSchema = Schema<Query, EmptyMutation, EmptySubscription>;
+#[derive(MergedObject, Default)]
+pub struct Mutation(
+    company::CompanyMutation,
+    activity::ActivityMutation,
+    follow_up::FollowUpMutation,
+);
+
+pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
 
 /// Per-request facts the handler puts into the GraphQL request.
 #[derive(Debug, Clone)]
@@ -29,8 +47,8 @@ pub struct RequestMeta {
 pub fn schema_builder(
     limits: &Limits,
     introspection: bool,
-) -> SchemaBuilder<Query, EmptyMutation, EmptySubscription> {
-    let mut builder = Schema::build(Query::default(), EmptyMutation, EmptySubscription)
+) -> SchemaBuilder<Query, Mutation, EmptySubscription> {
+    let mut builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
         .limit_depth(limits.max_depth)
         .limit_complexity(limits.max_complexity)
         .limit_directives(16);
@@ -87,4 +105,19 @@ pub fn db<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a DatabaseConnection
 
 pub fn loaders<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Loaders> {
     ctx.data_opt::<Loaders>().ok_or_else(|| missing("loaders"))
+}
+
+pub fn settings<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Settings> {
+    ctx.data_opt::<Settings>()
+        .ok_or_else(|| missing("settings"))
+}
+
+/// The actor and request id every write records in the audit trail.
+pub fn write_context(ctx: &Context<'_>) -> async_graphql::Result<WriteContext> {
+    let actor = actor(ctx)?.clone();
+    let request_id = ctx
+        .data_opt::<RequestMeta>()
+        .map(|m| m.request_id.clone())
+        .unwrap_or_default();
+    Ok(WriteContext { actor, request_id })
 }

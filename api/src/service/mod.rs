@@ -1,4 +1,11 @@
 //! Domain rules and transactions. No GraphQL types here: services take a connection
 //! (`&impl ConnectionTrait`, so they run inside a transaction or not) and the `Actor` explicitly.
 
+pub mod activity;
+pub mod audit;
+pub mod company;
+pub mod follow_up;
+pub mod pagination;
 pub mod reference;
+pub mod uow;
+pub mod validation;

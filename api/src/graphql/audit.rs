@@ -1,0 +1,79 @@
+//! The audit trail: one event per mutation.
+
+use async_graphql::{Context, ID, Json, Object, Result};
+use chrono::{DateTime, Utc};
+use entity::audit_event;
+
+use super::reference::{Organisation, load_organisation};
+use super::{actor, db};
+use crate::auth::policy;
+use crate::service::audit as svc;
+
+pub struct AuditEvent(pub audit_event::Model);
+
+#[Object]
+impl AuditEvent {
+    async fn id(&self) -> ID {
+        ID(self.0.id.clone())
+    }
+    async fn at(&self) -> DateTime<Utc> {
+        self.0.at
+    }
+    async fn actor_sub(&self) -> &str {
+        &self.0.actor_sub
+    }
+    async fn organisation(&self, ctx: &Context<'_>) -> Result<Option<Organisation>> {
+        match &self.0.organisation_id {
+            Some(id) => Ok(Some(load_organisation(ctx, id).await?)),
+            None => Ok(None),
+        }
+    }
+    /// What happened, e.g. `company.registered`, `activity.outcomeRecorded`.
+    async fn action(&self) -> &str {
+        &self.0.action
+    }
+    async fn entity_type(&self) -> &str {
+        &self.0.entity_type
+    }
+    async fn entity_id(&self) -> ID {
+        ID(self.0.entity_id.clone())
+    }
+    async fn before(&self) -> Option<Json<serde_json::Value>> {
+        self.0.before.clone().map(Json)
+    }
+    async fn after(&self) -> Option<Json<serde_json::Value>> {
+        self.0.after.clone().map(Json)
+    }
+    /// The `x-request-id` of the request that made the change.
+    async fn request_id(&self) -> &str {
+        &self.0.request_id
+    }
+}
+
+#[derive(Default)]
+pub struct AuditQuery;
+
+#[Object]
+impl AuditQuery {
+    /// Audit events in the order they happened, optionally of one entity. Admins read all;
+    /// others the events of their own organisation's actions. `after` is an event id.
+    async fn audit_events(
+        &self,
+        ctx: &Context<'_>,
+        entity_id: Option<ID>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Vec<AuditEvent>> {
+        let actor = actor(ctx)?;
+        policy::can_read(actor)?;
+        let rows = svc::list(
+            db(ctx)?,
+            actor,
+            entity_id.as_ref().map(|i| i.as_str()),
+            first,
+            after.as_deref(),
+        )
+        .await?;
+        Ok(rows.into_iter().map(AuditEvent).collect())
+    }
+}

@@ -1,0 +1,437 @@
+//! Companies, production units, contact persons and the entry point.
+
+use async_graphql::connection::{Connection, Edge};
+use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject};
+use chrono::{DateTime, Utc};
+use entity::enums::{EntryPointReason, FollowUpStatus, RarArea};
+use entity::{company, contact_person, production_unit};
+
+use super::activity::{Activity, activity_connection};
+use super::follow_up::FollowUp;
+use super::loaders::load_one;
+use super::reference::{Municipality, Organisation, load_organisation};
+use super::{actor, db, loaders, write_context};
+use crate::auth::policy;
+use crate::error::AppError;
+use crate::service::company::{self as svc, Patch, SoftDelete};
+use crate::service::{activity as activity_svc, pagination};
+
+pub struct Company(pub company::Model);
+
+#[Object]
+impl Company {
+    async fn id(&self) -> ID {
+        ID(self.0.id.clone())
+    }
+    /// CVR number, 8 digits.
+    async fn cvr(&self) -> &str {
+        &self.0.cvr
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    /// Increases with every change; pass it as `expectedVersion` to `updateCompany`.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+    /// Industry code (DB07).
+    async fn industry_code(&self) -> Option<&str> {
+        self.0.industry_code.as_deref()
+    }
+    async fn municipality(&self, ctx: &Context<'_>) -> Result<Option<Municipality>> {
+        let Some(code) = &self.0.municipality_code else {
+            return Ok(None);
+        };
+        Ok(load_one(&loaders(ctx)?.municipality, code.clone())
+            .await?
+            .map(Municipality))
+    }
+    async fn address(&self) -> Option<&str> {
+        self.0.address.as_deref()
+    }
+    async fn postal_code(&self) -> Option<&str> {
+        self.0.postal_code.as_deref()
+    }
+    /// The company's sites (P-numbers).
+    async fn production_units(&self, ctx: &Context<'_>) -> Result<Vec<ProductionUnit>> {
+        let rows = load_one(&loaders(ctx)?.production_units, self.0.id.clone()).await?;
+        Ok(rows
+            .unwrap_or_default()
+            .into_iter()
+            .map(ProductionUnit)
+            .collect())
+    }
+    /// Contact persons (deleted ones are hidden; erased ones stay, without personal data).
+    async fn contact_persons(&self, ctx: &Context<'_>) -> Result<Vec<ContactPerson>> {
+        let rows = load_one(&loaders(ctx)?.contact_persons, self.0.id.clone()).await?;
+        Ok(rows
+            .unwrap_or_default()
+            .into_iter()
+            .map(ContactPerson)
+            .collect())
+    }
+    /// Contact history, newest first.
+    async fn activities(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Connection<String, Activity>> {
+        let size = pagination::page_size("first", first)?;
+        let after = activity_svc::decode_activity_cursor(after.as_deref())?;
+        let key = activity_svc::ActivityPageKey {
+            company_id: self.0.id.clone(),
+            size,
+            after,
+        };
+        let page = load_one(&loaders(ctx)?.activity_pages, key)
+            .await?
+            .unwrap_or_else(|| pagination::Page {
+                rows: Vec::new(),
+                has_next: false,
+                has_previous: false,
+            });
+        Ok(activity_connection(actor(ctx)?, page))
+    }
+    /// Follow-ups of every organisation, by due date; `status` narrows the list.
+    async fn follow_ups(
+        &self,
+        ctx: &Context<'_>,
+        status: Option<FollowUpStatus>,
+    ) -> Result<Vec<FollowUp>> {
+        let rows = load_one(&loaders(ctx)?.company_follow_ups, self.0.id.clone()).await?;
+        Ok(rows
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|f| status.is_none_or(|s| f.status == s))
+            .map(FollowUp)
+            .collect())
+    }
+    /// The organisation the company should deal with (see EntryPointReason).
+    async fn entry_point(&self, ctx: &Context<'_>) -> Result<EntryPoint> {
+        let loaders = loaders(ctx)?;
+        let home = match &self.0.municipality_code {
+            Some(code) => load_one(&loaders.municipality, code.clone()).await?,
+            None => None,
+        };
+        let (organisation_id, reason) = match home {
+            Some(m) => (m.jobcentre_id, EntryPointReason::HomeMunicipality),
+            None => ("national".to_owned(), EntryPointReason::NationalFallback),
+        };
+        Ok(EntryPoint {
+            organisation: load_organisation(ctx, &organisation_id).await?,
+            reason,
+            contact_name: None,
+            contact_email: None,
+            contact_phone: None,
+        })
+    }
+    /// When the company was last contacted (held, booked or cancelled; drafts and deleted
+    /// activities do not count).
+    async fn last_activity_at(&self, ctx: &Context<'_>) -> Result<Option<DateTime<Utc>>> {
+        Ok(load_one(&loaders(ctx)?.last_activity_at, self.0.id.clone())
+            .await?
+            .flatten())
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct EntryPoint {
+    pub organisation: Organisation,
+    pub reason: EntryPointReason,
+    pub contact_name: Option<String>,
+    pub contact_email: Option<String>,
+    pub contact_phone: Option<String>,
+}
+
+pub struct ProductionUnit(pub production_unit::Model);
+
+#[Object]
+impl ProductionUnit {
+    async fn id(&self) -> ID {
+        ID(self.0.id.clone())
+    }
+    /// P-number, 10 digits.
+    async fn p_number(&self) -> &str {
+        &self.0.p_number
+    }
+    async fn name(&self) -> Option<&str> {
+        self.0.name.as_deref()
+    }
+    async fn municipality(&self, ctx: &Context<'_>) -> Result<Option<Municipality>> {
+        let Some(code) = &self.0.municipality_code else {
+            return Ok(None);
+        };
+        Ok(load_one(&loaders(ctx)?.municipality, code.clone())
+            .await?
+            .map(Municipality))
+    }
+    async fn address(&self) -> Option<&str> {
+        self.0.address.as_deref()
+    }
+}
+
+pub struct ContactPerson(pub contact_person::Model);
+
+#[Object]
+impl ContactPerson {
+    async fn id(&self) -> ID {
+        ID(self.0.id.clone())
+    }
+    /// Null once erased.
+    async fn name(&self) -> Option<&str> {
+        self.0.name.as_deref()
+    }
+    async fn email(&self) -> Option<&str> {
+        self.0.email.as_deref()
+    }
+    async fn phone(&self) -> Option<&str> {
+        self.0.phone.as_deref()
+    }
+    async fn title(&self) -> Option<&str> {
+        self.0.title.as_deref()
+    }
+    /// Personal data removed (`eraseContactPerson`); the row stays so history adds up.
+    async fn erased(&self) -> bool {
+        self.0.erased
+    }
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+    /// The organisation that added the person (it may delete and restore it).
+    async fn organisation(&self, ctx: &Context<'_>) -> Result<Organisation> {
+        load_organisation(ctx, &self.0.organisation_id).await
+    }
+    /// Set while the person is deleted (soft; restorable).
+    async fn deleted_at(&self) -> Option<DateTime<Utc>> {
+        self.0.deleted_at
+    }
+}
+
+#[derive(InputObject, Default)]
+pub struct CompanyFilter {
+    pub municipality_code: Option<String>,
+    pub rar_area: Option<RarArea>,
+    /// Case-insensitive part of the name (æ, ø, å included).
+    pub name_contains: Option<String>,
+    /// Industry code or its prefix ("62" matches "620100").
+    pub industry_code: Option<String>,
+    pub has_active_job_service_agreement: Option<bool>,
+}
+
+#[derive(InputObject)]
+pub struct RegisterCompanyInput {
+    pub cvr: String,
+    pub name: String,
+    pub industry_code: Option<String>,
+    pub municipality_code: Option<String>,
+    pub address: Option<String>,
+    pub postal_code: Option<String>,
+}
+
+/// Fields left out are kept; fields set to null are cleared (except `name`).
+#[derive(InputObject)]
+pub struct UpdateCompanyInput {
+    pub name: MaybeUndefined<String>,
+    pub industry_code: MaybeUndefined<String>,
+    pub municipality_code: MaybeUndefined<String>,
+    pub address: MaybeUndefined<String>,
+    pub postal_code: MaybeUndefined<String>,
+}
+
+#[derive(InputObject)]
+pub struct ContactPersonInput {
+    pub name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub title: Option<String>,
+}
+
+#[derive(InputObject)]
+pub struct ProductionUnitInput {
+    /// 10 digits; no checksum is enforced.
+    pub p_number: String,
+    pub name: Option<String>,
+    pub municipality_code: Option<String>,
+    pub address: Option<String>,
+}
+
+fn patch(v: MaybeUndefined<String>) -> Patch<String> {
+    match v {
+        MaybeUndefined::Undefined => Patch::Keep,
+        MaybeUndefined::Null => Patch::Clear,
+        MaybeUndefined::Value(s) => Patch::Set(s),
+    }
+}
+
+#[derive(Default)]
+pub struct CompanyQuery;
+
+#[Object]
+impl CompanyQuery {
+    /// One company by id or by CVR number (exactly one of them).
+    async fn company(
+        &self,
+        ctx: &Context<'_>,
+        id: Option<ID>,
+        cvr: Option<String>,
+    ) -> Result<Option<Company>> {
+        policy::can_read(actor(ctx)?)?;
+        let db = db(ctx)?;
+        let found = match (id, cvr) {
+            (Some(id), None) => svc::find(db, &id).await?,
+            (None, Some(cvr)) => svc::find_by_cvr(db, &cvr).await?,
+            _ => {
+                return Err(AppError::validation("id", "give either id or cvr").into());
+            }
+        };
+        Ok(found.map(Company))
+    }
+
+    /// Companies by name, filtered; at most 100 per page.
+    async fn companies(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<CompanyFilter>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Connection<String, Company>> {
+        policy::can_read(actor(ctx)?)?;
+        let f = filter.unwrap_or_default();
+        let filter = svc::CompanyFilter {
+            municipality_code: f.municipality_code,
+            rar_area: f.rar_area,
+            name_contains: f.name_contains,
+            industry_code: f.industry_code,
+            has_active_job_service_agreement: f.has_active_job_service_agreement,
+        };
+        let page = svc::list(db(ctx)?, &filter, first, after.as_deref()).await?;
+        let mut conn = Connection::new(page.has_previous, page.has_next);
+        conn.edges.extend(
+            page.rows
+                .into_iter()
+                .map(|c| Edge::new(svc::company_cursor(&c), Company(c))),
+        );
+        Ok(conn)
+    }
+}
+
+#[derive(Default)]
+pub struct CompanyMutation;
+
+#[Object]
+impl CompanyMutation {
+    /// Registers a company by CVR; an existing CVR returns the existing company unchanged.
+    async fn register_company(
+        &self,
+        ctx: &Context<'_>,
+        input: RegisterCompanyInput,
+    ) -> Result<Company> {
+        let w = write_context(ctx)?;
+        let model = svc::register(
+            db(ctx)?,
+            &w,
+            svc::RegisterCompanyInput {
+                cvr: input.cvr,
+                name: input.name,
+                industry_code: input.industry_code,
+                municipality_code: input.municipality_code,
+                address: input.address,
+                postal_code: input.postal_code,
+            },
+        )
+        .await?;
+        Ok(Company(model))
+    }
+
+    /// Changes master data; fails with VERSION_CONFLICT when `expectedVersion` is stale.
+    async fn update_company(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        expected_version: i32,
+        input: UpdateCompanyInput,
+    ) -> Result<Company> {
+        let w = write_context(ctx)?;
+        let model = svc::update(
+            db(ctx)?,
+            &w,
+            &id,
+            expected_version,
+            svc::UpdateCompanyInput {
+                name: patch(input.name),
+                industry_code: patch(input.industry_code),
+                municipality_code: patch(input.municipality_code),
+                address: patch(input.address),
+                postal_code: patch(input.postal_code),
+            },
+        )
+        .await?;
+        Ok(Company(model))
+    }
+
+    /// Adds a site; the same P-number again on the same company returns it unchanged.
+    async fn add_production_unit(
+        &self,
+        ctx: &Context<'_>,
+        company_id: ID,
+        input: ProductionUnitInput,
+    ) -> Result<ProductionUnit> {
+        let w = write_context(ctx)?;
+        let model = svc::add_production_unit(
+            db(ctx)?,
+            &w,
+            &company_id,
+            svc::ProductionUnitInput {
+                p_number: input.p_number,
+                name: input.name,
+                municipality_code: input.municipality_code,
+                address: input.address,
+            },
+        )
+        .await?;
+        Ok(ProductionUnit(model))
+    }
+
+    async fn add_contact_person(
+        &self,
+        ctx: &Context<'_>,
+        company_id: ID,
+        input: ContactPersonInput,
+    ) -> Result<ContactPerson> {
+        let w = write_context(ctx)?;
+        let model = svc::add_contact_person(
+            db(ctx)?,
+            &w,
+            &company_id,
+            svc::ContactPersonInput {
+                name: input.name,
+                email: input.email,
+                phone: input.phone,
+                title: input.title,
+            },
+        )
+        .await?;
+        Ok(ContactPerson(model))
+    }
+
+    /// Hides a contact person (soft; the adding organisation or an admin may restore it).
+    async fn delete_contact_person(&self, ctx: &Context<'_>, id: ID) -> Result<ContactPerson> {
+        let w = write_context(ctx)?;
+        let model = svc::set_contact_person_deleted(db(ctx)?, &w, &id, SoftDelete::Delete).await?;
+        Ok(ContactPerson(model))
+    }
+
+    async fn restore_contact_person(&self, ctx: &Context<'_>, id: ID) -> Result<ContactPerson> {
+        let w = write_context(ctx)?;
+        let model = svc::set_contact_person_deleted(db(ctx)?, &w, &id, SoftDelete::Restore).await?;
+        Ok(ContactPerson(model))
+    }
+
+    /// Removes name, e-mail and phone from the person and from the audit trail (admins).
+    async fn erase_contact_person(&self, ctx: &Context<'_>, id: ID) -> Result<ContactPerson> {
+        let w = write_context(ctx)?;
+        let model = svc::erase_contact_person(db(ctx)?, &w, &id).await?;
+        Ok(ContactPerson(model))
+    }
+}

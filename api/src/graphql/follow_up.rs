@@ -1,0 +1,133 @@
+//! Follow-ups: promises with a due date and an owner organisation.
+
+use async_graphql::connection::{Connection, Edge};
+use async_graphql::{Context, ID, InputObject, Object, Result};
+use chrono::{DateTime, Utc};
+use entity::enums::FollowUpStatus;
+use entity::follow_up;
+
+use super::company::Company;
+use super::loaders::load_one;
+use super::reference::{Organisation, load_organisation};
+use super::scalars::Date;
+use super::{actor, db, loaders, write_context};
+use crate::auth::policy;
+use crate::error::AppError;
+use crate::service::follow_up as svc;
+use crate::service::validation::danish_today;
+
+pub struct FollowUp(pub follow_up::Model);
+
+#[Object]
+impl FollowUp {
+    async fn id(&self) -> ID {
+        ID(self.0.id.clone())
+    }
+    async fn company(&self, ctx: &Context<'_>) -> Result<Company> {
+        load_one(&loaders(ctx)?.company, self.0.company_id.clone())
+            .await?
+            .map(Company)
+            .ok_or_else(|| AppError::Internal("follow-up without company".into()).into())
+    }
+    /// The organisation that owns the promise.
+    async fn organisation(&self, ctx: &Context<'_>) -> Result<Organisation> {
+        load_organisation(ctx, &self.0.organisation_id).await
+    }
+    async fn assignee_sub(&self) -> Option<&str> {
+        self.0.assignee_sub.as_deref()
+    }
+    async fn description(&self) -> &str {
+        &self.0.description
+    }
+    async fn due_on(&self) -> Date {
+        Date(self.0.due_on)
+    }
+    async fn status(&self) -> FollowUpStatus {
+        self.0.status
+    }
+    /// OPEN and the due date has passed (Danish time); derived, never stored.
+    async fn overdue(&self) -> bool {
+        svc::is_overdue(&self.0, danish_today(Utc::now()))
+    }
+    async fn completed_at(&self) -> Option<DateTime<Utc>> {
+        self.0.completed_at
+    }
+    async fn completion_note(&self) -> Option<&str> {
+        self.0.completion_note.as_deref()
+    }
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+    /// The meeting the promise was made at.
+    async fn activity_id(&self) -> Option<ID> {
+        self.0.activity_id.clone().map(ID)
+    }
+}
+
+#[derive(InputObject, Default)]
+pub struct FollowUpFilter {
+    pub organisation_id: Option<ID>,
+    pub status: Option<FollowUpStatus>,
+    /// true: OPEN and past due; false: everything else.
+    pub overdue: Option<bool>,
+    /// Due strictly before this date.
+    pub due_before: Option<Date>,
+}
+
+#[derive(Default)]
+pub struct FollowUpQuery;
+
+#[Object]
+impl FollowUpQuery {
+    /// Follow-ups by due date, filtered; at most 100 per page.
+    async fn follow_ups(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<FollowUpFilter>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Connection<String, FollowUp>> {
+        policy::can_read(actor(ctx)?)?;
+        let f = filter.unwrap_or_default();
+        let filter = svc::FollowUpFilter {
+            organisation_id: f.organisation_id.map(|o| o.0),
+            status: f.status,
+            overdue: f.overdue,
+            due_before: f.due_before.map(|d| d.0),
+        };
+        let page = svc::list(
+            db(ctx)?,
+            &filter,
+            first,
+            after.as_deref(),
+            danish_today(Utc::now()),
+        )
+        .await?;
+        let mut conn = Connection::new(page.has_previous, page.has_next);
+        conn.edges.extend(
+            page.rows
+                .into_iter()
+                .map(|f| Edge::new(svc::cursor(&f), FollowUp(f))),
+        );
+        Ok(conn)
+    }
+}
+
+#[derive(Default)]
+pub struct FollowUpMutation;
+
+#[Object]
+impl FollowUpMutation {
+    /// Marks a promise kept (DONE), with an optional note.
+    async fn complete_follow_up(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        expected_version: i32,
+        note: Option<String>,
+    ) -> Result<FollowUp> {
+        let w = write_context(ctx)?;
+        let model = svc::complete(db(ctx)?, &w, &id, expected_version, note).await?;
+        Ok(FollowUp(model))
+    }
+}

@@ -1,0 +1,717 @@
+//! Contacts with a company (activities), their status, and the outcome of meetings:
+//! agreements and follow-ups.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use entity::enums::{
+    ActivityKind, ActivityStatus, AgreementKind, FollowUpStatus, InitiatedBy, Visibility,
+    WarningCode,
+};
+use entity::{activity, agreement, follow_up, organisation};
+use sea_orm::sea_query::{Alias, Asterisk, Expr, ExprTrait, Order, Query};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
+    IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Set,
+};
+use serde_json::json;
+
+use super::company::{self, SoftDelete, check_version, guarded_update};
+use super::pagination::{self, Page};
+use super::uow::{UnitOfWork, WriteContext, new_id, snapshot};
+use super::validation::{self as v, NOTE_MAX, SUMMARY_MAX};
+use crate::auth::Actor;
+use crate::auth::policy::{self, Action};
+use crate::error::{AppError, AppResult};
+
+/// Meetings booked further ahead than this are cancelled far more often (field reports).
+pub const BOOKED_FAR_AHEAD_DAYS: i64 = 42;
+/// Clock skew tolerated for "occurred" times slightly in the future.
+const FUTURE_SKEW_MINUTES: i64 = 10;
+const MAX_ITEMS_PER_OUTCOME: usize = 100;
+
+#[derive(Debug, Clone)]
+pub struct LogActivityInput {
+    pub company_id: String,
+    pub kind: ActivityKind,
+    pub status: ActivityStatus,
+    pub initiated_by: Option<InitiatedBy>,
+    pub visibility: Option<Visibility>,
+    pub scheduled_at: Option<DateTime<Utc>>,
+    pub occurred_at: Option<DateTime<Utc>>,
+    pub summary: Option<String>,
+    pub campaign_id: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct AgreementInput {
+    pub kind: AgreementKind,
+    pub positions: i32,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct FollowUpInput {
+    pub description: String,
+    pub due_on: NaiveDate,
+    pub assignee_sub: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct OutcomeInput {
+    pub agreements: Vec<AgreementInput>,
+    pub follow_ups: Vec<FollowUpInput>,
+    pub summary: Option<String>,
+}
+
+/// Advice returned with a logged activity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Warning {
+    pub code: WarningCode,
+    pub message: String,
+    pub organisation_id: Option<String>,
+    pub at: Option<DateTime<Utc>>,
+}
+
+/// The moment an activity counts for: when it happened, else when it is booked, else now.
+fn contact_at(
+    occurred: Option<DateTime<Utc>>,
+    scheduled: Option<DateTime<Utc>>,
+    fallback: DateTime<Utc>,
+) -> DateTime<Utc> {
+    occurred.or(scheduled).unwrap_or(fallback)
+}
+
+fn check_not_future(field: &str, at: Option<DateTime<Utc>>, now: DateTime<Utc>) -> AppResult<()> {
+    if at.is_some_and(|t| t > now + Duration::minutes(FUTURE_SKEW_MINUTES)) {
+        return Err(AppError::validation(field, "cannot lie in the future"));
+    }
+    Ok(())
+}
+
+pub async fn find(db: &impl ConnectionTrait, id: &str) -> AppResult<Option<activity::Model>> {
+    if !v::is_id(id) {
+        return Ok(None);
+    }
+    Ok(activity::Entity::find_by_id(id.to_owned()).one(db).await?)
+}
+
+/// An activity the actor may see: a deleted one exists only for those who may restore it.
+pub async fn find_visible(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    id: &str,
+) -> AppResult<Option<activity::Model>> {
+    Ok(find(db, id)
+        .await?
+        .filter(|a| a.deleted_at.is_none() || policy::sees_deleted(actor, &a.organisation_id)))
+}
+
+async fn require_visible(uow: &UnitOfWork<'_>, id: &str) -> AppResult<activity::Model> {
+    find_visible(uow.conn(), uow.actor(), id)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("activity {id} not found")))
+}
+
+/// Other organisations' non-draft contacts with the company since `since` (latest per
+/// organisation), for the coordination warning.
+async fn recent_contacts_by_others(
+    db: &impl ConnectionTrait,
+    company_id: &str,
+    own_org: &str,
+    since: DateTime<Utc>,
+) -> AppResult<Vec<(String, DateTime<Utc>)>> {
+    Ok(activity::Entity::find()
+        .select_only()
+        .column(activity::Column::OrganisationId)
+        .column_as(activity::Column::ContactAt.max(), "last_contact")
+        .filter(activity::Column::CompanyId.eq(company_id))
+        .filter(activity::Column::OrganisationId.ne(own_org))
+        .filter(activity::Column::Status.ne(ActivityStatus::Draft))
+        .filter(activity::Column::DeletedAt.is_null())
+        .filter(activity::Column::ContactAt.gte(since))
+        .group_by(activity::Column::OrganisationId)
+        .order_by_asc(activity::Column::OrganisationId)
+        .into_tuple::<(String, DateTime<Utc>)>()
+        .all(db)
+        .await?)
+}
+
+async fn warnings_for(
+    db: &impl ConnectionTrait,
+    company_id: &str,
+    actor: &Actor,
+    cooldown_days: u32,
+    scheduled_at: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> AppResult<Vec<Warning>> {
+    let mut warnings = Vec::new();
+    if cooldown_days > 0 {
+        let since = now - Duration::days(i64::from(cooldown_days));
+        let others =
+            recent_contacts_by_others(db, company_id, &actor.organisation_id, since).await?;
+        if !others.is_empty() {
+            let ids: Vec<String> = others.iter().map(|(o, _)| o.clone()).collect();
+            let names: HashMap<String, String> = organisation::Entity::find()
+                .filter(organisation::Column::Id.is_in(ids))
+                .all(db)
+                .await?
+                .into_iter()
+                .map(|o| (o.id, o.name))
+                .collect();
+            for (org, at) in others {
+                let name = names.get(&org).cloned().unwrap_or_else(|| org.clone());
+                let when = if at > now {
+                    "has a contact booked"
+                } else {
+                    "had contact"
+                };
+                warnings.push(Warning {
+                    code: WarningCode::RecentContactByOtherOrganisation,
+                    message: format!(
+                        "{name} {when} with this company on {} (within the {cooldown_days}-day coordination window); coordinate before contacting",
+                        at.format("%Y-%m-%d %H:%M UTC")
+                    ),
+                    organisation_id: Some(org),
+                    at: Some(at),
+                });
+            }
+        }
+    }
+    if let Some(at) = scheduled_at
+        && at > now + Duration::days(BOOKED_FAR_AHEAD_DAYS)
+    {
+        warnings.push(Warning {
+            code: WarningCode::BookedFarAhead,
+            message: format!(
+                "booked {} days ahead; meetings booked more than {BOOKED_FAR_AHEAD_DAYS} days ahead are often cancelled",
+                (at - now).num_days()
+            ),
+            organisation_id: None,
+            at: Some(at),
+        });
+    }
+    Ok(warnings)
+}
+
+pub async fn log(
+    db: &DatabaseConnection,
+    ctx: &WriteContext,
+    cooldown_days: u32,
+    input: LogActivityInput,
+) -> AppResult<(activity::Model, Vec<Warning>)> {
+    let now = Utc::now();
+    let summary = v::optional_text("input.summary", input.summary.as_deref(), SUMMARY_MAX)?;
+    check_not_future("input.occurredAt", input.occurred_at, now)?;
+    let mut occurred_at = input.occurred_at;
+    match input.status {
+        ActivityStatus::Booked if input.scheduled_at.is_none() => {
+            return Err(AppError::validation(
+                "input.scheduledAt",
+                "a BOOKED activity needs scheduledAt",
+            ));
+        }
+        ActivityStatus::Held if occurred_at.is_none() => occurred_at = Some(now),
+        _ => {}
+    }
+    if let Some(campaign) = input.campaign_id.as_deref() {
+        // Campaigns arrive with the coordination issue; until then no campaign id is known.
+        return Err(AppError::validation(
+            "input.campaignId",
+            format!("unknown campaign {campaign}"),
+        ));
+    }
+
+    let mut uow = UnitOfWork::begin(db, ctx).await?;
+    uow.authorize(&Action::LogActivity)?;
+    let company = company::require(uow.conn(), &input.company_id).await?;
+    let actor = uow.actor().clone();
+    let warnings = warnings_for(
+        uow.conn(),
+        &company.id,
+        &actor,
+        cooldown_days,
+        input.scheduled_at,
+        now,
+    )
+    .await?;
+    let initiated_by = input
+        .initiated_by
+        .unwrap_or(if actor.organisation_id == "national" {
+            InitiatedBy::National
+        } else {
+            InitiatedBy::Jobcentre
+        });
+    let model = activity::ActiveModel {
+        id: Set(new_id()),
+        company_id: Set(company.id),
+        organisation_id: Set(actor.organisation_id.clone()),
+        kind: Set(input.kind),
+        status: Set(input.status),
+        initiated_by: Set(initiated_by),
+        visibility: Set(input.visibility.unwrap_or(Visibility::Shared)),
+        scheduled_at: Set(input.scheduled_at),
+        occurred_at: Set(occurred_at),
+        contact_at: Set(contact_at(occurred_at, input.scheduled_at, now)),
+        summary: Set(summary),
+        campaign_id: Set(None),
+        outcome_registered: Set(false),
+        created_by_sub: Set(actor.sub.clone()),
+        version: Set(1),
+        created_at: Set(now),
+        updated_at: Set(now),
+        deleted_at: Set(None),
+    }
+    .insert(uow.conn())
+    .await?;
+    uow.record(
+        "activity.logged",
+        "Activity",
+        &model.id,
+        None,
+        Some(snapshot(&model)?),
+    )?;
+    uow.commit().await?;
+    Ok((model, warnings))
+}
+
+/// Allowed moves: a draft is booked or held; a booked meeting is held, cancelled by either
+/// side, or not attended. Held, cancelled and no-show are final.
+pub fn transition_allowed(from: ActivityStatus, to: ActivityStatus) -> bool {
+    use ActivityStatus::*;
+    matches!(
+        (from, to),
+        (Draft, Booked)
+            | (Draft, Held)
+            | (Booked, Held)
+            | (Booked, CancelledByCompany)
+            | (Booked, CancelledByJobcentre)
+            | (Booked, NoShow)
+    )
+}
+
+pub async fn set_status(
+    db: &DatabaseConnection,
+    ctx: &WriteContext,
+    id: &str,
+    expected_version: i32,
+    status: ActivityStatus,
+) -> AppResult<activity::Model> {
+    let mut uow = UnitOfWork::begin(db, ctx).await?;
+    let before = require_visible(&uow, id).await?;
+    uow.authorize(&Action::SetActivityStatus {
+        owner: &before.organisation_id,
+    })?;
+    if before.deleted_at.is_some() {
+        return Err(AppError::Conflict(
+            "the activity is deleted; restore it first".into(),
+        ));
+    }
+    check_version(before.version, expected_version, "activity")?;
+    if !transition_allowed(before.status, status) {
+        return Err(AppError::validation(
+            "status",
+            format!(
+                "an activity cannot move from {} to {}",
+                enum_name(before.status),
+                enum_name(status)
+            ),
+        ));
+    }
+    if status == ActivityStatus::Booked && before.scheduled_at.is_none() {
+        return Err(AppError::validation(
+            "status",
+            "a BOOKED activity needs scheduledAt; log it with scheduledAt",
+        ));
+    }
+    let now = Utc::now();
+    let mut am = before.clone().into_active_model();
+    if status == ActivityStatus::Held && before.occurred_at.is_none() {
+        // A meeting marked held after its time happened at its time; otherwise now.
+        let occurred = before.scheduled_at.filter(|s| *s <= now).unwrap_or(now);
+        am.occurred_at = Set(Some(occurred));
+        am.contact_at = Set(occurred);
+    }
+    am.status = Set(status);
+    am.version = Set(before.version + 1);
+    am.updated_at = Set(now);
+    let after = guarded_update::<activity::Entity>(
+        uow.conn(),
+        am,
+        activity::Column::Version,
+        before.version,
+        "activity",
+    )
+    .await?;
+    uow.record(
+        "activity.statusChanged",
+        "Activity",
+        &after.id,
+        Some(snapshot(&before)?),
+        Some(snapshot(&after)?),
+    )?;
+    uow.commit().await?;
+    Ok(after)
+}
+
+fn enum_name<T: serde::Serialize>(v: T) -> String {
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+/// Registers what a held meeting led to, in one transaction. Calling it again adds to the
+/// outcome; an outcome with nothing in it is valid (the meeting led to nothing).
+pub async fn record_outcome(
+    db: &DatabaseConnection,
+    ctx: &WriteContext,
+    activity_id: &str,
+    input: OutcomeInput,
+) -> AppResult<activity::Model> {
+    let now = Utc::now();
+    let today = v::danish_today(now);
+    if input.agreements.len() > MAX_ITEMS_PER_OUTCOME {
+        return Err(AppError::validation(
+            "input.agreements",
+            format!("at most {MAX_ITEMS_PER_OUTCOME} agreements at a time"),
+        ));
+    }
+    if input.follow_ups.len() > MAX_ITEMS_PER_OUTCOME {
+        return Err(AppError::validation(
+            "input.followUps",
+            format!("at most {MAX_ITEMS_PER_OUTCOME} follow-ups at a time"),
+        ));
+    }
+    let summary = v::optional_text("input.summary", input.summary.as_deref(), SUMMARY_MAX)?;
+    let mut agreements = Vec::with_capacity(input.agreements.len());
+    for (i, a) in input.agreements.iter().enumerate() {
+        let positions = v::positions(&format!("input.agreements[{i}].positions"), a.positions)?;
+        let note = v::optional_text(
+            &format!("input.agreements[{i}].note"),
+            a.note.as_deref(),
+            NOTE_MAX,
+        )?;
+        agreements.push((a.kind, positions, note));
+    }
+    let mut follow_ups = Vec::with_capacity(input.follow_ups.len());
+    for (i, f) in input.follow_ups.iter().enumerate() {
+        let description = v::required_text(
+            &format!("input.followUps[{i}].description"),
+            &f.description,
+            NOTE_MAX,
+        )?;
+        if f.due_on > today + Duration::days(2 * 366) {
+            return Err(AppError::validation(
+                format!("input.followUps[{i}].dueOn"),
+                "a follow-up is due within two years",
+            ));
+        }
+        let assignee = v::optional_text(
+            &format!("input.followUps[{i}].assigneeSub"),
+            f.assignee_sub.as_deref(),
+            v::NAME_MAX,
+        )?;
+        follow_ups.push((description, f.due_on, assignee));
+    }
+
+    let mut uow = UnitOfWork::begin(db, ctx).await?;
+    let before = require_visible(&uow, activity_id).await?;
+    uow.authorize(&Action::RecordOutcome {
+        owner: &before.organisation_id,
+    })?;
+    if before.deleted_at.is_some() {
+        return Err(AppError::Conflict(
+            "the activity is deleted; restore it first".into(),
+        ));
+    }
+    if before.status != ActivityStatus::Held {
+        return Err(AppError::validation(
+            "activityId",
+            format!(
+                "an outcome is recorded for a HELD meeting; this activity is {}",
+                enum_name(before.status)
+            ),
+        ));
+    }
+    let meeting_day = before.contact_at.date_naive();
+    for (i, (_, due_on, _)) in follow_ups.iter().enumerate() {
+        if *due_on < meeting_day {
+            return Err(AppError::validation(
+                format!("input.followUps[{i}].dueOn"),
+                format!("a follow-up cannot be due before the meeting ({meeting_day})"),
+            ));
+        }
+    }
+
+    let mut am = before.clone().into_active_model();
+    if let Some(text) = summary {
+        let combined = match before.summary.as_deref().filter(|s| !s.is_empty()) {
+            Some(existing) => format!("{existing}\n\n{text}"),
+            None => text,
+        };
+        if combined.chars().count() > SUMMARY_MAX {
+            return Err(AppError::validation(
+                "input.summary",
+                format!("the activity's summary would exceed {SUMMARY_MAX} characters"),
+            ));
+        }
+        am.summary = Set(Some(combined));
+    }
+    am.outcome_registered = Set(true);
+    am.version = Set(before.version + 1);
+    am.updated_at = Set(now);
+    let after = guarded_update::<activity::Entity>(
+        uow.conn(),
+        am,
+        activity::Column::Version,
+        before.version,
+        "activity",
+    )
+    .await?;
+
+    let mut added_agreements = Vec::new();
+    for (kind, positions, note) in agreements {
+        added_agreements.push(
+            agreement::ActiveModel {
+                id: Set(new_id()),
+                activity_id: Set(after.id.clone()),
+                company_id: Set(after.company_id.clone()),
+                organisation_id: Set(after.organisation_id.clone()),
+                kind: Set(kind),
+                positions: Set(positions),
+                note: Set(note),
+                created_at: Set(now),
+            }
+            .insert(uow.conn())
+            .await?,
+        );
+    }
+    let mut added_follow_ups = Vec::new();
+    for (description, due_on, assignee) in follow_ups {
+        added_follow_ups.push(
+            follow_up::ActiveModel {
+                id: Set(new_id()),
+                company_id: Set(after.company_id.clone()),
+                activity_id: Set(Some(after.id.clone())),
+                organisation_id: Set(after.organisation_id.clone()),
+                assignee_sub: Set(assignee),
+                description: Set(description),
+                due_on: Set(due_on),
+                status: Set(FollowUpStatus::Open),
+                completed_at: Set(None),
+                completion_note: Set(None),
+                version: Set(1),
+                created_at: Set(now),
+                updated_at: Set(now),
+            }
+            .insert(uow.conn())
+            .await?,
+        );
+    }
+    uow.record(
+        "activity.outcomeRecorded",
+        "Activity",
+        &after.id,
+        Some(snapshot(&before)?),
+        Some(json!({
+            "activity": snapshot(&after)?,
+            "agreements": snapshot(&added_agreements)?,
+            "followUps": snapshot(&added_follow_ups)?,
+        })),
+    )?;
+    uow.commit().await?;
+    Ok(after)
+}
+
+pub async fn set_deleted(
+    db: &DatabaseConnection,
+    ctx: &WriteContext,
+    id: &str,
+    op: SoftDelete,
+) -> AppResult<activity::Model> {
+    let mut uow = UnitOfWork::begin(db, ctx).await?;
+    let before = require_visible(&uow, id).await?;
+    let owner = before.organisation_id.as_str();
+    let (action, name) = match op {
+        SoftDelete::Delete => (Action::DeleteActivity { owner }, "activity.deleted"),
+        SoftDelete::Restore => (Action::RestoreActivity { owner }, "activity.restored"),
+    };
+    uow.authorize(&action)?;
+    match (op, before.deleted_at.is_some()) {
+        (SoftDelete::Delete, true) => {
+            return Err(AppError::Conflict("the activity is already deleted".into()));
+        }
+        (SoftDelete::Restore, false) => {
+            return Err(AppError::Conflict("the activity is not deleted".into()));
+        }
+        _ => {}
+    }
+    let now = Utc::now();
+    let mut am = before.clone().into_active_model();
+    am.deleted_at = Set(match op {
+        SoftDelete::Delete => Some(now),
+        SoftDelete::Restore => None,
+    });
+    am.version = Set(before.version + 1);
+    am.updated_at = Set(now);
+    let after = guarded_update::<activity::Entity>(
+        uow.conn(),
+        am,
+        activity::Column::Version,
+        before.version,
+        "activity",
+    )
+    .await?;
+    uow.record(
+        name,
+        "Activity",
+        &after.id,
+        Some(snapshot(&before)?),
+        Some(snapshot(&after)?),
+    )?;
+    uow.commit().await?;
+    Ok(after)
+}
+
+pub async fn by_ids(db: &impl ConnectionTrait, ids: &[String]) -> AppResult<Vec<activity::Model>> {
+    Ok(activity::Entity::find()
+        .filter(activity::Column::Id.is_in(ids.iter().cloned()))
+        .all(db)
+        .await?)
+}
+
+/// Position in a company's activities: (contact_at, id) of the last row seen.
+pub type ActivityCursor = (DateTime<Utc>, String);
+
+/// Which page of a company's activities (newest first) to load.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ActivityPageKey {
+    pub company_id: String,
+    pub size: u64,
+    pub after: Option<ActivityCursor>,
+}
+
+pub fn activity_cursor(a: &activity::Model) -> String {
+    pagination::encode(&(a.contact_at, &a.id))
+}
+
+pub fn decode_activity_cursor(after: Option<&str>) -> AppResult<Option<ActivityCursor>> {
+    pagination::decode("after", after)
+}
+
+/// Pages of several companies' activities, newest first, one statement per distinct
+/// (size, cursor): a window function numbers each company's rows.
+pub async fn pages_by_company(
+    db: &impl ConnectionTrait,
+    keys: &[ActivityPageKey],
+) -> AppResult<HashMap<ActivityPageKey, Page<activity::Model>>> {
+    let mut groups: HashMap<(u64, Option<ActivityCursor>), Vec<String>> = HashMap::new();
+    for key in keys {
+        groups
+            .entry((key.size, key.after.clone()))
+            .or_default()
+            .push(key.company_id.clone());
+    }
+    let mut out = HashMap::new();
+    for ((size, after), company_ids) in groups {
+        let mut inner = Query::select();
+        inner
+            .column(Asterisk)
+            .expr_as(
+                Expr::cust(
+                    r#"ROW_NUMBER() OVER (PARTITION BY "company_id" ORDER BY "contact_at" DESC, "id" DESC)"#,
+                ),
+                Alias::new("rn"),
+            )
+            .from(activity::Entity)
+            .and_where(activity::Column::CompanyId.is_in(company_ids.clone()))
+            .and_where(activity::Column::DeletedAt.is_null());
+        if let Some((at, id)) = &after {
+            inner.cond_where(
+                Condition::any()
+                    .add(activity::Column::ContactAt.lt(*at))
+                    .add(
+                        Condition::all()
+                            .add(activity::Column::ContactAt.eq(*at))
+                            .add(activity::Column::Id.lt(id.clone())),
+                    ),
+            );
+        }
+        let outer = Query::select()
+            .column(Asterisk)
+            .from_subquery(inner.to_owned(), Alias::new("ranked"))
+            .and_where(Expr::col(Alias::new("rn")).lte(size as i64 + 1))
+            .order_by(Alias::new("company_id"), Order::Asc)
+            .order_by(Alias::new("rn"), Order::Asc)
+            .to_owned();
+        let stmt = db.get_database_backend().build(&outer);
+        let rows = activity::Entity::find().from_raw_sql(stmt).all(db).await?;
+        let mut by_company: HashMap<String, Vec<activity::Model>> = HashMap::new();
+        for row in rows {
+            by_company
+                .entry(row.company_id.clone())
+                .or_default()
+                .push(row);
+        }
+        for company_id in company_ids {
+            let rows = by_company.remove(&company_id).unwrap_or_default();
+            out.insert(
+                ActivityPageKey {
+                    company_id,
+                    size,
+                    after: after.clone(),
+                },
+                Page::from_overfetch(rows, size, after.is_some()),
+            );
+        }
+    }
+    Ok(out)
+}
+
+/// The latest contact (non-draft, not deleted) per company.
+pub async fn last_activity_at(
+    db: &impl ConnectionTrait,
+    company_ids: &[String],
+) -> AppResult<Vec<(String, DateTime<Utc>)>> {
+    Ok(activity::Entity::find()
+        .select_only()
+        .column(activity::Column::CompanyId)
+        .column_as(activity::Column::ContactAt.max(), "last_contact")
+        .filter(activity::Column::CompanyId.is_in(company_ids.iter().cloned()))
+        .filter(activity::Column::Status.ne(ActivityStatus::Draft))
+        .filter(activity::Column::DeletedAt.is_null())
+        .group_by(activity::Column::CompanyId)
+        .into_tuple::<(String, DateTime<Utc>)>()
+        .all(db)
+        .await?)
+}
+
+pub async fn agreements_by_activity(
+    db: &impl ConnectionTrait,
+    activity_ids: &[String],
+) -> AppResult<Vec<agreement::Model>> {
+    Ok(agreement::Entity::find()
+        .filter(agreement::Column::ActivityId.is_in(activity_ids.iter().cloned()))
+        .order_by_asc(agreement::Column::CreatedAt)
+        .order_by_asc(agreement::Column::Id)
+        .all(db)
+        .await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn transitions() {
+        use ActivityStatus::*;
+        assert!(transition_allowed(Booked, Held));
+        assert!(transition_allowed(Booked, NoShow));
+        assert!(transition_allowed(Booked, CancelledByCompany));
+        assert!(transition_allowed(Draft, Booked));
+        assert!(!transition_allowed(Held, Booked));
+        assert!(!transition_allowed(Held, Held));
+        assert!(!transition_allowed(NoShow, Held));
+    }
+}

@@ -1,0 +1,724 @@
+//! Companies and what hangs directly off them: production units and contact persons.
+
+use chrono::Utc;
+use entity::enums::RarArea;
+use entity::{audit_event, company, contact_person, municipality, production_unit};
+use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr, Query};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr,
+    EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Set, SqlErr,
+};
+use serde_json::Value;
+
+use super::pagination::{self, Page};
+use super::uow::{UnitOfWork, WriteContext, new_id, snapshot};
+use super::validation::{self as v, Cvr, NAME_MAX, PNumber};
+use crate::auth::policy::Action;
+use crate::error::{AppError, AppResult};
+
+/// A field of an update: leave it, clear it, or set it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Patch<T> {
+    #[default]
+    Keep,
+    Clear,
+    Set(T),
+}
+
+/// Parses one optional text field of an input (see `validation`).
+type FieldParser = dyn Fn(&str, Option<&str>) -> AppResult<Option<String>>;
+
+#[derive(Debug, Clone, Default)]
+pub struct RegisterCompanyInput {
+    pub cvr: String,
+    pub name: String,
+    pub industry_code: Option<String>,
+    pub municipality_code: Option<String>,
+    pub address: Option<String>,
+    pub postal_code: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct UpdateCompanyInput {
+    pub name: Patch<String>,
+    pub industry_code: Patch<String>,
+    pub municipality_code: Patch<String>,
+    pub address: Patch<String>,
+    pub postal_code: Patch<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct CompanyFilter {
+    pub municipality_code: Option<String>,
+    pub rar_area: Option<RarArea>,
+    pub name_contains: Option<String>,
+    pub industry_code: Option<String>,
+    pub has_active_job_service_agreement: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ProductionUnitInput {
+    pub p_number: String,
+    pub name: Option<String>,
+    pub municipality_code: Option<String>,
+    pub address: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ContactPersonInput {
+    pub name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub title: Option<String>,
+}
+
+/// Lower case for search: Unicode-aware, so "ÆBLE" finds "æblegården".
+pub fn search_key(name: &str) -> String {
+    name.to_lowercase()
+}
+
+pub async fn find(db: &impl ConnectionTrait, id: &str) -> AppResult<Option<company::Model>> {
+    if !v::is_id(id) {
+        return Ok(None);
+    }
+    Ok(company::Entity::find_by_id(id.to_owned()).one(db).await?)
+}
+
+pub async fn find_by_cvr(
+    db: &impl ConnectionTrait,
+    cvr: &str,
+) -> AppResult<Option<company::Model>> {
+    let Ok(cvr) = Cvr::parse("cvr", cvr) else {
+        return Ok(None);
+    };
+    Ok(company::Entity::find()
+        .filter(company::Column::Cvr.eq(cvr.into_string()))
+        .one(db)
+        .await?)
+}
+
+pub async fn require(db: &impl ConnectionTrait, id: &str) -> AppResult<company::Model> {
+    find(db, id)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("company {id} not found")))
+}
+
+pub async fn by_ids(db: &impl ConnectionTrait, ids: &[String]) -> AppResult<Vec<company::Model>> {
+    Ok(company::Entity::find()
+        .filter(company::Column::Id.is_in(ids.iter().cloned()))
+        .all(db)
+        .await?)
+}
+
+async fn check_municipality(
+    db: &impl ConnectionTrait,
+    field: &str,
+    code: Option<&str>,
+) -> AppResult<()> {
+    if let Some(code) = code {
+        let exists = municipality::Entity::find_by_id(code.to_owned())
+            .one(db)
+            .await?
+            .is_some();
+        if !exists {
+            return Err(AppError::validation(
+                field,
+                format!("unknown municipality {code}"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn is_unique_violation(e: &DbErr) -> bool {
+    matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
+}
+
+/// Registers a company by CVR. An existing CVR returns the existing company unchanged: no
+/// duplicate, no error, and nothing written (so no audit event).
+pub async fn register(
+    db: &DatabaseConnection,
+    ctx: &WriteContext,
+    input: RegisterCompanyInput,
+) -> AppResult<company::Model> {
+    let cvr = Cvr::parse("input.cvr", &input.cvr)?;
+    let name = v::required_text("input.name", &input.name, NAME_MAX)?;
+    let industry_code = v::industry_code("input.industryCode", input.industry_code.as_deref())?;
+    let municipality_code =
+        v::municipality_code("input.municipalityCode", input.municipality_code.as_deref())?;
+    let address = v::optional_text("input.address", input.address.as_deref(), NAME_MAX)?;
+    let postal_code = v::postal_code("input.postalCode", input.postal_code.as_deref())?;
+
+    let mut uow = UnitOfWork::begin(db, ctx).await?;
+    uow.authorize(&Action::RegisterCompany)?;
+    if let Some(existing) = find_by_cvr(uow.conn(), cvr.as_str()).await? {
+        return Ok(existing);
+    }
+    check_municipality(
+        uow.conn(),
+        "input.municipalityCode",
+        municipality_code.as_deref(),
+    )
+    .await?;
+    let now = Utc::now();
+    let inserted = company::ActiveModel {
+        id: Set(new_id()),
+        cvr: Set(cvr.as_str().to_owned()),
+        name_search: Set(search_key(&name)),
+        name: Set(name),
+        industry_code: Set(industry_code),
+        municipality_code: Set(municipality_code),
+        address: Set(address),
+        postal_code: Set(postal_code),
+        version: Set(1),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(uow.conn())
+    .await;
+    let model = match inserted {
+        Ok(m) => m,
+        // Registered by someone else a moment ago: theirs is the record.
+        Err(e) if is_unique_violation(&e) => {
+            drop(uow);
+            return find_by_cvr(db, cvr.as_str()).await?.ok_or_else(|| {
+                AppError::Conflict("the company was registered concurrently; retry".into())
+            });
+        }
+        Err(e) => return Err(e.into()),
+    };
+    uow.record(
+        "company.registered",
+        "Company",
+        &model.id,
+        None,
+        Some(snapshot(&model)?),
+    )?;
+    uow.commit().await?;
+    Ok(model)
+}
+
+pub async fn update(
+    db: &DatabaseConnection,
+    ctx: &WriteContext,
+    id: &str,
+    expected_version: i32,
+    input: UpdateCompanyInput,
+) -> AppResult<company::Model> {
+    let name = match &input.name {
+        Patch::Keep => None,
+        Patch::Clear => return Err(AppError::validation("input.name", "a company needs a name")),
+        Patch::Set(n) => Some(v::required_text("input.name", n, NAME_MAX)?),
+    };
+    let patch = |field: &str,
+                 p: &Patch<String>,
+                 parse: &FieldParser|
+     -> AppResult<Option<Option<String>>> {
+        Ok(match p {
+            Patch::Keep => None,
+            Patch::Clear => Some(None),
+            Patch::Set(s) => Some(parse(field, Some(s))?),
+        })
+    };
+    let industry_code = patch(
+        "input.industryCode",
+        &input.industry_code,
+        &v::industry_code,
+    )?;
+    let municipality_code = patch(
+        "input.municipalityCode",
+        &input.municipality_code,
+        &v::municipality_code,
+    )?;
+    let address = patch("input.address", &input.address, &|f, s| {
+        v::optional_text(f, s, NAME_MAX)
+    })?;
+    let postal_code = patch("input.postalCode", &input.postal_code, &v::postal_code)?;
+
+    let mut uow = UnitOfWork::begin(db, ctx).await?;
+    uow.authorize(&Action::UpdateCompany)?;
+    let before = require(uow.conn(), id).await?;
+    check_version(before.version, expected_version, "company")?;
+    if let Some(Some(code)) = &municipality_code {
+        check_municipality(uow.conn(), "input.municipalityCode", Some(code)).await?;
+    }
+    let mut am = before.clone().into_active_model();
+    if let Some(name) = name {
+        am.name_search = Set(search_key(&name));
+        am.name = Set(name);
+    }
+    if let Some(x) = industry_code {
+        am.industry_code = Set(x);
+    }
+    if let Some(x) = municipality_code {
+        am.municipality_code = Set(x);
+    }
+    if let Some(x) = address {
+        am.address = Set(x);
+    }
+    if let Some(x) = postal_code {
+        am.postal_code = Set(x);
+    }
+    am.version = Set(before.version + 1);
+    am.updated_at = Set(Utc::now());
+    let after = guarded_update::<company::Entity>(
+        uow.conn(),
+        am,
+        company::Column::Version,
+        before.version,
+        "company",
+    )
+    .await?;
+    uow.record(
+        "company.updated",
+        "Company",
+        &after.id,
+        Some(snapshot(&before)?),
+        Some(snapshot(&after)?),
+    )?;
+    uow.commit().await?;
+    Ok(after)
+}
+
+pub fn check_version(actual: i32, expected: i32, what: &str) -> AppResult<()> {
+    if actual != expected {
+        return Err(AppError::VersionConflict(format!(
+            "the {what} was changed by someone else (version {actual}, you expected {expected}); reload and try again"
+        )));
+    }
+    Ok(())
+}
+
+/// Updates a row only if its version is still the one read (optimistic locking), so two
+/// writers racing past `check_version` cannot both win.
+pub async fn guarded_update<E>(
+    db: &impl ConnectionTrait,
+    am: E::ActiveModel,
+    version_col: E::Column,
+    read_version: i32,
+    what: &str,
+) -> AppResult<E::Model>
+where
+    E: EntityTrait,
+    E::Model: IntoActiveModel<E::ActiveModel>,
+    E::ActiveModel: ActiveModelTrait<Entity = E> + Send,
+{
+    let result = E::update_many()
+        .set(am.clone())
+        .filter(version_col.eq(read_version))
+        .filter(primary_key_condition::<E>(&am)?)
+        .exec(db)
+        .await?;
+    if result.rows_affected != 1 {
+        return Err(AppError::VersionConflict(format!(
+            "the {what} was changed by someone else; reload and try again"
+        )));
+    }
+    let pk = primary_key_condition::<E>(&am)?;
+    E::find()
+        .filter(pk)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::Internal(format!("{what} vanished during update")))
+}
+
+fn primary_key_condition<E>(am: &E::ActiveModel) -> AppResult<Condition>
+where
+    E: EntityTrait,
+    E::ActiveModel: ActiveModelTrait<Entity = E>,
+{
+    use sea_orm::{Iterable, PrimaryKeyToColumn};
+    let mut cond = Condition::all();
+    for key in E::PrimaryKey::iter() {
+        let col = key.into_column();
+        let value = am
+            .get(col)
+            .into_value()
+            .ok_or_else(|| AppError::Internal("primary key not set".into()))?;
+        cond = cond.add(col.eq(value));
+    }
+    Ok(cond)
+}
+
+/// One page of companies ordered by name, filtered.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    filter: &CompanyFilter,
+    first: Option<i32>,
+    after: Option<&str>,
+) -> AppResult<Page<company::Model>> {
+    let size = pagination::page_size("first", first)?;
+    let cursor: Option<(String, String)> = pagination::decode("after", after)?;
+    let mut q = company::Entity::find();
+    if let Some(code) = &filter.municipality_code {
+        q = q.filter(company::Column::MunicipalityCode.eq(code.trim()));
+    }
+    if let Some(area) = filter.rar_area {
+        q = q.filter(
+            company::Column::MunicipalityCode.in_subquery(
+                Query::select()
+                    .column(municipality::Column::Code)
+                    .from(municipality::Entity)
+                    .and_where(municipality::Column::RarArea.eq(area))
+                    .to_owned(),
+            ),
+        );
+    }
+    if let Some(text) = filter
+        .name_contains
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+    {
+        if text.chars().count() > NAME_MAX {
+            return Err(AppError::validation("filter.nameContains", "too long"));
+        }
+        let escaped = search_key(text)
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        q = q.filter(
+            Expr::col((company::Entity, company::Column::NameSearch))
+                .like(LikeExpr::new(format!("%{escaped}%")).escape('\\')),
+        );
+    }
+    if let Some(code) = filter
+        .industry_code
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+    {
+        q = q.filter(company::Column::IndustryCode.starts_with(code));
+    }
+    if filter.has_active_job_service_agreement == Some(true) {
+        // Job service agreements arrive with the coordination issue; until then none is active.
+        q = q.filter(Expr::cust("1 = 0"));
+    }
+    if let Some((name, id)) = &cursor {
+        q = q.filter(
+            Condition::any()
+                .add(company::Column::NameSearch.gt(name.clone()))
+                .add(
+                    Condition::all()
+                        .add(company::Column::NameSearch.eq(name.clone()))
+                        .add(company::Column::Id.gt(id.clone())),
+                ),
+        );
+    }
+    let rows = q
+        .order_by_asc(company::Column::NameSearch)
+        .order_by_asc(company::Column::Id)
+        .limit(size + 1)
+        .all(db)
+        .await?;
+    Ok(Page::from_overfetch(rows, size, cursor.is_some()))
+}
+
+pub fn company_cursor(c: &company::Model) -> String {
+    pagination::encode(&(&c.name_search, &c.id))
+}
+
+// ---- production units ----
+
+pub async fn add_production_unit(
+    db: &DatabaseConnection,
+    ctx: &WriteContext,
+    company_id: &str,
+    input: ProductionUnitInput,
+) -> AppResult<production_unit::Model> {
+    let p_number = PNumber::parse("input.pNumber", &input.p_number)?.into_string();
+    let name = v::optional_text("input.name", input.name.as_deref(), NAME_MAX)?;
+    let municipality_code =
+        v::municipality_code("input.municipalityCode", input.municipality_code.as_deref())?;
+    let address = v::optional_text("input.address", input.address.as_deref(), NAME_MAX)?;
+
+    let mut uow = UnitOfWork::begin(db, ctx).await?;
+    uow.authorize(&Action::AddProductionUnit)?;
+    let company = require(uow.conn(), company_id).await?;
+    if let Some(existing) = production_unit::Entity::find()
+        .filter(production_unit::Column::PNumber.eq(p_number.clone()))
+        .one(uow.conn())
+        .await?
+    {
+        if existing.company_id == company.id {
+            return Ok(existing);
+        }
+        return Err(AppError::Conflict(format!(
+            "P-number {p_number} belongs to another company"
+        )));
+    }
+    check_municipality(
+        uow.conn(),
+        "input.municipalityCode",
+        municipality_code.as_deref(),
+    )
+    .await?;
+    let model = production_unit::ActiveModel {
+        id: Set(new_id()),
+        company_id: Set(company.id.clone()),
+        p_number: Set(p_number),
+        name: Set(name),
+        municipality_code: Set(municipality_code),
+        address: Set(address),
+        created_at: Set(Utc::now()),
+    }
+    .insert(uow.conn())
+    .await
+    .map_err(|e| {
+        if is_unique_violation(&e) {
+            AppError::Conflict("the P-number was registered concurrently".into())
+        } else {
+            e.into()
+        }
+    })?;
+    uow.record(
+        "productionUnit.added",
+        "ProductionUnit",
+        &model.id,
+        None,
+        Some(snapshot(&model)?),
+    )?;
+    uow.commit().await?;
+    Ok(model)
+}
+
+pub async fn production_units_by_company(
+    db: &impl ConnectionTrait,
+    company_ids: &[String],
+) -> AppResult<Vec<production_unit::Model>> {
+    Ok(production_unit::Entity::find()
+        .filter(production_unit::Column::CompanyId.is_in(company_ids.iter().cloned()))
+        .order_by_asc(production_unit::Column::PNumber)
+        .all(db)
+        .await?)
+}
+
+// ---- contact persons ----
+
+pub async fn add_contact_person(
+    db: &DatabaseConnection,
+    ctx: &WriteContext,
+    company_id: &str,
+    input: ContactPersonInput,
+) -> AppResult<contact_person::Model> {
+    let name = v::required_text("input.name", &input.name, NAME_MAX)?;
+    let email = v::email("input.email", input.email.as_deref())?;
+    let phone = v::phone("input.phone", input.phone.as_deref())?;
+    let title = v::optional_text("input.title", input.title.as_deref(), NAME_MAX)?;
+
+    let mut uow = UnitOfWork::begin(db, ctx).await?;
+    uow.authorize(&Action::AddContactPerson)?;
+    let company = require(uow.conn(), company_id).await?;
+    let now = Utc::now();
+    let model = contact_person::ActiveModel {
+        id: Set(new_id()),
+        company_id: Set(company.id),
+        organisation_id: Set(uow.actor().organisation_id.clone()),
+        name: Set(Some(name)),
+        email: Set(email),
+        phone: Set(phone),
+        title: Set(title),
+        erased: Set(false),
+        version: Set(1),
+        created_at: Set(now),
+        updated_at: Set(now),
+        deleted_at: Set(None),
+    }
+    .insert(uow.conn())
+    .await?;
+    uow.record(
+        "contactPerson.added",
+        "ContactPerson",
+        &model.id,
+        None,
+        Some(snapshot(&model)?),
+    )?;
+    uow.commit().await?;
+    Ok(model)
+}
+
+pub async fn contact_persons_by_company(
+    db: &impl ConnectionTrait,
+    company_ids: &[String],
+) -> AppResult<Vec<contact_person::Model>> {
+    Ok(contact_person::Entity::find()
+        .filter(contact_person::Column::CompanyId.is_in(company_ids.iter().cloned()))
+        .filter(contact_person::Column::DeletedAt.is_null())
+        .order_by_asc(contact_person::Column::CreatedAt)
+        .order_by_asc(contact_person::Column::Id)
+        .all(db)
+        .await?)
+}
+
+/// A contact person the actor may see: deleted ones exist only for those who may restore them.
+async fn visible_contact_person(
+    uow: &UnitOfWork<'_>,
+    id: &str,
+) -> AppResult<contact_person::Model> {
+    let not_found = || AppError::NotFound(format!("contact person {id} not found"));
+    if !v::is_id(id) {
+        return Err(not_found());
+    }
+    let person = contact_person::Entity::find_by_id(id.to_owned())
+        .one(uow.conn())
+        .await?
+        .ok_or_else(not_found)?;
+    if person.deleted_at.is_some()
+        && !crate::auth::policy::sees_deleted(uow.actor(), &person.organisation_id)
+    {
+        return Err(not_found());
+    }
+    Ok(person)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SoftDelete {
+    Delete,
+    Restore,
+}
+
+pub async fn set_contact_person_deleted(
+    db: &DatabaseConnection,
+    ctx: &WriteContext,
+    id: &str,
+    op: SoftDelete,
+) -> AppResult<contact_person::Model> {
+    let mut uow = UnitOfWork::begin(db, ctx).await?;
+    let before = visible_contact_person(&uow, id).await?;
+    let owner = before.organisation_id.as_str();
+    let (action, name) = match op {
+        SoftDelete::Delete => (
+            Action::DeleteContactPerson { owner },
+            "contactPerson.deleted",
+        ),
+        SoftDelete::Restore => (
+            Action::RestoreContactPerson { owner },
+            "contactPerson.restored",
+        ),
+    };
+    uow.authorize(&action)?;
+    match (op, before.deleted_at.is_some()) {
+        (SoftDelete::Delete, true) => {
+            return Err(AppError::Conflict(
+                "the contact person is already deleted".into(),
+            ));
+        }
+        (SoftDelete::Restore, false) => {
+            return Err(AppError::Conflict(
+                "the contact person is not deleted".into(),
+            ));
+        }
+        _ => {}
+    }
+    let now = Utc::now();
+    let mut am = before.clone().into_active_model();
+    am.deleted_at = Set(match op {
+        SoftDelete::Delete => Some(now),
+        SoftDelete::Restore => None,
+    });
+    am.version = Set(before.version + 1);
+    am.updated_at = Set(now);
+    let after = guarded_update::<contact_person::Entity>(
+        uow.conn(),
+        am,
+        contact_person::Column::Version,
+        before.version,
+        "contact person",
+    )
+    .await?;
+    uow.record(
+        name,
+        "ContactPerson",
+        &after.id,
+        Some(snapshot(&before)?),
+        Some(snapshot(&after)?),
+    )?;
+    uow.commit().await?;
+    Ok(after)
+}
+
+const PERSONAL_FIELDS: [&str; 3] = ["name", "email", "phone"];
+
+fn scrub(value: &mut Value) {
+    if let Some(obj) = value.as_object_mut() {
+        for field in PERSONAL_FIELDS {
+            if obj.contains_key(field) {
+                obj.insert(field.to_owned(), Value::Null);
+            }
+        }
+    }
+}
+
+/// Removes name, e-mail and phone from the row and from every audit snapshot of it; the
+/// anonymous row stays so that history still adds up.
+pub async fn erase_contact_person(
+    db: &DatabaseConnection,
+    ctx: &WriteContext,
+    id: &str,
+) -> AppResult<contact_person::Model> {
+    let mut uow = UnitOfWork::begin(db, ctx).await?;
+    uow.authorize(&Action::EraseContactPerson)?;
+    let before = visible_contact_person(&uow, id).await?;
+    let now = Utc::now();
+    let mut am = before.clone().into_active_model();
+    am.name = Set(None);
+    am.email = Set(None);
+    am.phone = Set(None);
+    am.erased = Set(true);
+    am.version = Set(before.version + 1);
+    am.updated_at = Set(now);
+    let after = guarded_update::<contact_person::Entity>(
+        uow.conn(),
+        am,
+        contact_person::Column::Version,
+        before.version,
+        "contact person",
+    )
+    .await?;
+
+    let events = audit_event::Entity::find()
+        .filter(audit_event::Column::EntityId.eq(after.id.clone()))
+        .all(uow.conn())
+        .await?;
+    for event in events {
+        let mut am = event.clone().into_active_model();
+        let mut before_json = event.before.clone();
+        let mut after_json = event.after.clone();
+        before_json.iter_mut().for_each(scrub);
+        after_json.iter_mut().for_each(scrub);
+        am.before = Set(before_json);
+        am.after = Set(after_json);
+        am.update(uow.conn()).await?;
+    }
+    let mut before_snapshot = snapshot(&before)?;
+    scrub(&mut before_snapshot);
+    uow.record(
+        "contactPerson.erased",
+        "ContactPerson",
+        &after.id,
+        Some(before_snapshot),
+        Some(snapshot(&after)?),
+    )?;
+    uow.commit().await?;
+    Ok(after)
+}
+
+pub async fn municipalities_by_codes(
+    db: &impl ConnectionTrait,
+    codes: &[String],
+) -> AppResult<Vec<municipality::Model>> {
+    Ok(municipality::Entity::find()
+        .filter(municipality::Column::Code.is_in(codes.iter().cloned()))
+        .all(db)
+        .await?)
+}
+
+/// Selecting only ids keeps counting queries light (used by tests and reports).
+pub async fn count(db: &impl ConnectionTrait) -> AppResult<u64> {
+    use sea_orm::PaginatorTrait;
+    Ok(company::Entity::find()
+        .select_only()
+        .column(company::Column::Id)
+        .count(db)
+        .await?)
+}

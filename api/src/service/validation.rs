@@ -1,0 +1,320 @@
+//! Parse, don't validate: once an input has passed these, an invalid CVR, P-number, e-mail or
+//! phone number cannot exist further in. Each error names the input field it came from.
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use crate::error::{AppError, AppResult};
+
+pub const NAME_MAX: usize = 200;
+pub const SUMMARY_MAX: usize = 10_000;
+pub const NOTE_MAX: usize = 2_000;
+pub const POSITIONS_MAX: i32 = 10_000;
+
+/// A CVR number: 8 digits whose weighted sum (2,7,6,5,4,3,2,1) is divisible by 11.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cvr(String);
+
+impl Cvr {
+    pub fn parse(field: &str, raw: &str) -> AppResult<Self> {
+        let s: String = raw.chars().filter(|c| !c.is_whitespace()).collect();
+        let s = s.strip_prefix("DK").unwrap_or(&s).to_owned();
+        if s.len() != 8 || !s.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(AppError::validation(
+                field,
+                "a CVR number has exactly 8 digits",
+            ));
+        }
+        if s.starts_with('0') {
+            return Err(AppError::validation(
+                field,
+                "a CVR number does not start with 0",
+            ));
+        }
+        const WEIGHTS: [u32; 8] = [2, 7, 6, 5, 4, 3, 2, 1];
+        let sum: u32 = s
+            .bytes()
+            .zip(WEIGHTS)
+            .map(|(b, w)| u32::from(b - b'0') * w)
+            .sum();
+        if !sum.is_multiple_of(11) {
+            return Err(AppError::validation(
+                field,
+                "not a valid CVR number (modulus 11 check failed)",
+            ));
+        }
+        Ok(Cvr(s))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+/// A P-number: exactly 10 digits. No checksum: a series was issued with wrong check weights.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PNumber(String);
+
+impl PNumber {
+    pub fn parse(field: &str, raw: &str) -> AppResult<Self> {
+        let s: String = raw.chars().filter(|c| !c.is_whitespace()).collect();
+        if s.len() != 10 || !s.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(AppError::validation(
+                field,
+                "a P-number has exactly 10 digits",
+            ));
+        }
+        Ok(PNumber(s))
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+/// Trimmed, non-empty text of at most `max` characters.
+pub fn required_text(field: &str, raw: &str, max: usize) -> AppResult<String> {
+    let t = raw.trim();
+    if t.is_empty() {
+        return Err(AppError::validation(field, "must not be empty"));
+    }
+    check_length(field, t, max)?;
+    Ok(t.to_owned())
+}
+
+/// Trimmed text of at most `max` characters; empty becomes `None`.
+pub fn optional_text(field: &str, raw: Option<&str>, max: usize) -> AppResult<Option<String>> {
+    match raw.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(t) => {
+            check_length(field, t, max)?;
+            Ok(Some(t.to_owned()))
+        }
+    }
+}
+
+fn check_length(field: &str, t: &str, max: usize) -> AppResult<()> {
+    if t.chars().count() > max {
+        return Err(AppError::validation(
+            field,
+            format!("must be at most {max} characters"),
+        ));
+    }
+    if t.chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
+    {
+        return Err(AppError::validation(
+            field,
+            "must not contain control characters",
+        ));
+    }
+    Ok(())
+}
+
+/// An e-mail address: one `@`, a non-empty local part, a dotted domain, no spaces.
+pub fn email(field: &str, raw: Option<&str>) -> AppResult<Option<String>> {
+    let Some(t) = optional_text(field, raw, 254)? else {
+        return Ok(None);
+    };
+    let valid = match t.split_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty()
+                && local.len() <= 64
+                && !domain.contains('@')
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+                && !domain.contains("..")
+                && !t.chars().any(char::is_whitespace)
+        }
+        None => false,
+    };
+    if !valid {
+        return Err(AppError::validation(field, "not a valid e-mail address"));
+    }
+    Ok(Some(t))
+}
+
+/// A phone number: digits with optional leading `+` and spaces or hyphens; 8–15 digits.
+pub fn phone(field: &str, raw: Option<&str>) -> AppResult<Option<String>> {
+    let Some(t) = optional_text(field, raw, 32)? else {
+        return Ok(None);
+    };
+    let body = t.strip_prefix('+').unwrap_or(&t);
+    let allowed = body
+        .chars()
+        .all(|c| c.is_ascii_digit() || c == ' ' || c == '-');
+    let digits = body.chars().filter(char::is_ascii_digit).count();
+    if !allowed || !(8..=15).contains(&digits) {
+        return Err(AppError::validation(
+            field,
+            "not a valid phone number (8–15 digits, optionally +country code)",
+        ));
+    }
+    Ok(Some(t))
+}
+
+/// A Danish industry code (DB07): 2–6 digits (a prefix matches its sub-industries).
+pub fn industry_code(field: &str, raw: Option<&str>) -> AppResult<Option<String>> {
+    let Some(t) = optional_text(field, raw, 6)? else {
+        return Ok(None);
+    };
+    if t.len() < 2 || !t.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(AppError::validation(
+            field,
+            "an industry code has 2 to 6 digits",
+        ));
+    }
+    Ok(Some(t))
+}
+
+/// A Danish postal code: 4 digits.
+pub fn postal_code(field: &str, raw: Option<&str>) -> AppResult<Option<String>> {
+    let Some(t) = optional_text(field, raw, 4)? else {
+        return Ok(None);
+    };
+    if t.len() != 4 || !t.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(AppError::validation(field, "a postal code has 4 digits"));
+    }
+    Ok(Some(t))
+}
+
+/// A municipality code in form (existence is checked against the database by the caller).
+pub fn municipality_code(field: &str, raw: Option<&str>) -> AppResult<Option<String>> {
+    let Some(t) = optional_text(field, raw, 3)? else {
+        return Ok(None);
+    };
+    if t.len() != 3 || !t.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(AppError::validation(
+            field,
+            "a municipality code has 3 digits",
+        ));
+    }
+    Ok(Some(t))
+}
+
+pub fn positions(field: &str, n: i32) -> AppResult<i32> {
+    if !(1..=POSITIONS_MAX).contains(&n) {
+        return Err(AppError::validation(
+            field,
+            format!("positions must be between 1 and {POSITIONS_MAX}"),
+        ));
+    }
+    Ok(n)
+}
+
+/// Ids are UUIDs; anything else cannot name a record.
+pub fn is_id(raw: &str) -> bool {
+    uuid::Uuid::parse_str(raw).is_ok()
+}
+
+/// Today's date in Denmark (CET, CEST from the last Sunday of March to the last Sunday of
+/// October, switching at 01:00 UTC), which decides when a follow-up becomes overdue.
+pub fn danish_today(now: DateTime<Utc>) -> NaiveDate {
+    use chrono::{Datelike, Duration};
+    let year = now.year();
+    let last_sunday = |month: u32| -> Option<NaiveDate> {
+        let last = NaiveDate::from_ymd_opt(year, month, 31)?;
+        let back = last.weekday().num_days_from_sunday();
+        Some(last - Duration::days(i64::from(back)))
+    };
+    let summer = match (last_sunday(3), last_sunday(10)) {
+        (Some(start), Some(end)) => {
+            let start = start.and_hms_opt(1, 0, 0).map(|d| d.and_utc());
+            let end = end.and_hms_opt(1, 0, 0).map(|d| d.and_utc());
+            matches!((start, end), (Some(s), Some(e)) if now >= s && now < e)
+        }
+        _ => false,
+    };
+    let offset = if summer { 2 } else { 1 };
+    (now + Duration::hours(offset)).date_naive()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn cvr_modulus_11() {
+        // 10150817 is a well-known valid CVR; weights 2,7,6,5,4,3,2,1.
+        assert!(Cvr::parse("cvr", "10150817").is_ok());
+        assert!(Cvr::parse("cvr", "DK 1015 0817").is_ok());
+        assert!(Cvr::parse("cvr", "10150818").is_err());
+        assert!(Cvr::parse("cvr", "1015081").is_err());
+        assert!(Cvr::parse("cvr", "1015081a").is_err());
+        match Cvr::parse("input.cvr", "12345678") {
+            Err(AppError::Validation { field, .. }) => assert_eq!(field, "input.cvr"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn p_number_has_no_checksum() {
+        assert!(PNumber::parse("p", "1234567890").is_ok());
+        assert!(PNumber::parse("p", "1003388394").is_ok());
+        assert!(PNumber::parse("p", "123456789").is_err());
+        assert!(PNumber::parse("p", "12345678901").is_err());
+    }
+
+    #[test]
+    fn email_and_phone() {
+        assert!(email("e", Some("bo@firma.dk")).is_ok());
+        assert_eq!(email("e", Some("  ")).ok(), Some(None));
+        for bad in [
+            "bo",
+            "bo@",
+            "@firma.dk",
+            "bo@firma",
+            "bo @firma.dk",
+            "bo@@firma.dk",
+        ] {
+            assert!(email("e", Some(bad)).is_err(), "{bad}");
+        }
+        assert!(phone("p", Some("+45 12 34 56 78")).is_ok());
+        assert!(phone("p", Some("12345678")).is_ok());
+        for bad in ["1234", "12ab5678", "+45 12 34 56 78 90 12 34 56"] {
+            assert!(phone("p", Some(bad)).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn lengths_count_characters() {
+        assert!(required_text("n", &"æ".repeat(200), NAME_MAX).is_ok());
+        assert!(required_text("n", &"æ".repeat(201), NAME_MAX).is_err());
+        assert!(required_text("n", "   ", NAME_MAX).is_err());
+    }
+
+    #[test]
+    fn danish_dates() {
+        // 23:30 UTC in winter is already tomorrow in Copenhagen (UTC+1).
+        let winter = Utc
+            .with_ymd_and_hms(2026, 1, 10, 23, 30, 0)
+            .single()
+            .expect("time");
+        assert_eq!(
+            danish_today(winter),
+            NaiveDate::from_ymd_opt(2026, 1, 11).expect("date")
+        );
+        // 22:30 UTC in summer is already tomorrow (UTC+2); 21:30 is not.
+        let summer = Utc
+            .with_ymd_and_hms(2026, 7, 10, 22, 30, 0)
+            .single()
+            .expect("time");
+        assert_eq!(
+            danish_today(summer),
+            NaiveDate::from_ymd_opt(2026, 7, 11).expect("date")
+        );
+        let summer_early = Utc
+            .with_ymd_and_hms(2026, 7, 10, 21, 30, 0)
+            .single()
+            .expect("time");
+        assert_eq!(
+            danish_today(summer_early),
+            NaiveDate::from_ymd_opt(2026, 7, 10).expect("date")
+        );
+    }
+}

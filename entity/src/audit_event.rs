@@ -1,0 +1,23 @@
+use sea_orm::entity::prelude::*;
+
+/// One event per mutation, written in the same transaction as the change.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "audit_event")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: String,
+    pub at: DateTimeUtc,
+    pub actor_sub: String,
+    pub organisation_id: Option<String>,
+    pub action: String,
+    pub entity_type: String,
+    pub entity_id: String,
+    pub before: Option<Json>,
+    pub after: Option<Json>,
+    pub request_id: String,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
