@@ -220,6 +220,51 @@ fn init_test_logging() {
 }
 
 impl TestApp {
+    pub fn database_url(&self) -> &str {
+        &self._db.url
+    }
+
+    /// Rows per table of the company record, read straight from the database.
+    pub async fn row_counts(&self) -> std::collections::BTreeMap<&'static str, i64> {
+        let db = Database::connect(self.database_url()).await.expect("connect");
+        let mut out = std::collections::BTreeMap::new();
+        for table in [
+            "company",
+            "production_unit",
+            "contact_person",
+            "activity",
+            "agreement",
+            "follow_up",
+            "audit_event",
+        ] {
+            let row = db
+                .query_one_raw(sea_orm::Statement::from_string(
+                    db.get_database_backend(),
+                    format!("SELECT COUNT(*) AS n FROM {table}"),
+                ))
+                .await
+                .expect("count")
+                .expect("row");
+            out.insert(table, row.try_get::<i64>("", "n").expect("n"));
+        }
+        db.close().await.ok();
+        out
+    }
+
+    /// POST /graphql returning the body and the response's x-request-id.
+    pub async fn gql_with_request_id(&self, token: &str, query: &str, variables: Value) -> (Value, String) {
+        let resp = self
+            .client
+            .post(self.url("/graphql"))
+            .bearer_auth(token)
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .expect("request");
+        let id = resp.headers()["x-request-id"].to_str().expect("id").to_owned();
+        (resp.json().await.expect("json"), id)
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)
     }

@@ -1,9 +1,11 @@
 //! Black-box tests: the real server on a random port, GraphQL over HTTP, on SQLite and
 //! PostgreSQL. One test binary, so the suite compiles once.
 
+mod fixtures;
 mod helpers;
 
 mod auth;
 mod binary;
+mod company;
 mod http;
 mod reference;
