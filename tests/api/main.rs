@@ -4,6 +4,7 @@
 mod fixtures;
 mod helpers;
 
+mod activity;
 mod auth;
 mod binary;
 mod company;
