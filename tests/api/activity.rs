@@ -17,27 +17,54 @@ async fn every_kind_and_status_can_be_logged(app: TestApp) {
     let token = consultant(&app, "jc-101");
     let company = company_id(&app, &token).await;
     for kind in ["VISIT", "PHONE", "VIDEO", "EMAIL", "MEETING"] {
-        for status in ["DRAFT", "BOOKED", "HELD", "CANCELLED_BY_COMPANY", "CANCELLED_BY_JOBCENTRE", "NO_SHOW"] {
-            let r = log_activity(&app, &token, &company, status, json!({ "kind": kind, "initiatedBy": "COMPANY", "visibility": "SHARED" })).await;
+        for status in [
+            "DRAFT",
+            "BOOKED",
+            "HELD",
+            "CANCELLED_BY_COMPANY",
+            "CANCELLED_BY_JOBCENTRE",
+            "NO_SHOW",
+        ] {
+            let r = log_activity(
+                &app,
+                &token,
+                &company,
+                status,
+                json!({ "kind": kind, "initiatedBy": "COMPANY", "visibility": "SHARED" }),
+            )
+            .await;
             assert_eq!(r["activity"]["status"], status);
         }
     }
     let q = "query($id: ID) { company(id: $id) { activities(first: 100) { nodes { kind status initiatedBy visibility organisation { id } } } } }";
     let data = app.gql_ok(&token, q, json!({ "id": company })).await;
-    let nodes = data["company"]["activities"]["nodes"].as_array().expect("nodes");
+    let nodes = data["company"]["activities"]["nodes"]
+        .as_array()
+        .expect("nodes");
     assert_eq!(nodes.len(), 30);
-    assert!(nodes.iter().all(|n| n["initiatedBy"] == "COMPANY" && n["organisation"]["id"] == "jc-101"));
+    assert!(
+        nodes
+            .iter()
+            .all(|n| n["initiatedBy"] == "COMPANY" && n["organisation"]["id"] == "jc-101")
+    );
 
     // Defaults: initiated by the jobcentre (national for Jobservice Danmark), shared.
     let r = log_activity(&app, &token, &company, "HELD", json!({})).await;
     let q1 = "query($id: ID!) { activity(id: $id) { initiatedBy visibility occurredAt } }";
-    let a = app.gql_ok(&token, q1, json!({ "id": r["activity"]["id"] })).await;
+    let a = app
+        .gql_ok(&token, q1, json!({ "id": r["activity"]["id"] }))
+        .await;
     assert_eq!(a["activity"]["initiatedBy"], "JOBCENTRE");
     assert_eq!(a["activity"]["visibility"], "SHARED");
-    assert!(a["activity"]["occurredAt"].is_string(), "HELD defaults occurredAt to now");
+    assert!(
+        a["activity"]["occurredAt"].is_string(),
+        "HELD defaults occurredAt to now"
+    );
     let national = app.token("n1", "national", &[api::auth::Role::National]);
     let r = log_activity(&app, &national, &company, "HELD", json!({})).await;
-    let a = app.gql_ok(&national, q1, json!({ "id": r["activity"]["id"] })).await;
+    let a = app
+        .gql_ok(&national, q1, json!({ "id": r["activity"]["id"] }))
+        .await;
     assert_eq!(a["activity"]["initiatedBy"], "NATIONAL");
 
     // An occurrence in the future is refused.
@@ -65,7 +92,14 @@ async fn coordination_warnings(app: TestApp) {
     let company = company_id(&app, &odense).await;
 
     // Nobody else has been in touch: no warning.
-    let first = log_activity(&app, &odense, &company, "HELD", json!({ "occurredAt": days_ago(3) })).await;
+    let first = log_activity(
+        &app,
+        &odense,
+        &company,
+        "HELD",
+        json!({ "occurredAt": days_ago(3) }),
+    )
+    .await;
     assert_eq!(first["warnings"], json!([]));
     // Own organisation again: still no warning.
     let again = log_activity(&app, &odense, &company, "HELD", json!({})).await;
@@ -77,56 +111,136 @@ async fn coordination_warnings(app: TestApp) {
     assert_eq!(warnings.len(), 1, "{r}");
     assert_eq!(warnings[0]["code"], "RECENT_CONTACT_BY_OTHER_ORGANISATION");
     assert_eq!(warnings[0]["organisation"]["id"], "jc-461");
-    assert!(warnings[0]["message"].as_str().expect("message").contains("Jobcenter Odense"));
-    let at = chrono::DateTime::parse_from_rfc3339(warnings[0]["at"].as_str().expect("at")).expect("time");
-    assert!(chrono::Utc::now() - at.with_timezone(&chrono::Utc) < chrono::Duration::minutes(5), "the latest contact");
+    assert!(
+        warnings[0]["message"]
+            .as_str()
+            .expect("message")
+            .contains("Jobcenter Odense")
+    );
+    let at = chrono::DateTime::parse_from_rfc3339(warnings[0]["at"].as_str().expect("at"))
+        .expect("time");
+    assert!(
+        chrono::Utc::now() - at.with_timezone(&chrono::Utc) < chrono::Duration::minutes(5),
+        "the latest contact"
+    );
 
     // Outside the cooldown (14 days) or a draft: no warning.
     let company2 = company_id(&app, &odense).await;
-    log_activity(&app, &odense, &company2, "HELD", json!({ "occurredAt": days_ago(20) })).await;
+    log_activity(
+        &app,
+        &odense,
+        &company2,
+        "HELD",
+        json!({ "occurredAt": days_ago(20) }),
+    )
+    .await;
     log_activity(&app, &odense, &company2, "DRAFT", json!({})).await;
     let r = log_activity(&app, &aarhus, &company2, "HELD", json!({})).await;
     assert_eq!(r["warnings"], json!([]), "{r}");
     // A deleted activity does not count either.
     let company3 = company_id(&app, &odense).await;
     let a = log_activity(&app, &odense, &company3, "HELD", json!({})).await;
-    app.gql_ok(&odense, "mutation($id: ID!) { deleteActivity(id: $id) { id } }", json!({ "id": a["activity"]["id"] })).await;
+    app.gql_ok(
+        &odense,
+        "mutation($id: ID!) { deleteActivity(id: $id) { id } }",
+        json!({ "id": a["activity"]["id"] }),
+    )
+    .await;
     let r = log_activity(&app, &aarhus, &company3, "HELD", json!({})).await;
     assert_eq!(r["warnings"], json!([]), "{r}");
 
     // Booked more than 42 days ahead.
     let far = (chrono::Utc::now() + chrono::Duration::days(43)).to_rfc3339();
-    let r = log_activity(&app, &aarhus, &company2, "BOOKED", json!({ "scheduledAt": far })).await;
-    let codes: Vec<&str> = r["warnings"].as_array().expect("w").iter().filter_map(|w| w["code"].as_str()).collect();
+    let r = log_activity(
+        &app,
+        &aarhus,
+        &company2,
+        "BOOKED",
+        json!({ "scheduledAt": far }),
+    )
+    .await;
+    let codes: Vec<&str> = r["warnings"]
+        .as_array()
+        .expect("w")
+        .iter()
+        .filter_map(|w| w["code"].as_str())
+        .collect();
     assert_eq!(codes, ["BOOKED_FAR_AHEAD"], "{r}");
     let near = (chrono::Utc::now() + chrono::Duration::days(41)).to_rfc3339();
-    let r = log_activity(&app, &aarhus, &company2, "BOOKED", json!({ "scheduledAt": near })).await;
+    let r = log_activity(
+        &app,
+        &aarhus,
+        &company2,
+        "BOOKED",
+        json!({ "scheduledAt": near }),
+    )
+    .await;
     assert_eq!(r["warnings"], json!([]));
 }
 
 async fn status_changes_use_expected_version(app: TestApp) {
     let token = consultant(&app, "jc-101");
     let company = company_id(&app, &token).await;
-    let booked = log_activity(&app, &token, &company, "BOOKED", json!({})).await["activity"].clone();
+    let booked =
+        log_activity(&app, &token, &company, "BOOKED", json!({})).await["activity"].clone();
     assert_eq!(booked["version"], 1);
 
     let before = app.row_counts().await;
-    let (_, body) = app.gql(Some(&token), SET_STATUS, json!({ "id": booked["id"], "v": 7, "s": "HELD" })).await;
+    let (_, body) = app
+        .gql(
+            Some(&token),
+            SET_STATUS,
+            json!({ "id": booked["id"], "v": 7, "s": "HELD" }),
+        )
+        .await;
     assert_eq!(error_code(&body), Some("VERSION_CONFLICT"));
-    let (_, body) = app.gql(Some(&token), SET_STATUS, json!({ "id": booked["id"], "v": 1, "s": "DRAFT" })).await;
-    assert_eq!(error_code(&body), Some("VALIDATION"), "BOOKED cannot go back to DRAFT: {body}");
+    let (_, body) = app
+        .gql(
+            Some(&token),
+            SET_STATUS,
+            json!({ "id": booked["id"], "v": 1, "s": "DRAFT" }),
+        )
+        .await;
+    assert_eq!(
+        error_code(&body),
+        Some("VALIDATION"),
+        "BOOKED cannot go back to DRAFT: {body}"
+    );
     assert_eq!(app.row_counts().await, before, "nothing written");
 
-    for (status, expect) in [("CANCELLED_BY_COMPANY", "CANCELLED_BY_COMPANY"), ("NO_SHOW", "NO_SHOW"), ("CANCELLED_BY_JOBCENTRE", "CANCELLED_BY_JOBCENTRE"), ("HELD", "HELD")] {
+    for (status, expect) in [
+        ("CANCELLED_BY_COMPANY", "CANCELLED_BY_COMPANY"),
+        ("NO_SHOW", "NO_SHOW"),
+        ("CANCELLED_BY_JOBCENTRE", "CANCELLED_BY_JOBCENTRE"),
+        ("HELD", "HELD"),
+    ] {
         let a = log_activity(&app, &token, &company, "BOOKED", json!({})).await["activity"].clone();
-        let r = app.gql_ok(&token, SET_STATUS, json!({ "id": a["id"], "v": 1, "s": status })).await;
+        let r = app
+            .gql_ok(
+                &token,
+                SET_STATUS,
+                json!({ "id": a["id"], "v": 1, "s": status }),
+            )
+            .await;
         assert_eq!(r["setActivityStatus"]["status"], expect);
         assert_eq!(r["setActivityStatus"]["version"], 2);
     }
-    let r = app.gql_ok(&token, SET_STATUS, json!({ "id": booked["id"], "v": 1, "s": "HELD" })).await;
+    let r = app
+        .gql_ok(
+            &token,
+            SET_STATUS,
+            json!({ "id": booked["id"], "v": 1, "s": "HELD" }),
+        )
+        .await;
     assert!(r["setActivityStatus"]["occurredAt"].is_string());
     // HELD is final.
-    let code = app.gql_error_code(Some(&token), SET_STATUS, json!({ "id": booked["id"], "v": 2, "s": "NO_SHOW" })).await;
+    let code = app
+        .gql_error_code(
+            Some(&token),
+            SET_STATUS,
+            json!({ "id": booked["id"], "v": 2, "s": "NO_SHOW" }),
+        )
+        .await;
     assert_eq!(code, "VALIDATION");
 }
 
@@ -159,11 +273,22 @@ async fn outcome_adds_agreements_and_follow_ups(app: TestApp) {
     // Bad input anywhere in the outcome: VALIDATION with the path, nothing written.
     let before = app.row_counts().await;
     for (input, field) in [
-        (json!({ "agreements": [{ "kind": "WAGE_SUBSIDY", "positions": 1 }, { "kind": "IGU", "positions": 0 }], "followUps": [] }), "input.agreements[1].positions"),
-        (json!({ "agreements": [{ "kind": "IGU", "positions": 1 }], "followUps": [{ "description": "", "dueOn": in_days(3) }] }), "input.followUps[0].description"),
-        (json!({ "agreements": [{ "kind": "IGU", "positions": 1 }], "followUps": [{ "description": "Ring", "dueOn": in_days(-30) }] }), "input.followUps[0].dueOn"),
+        (
+            json!({ "agreements": [{ "kind": "WAGE_SUBSIDY", "positions": 1 }, { "kind": "IGU", "positions": 0 }], "followUps": [] }),
+            "input.agreements[1].positions",
+        ),
+        (
+            json!({ "agreements": [{ "kind": "IGU", "positions": 1 }], "followUps": [{ "description": "", "dueOn": in_days(3) }] }),
+            "input.followUps[0].description",
+        ),
+        (
+            json!({ "agreements": [{ "kind": "IGU", "positions": 1 }], "followUps": [{ "description": "Ring", "dueOn": in_days(-30) }] }),
+            "input.followUps[0].dueOn",
+        ),
     ] {
-        let (_, body) = app.gql(Some(&token), q, json!({ "a": aid, "i": input })).await;
+        let (_, body) = app
+            .gql(Some(&token), q, json!({ "a": aid, "i": input }))
+            .await;
         assert_eq!(error_code(&body), Some("VALIDATION"), "{body}");
         assert_eq!(error_field(&body), Some(field), "{body}");
     }
@@ -172,19 +297,38 @@ async fn outcome_adds_agreements_and_follow_ups(app: TestApp) {
         .await;
     assert_eq!(error_code(&body), Some("VALIDATION"), "{body}");
     // Only a held meeting has an outcome.
-    let booked = log_activity(&app, &token, &company, "BOOKED", json!({})).await["activity"].clone();
-    let (_, body) = app.gql(Some(&token), q, json!({ "a": booked["id"], "i": { "agreements": [], "followUps": [] } })).await;
+    let booked =
+        log_activity(&app, &token, &company, "BOOKED", json!({})).await["activity"].clone();
+    let (_, body) = app
+        .gql(
+            Some(&token),
+            q,
+            json!({ "a": booked["id"], "i": { "agreements": [], "followUps": [] } }),
+        )
+        .await;
     assert_eq!(error_code(&body), Some("VALIDATION"));
     let after = app.row_counts().await;
     assert_eq!(after["agreement"], before["agreement"]);
     assert_eq!(after["follow_up"], before["follow_up"]);
-    assert_eq!(after["audit_event"], before["audit_event"] + 1, "only the booking was written");
+    assert_eq!(
+        after["audit_event"],
+        before["audit_event"] + 1,
+        "only the booking was written"
+    );
 }
 
 async fn private_activities_show_only_that_they_happened(app: TestApp) {
     let owner = consultant(&app, "jc-101");
     let company = company_id(&app, &owner).await;
-    let a = log_activity(&app, &owner, &company, "HELD", json!({ "visibility": "ORGANISATION", "summary": "Fortroligt: omstrukturering" })).await["activity"].clone();
+    let a = log_activity(
+        &app,
+        &owner,
+        &company,
+        "HELD",
+        json!({ "visibility": "ORGANISATION", "summary": "Fortroligt: omstrukturering" }),
+    )
+    .await["activity"]
+        .clone();
     record_outcome(&app, &owner, &id(&a)).await;
     let q = "query($id: ID) { company(id: $id) { activities(first: 5) { nodes { kind status occurredAt summary organisation { id } agreements { kind positions note } } } } }";
 
@@ -198,7 +342,10 @@ async fn private_activities_show_only_that_they_happened(app: TestApp) {
         let node = &theirs["company"]["activities"]["nodes"][0];
         assert_eq!(node["summary"], Value::Null);
         assert_eq!(node["agreements"][0]["note"], Value::Null);
-        assert_eq!(node["agreements"][0]["positions"], 2, "that it happened and what was agreed is shared");
+        assert_eq!(
+            node["agreements"][0]["positions"], 2,
+            "that it happened and what was agreed is shared"
+        );
         assert_eq!(node["organisation"]["id"], "jc-101");
         assert!(node["occurredAt"].is_string());
     }
@@ -207,28 +354,72 @@ async fn private_activities_show_only_that_they_happened(app: TestApp) {
 async fn soft_delete_hides_and_restores(app: TestApp) {
     let owner = consultant(&app, "jc-101");
     let company = company_id(&app, &owner).await;
-    let old = log_activity(&app, &owner, &company, "HELD", json!({ "occurredAt": days_ago(5) })).await["activity"].clone();
-    let new = log_activity(&app, &owner, &company, "HELD", json!({ "occurredAt": days_ago(1) })).await["activity"].clone();
+    let old = log_activity(
+        &app,
+        &owner,
+        &company,
+        "HELD",
+        json!({ "occurredAt": days_ago(5) }),
+    )
+    .await["activity"]
+        .clone();
+    let new = log_activity(
+        &app,
+        &owner,
+        &company,
+        "HELD",
+        json!({ "occurredAt": days_ago(1) }),
+    )
+    .await["activity"]
+        .clone();
     let q = "query($id: ID) { company(id: $id) { lastActivityAt activities { nodes { id } } } }";
     let del = "mutation($id: ID!) { deleteActivity(id: $id) { id deletedAt } }";
     let restore = "mutation($id: ID!) { restoreActivity(id: $id) { id deletedAt } }";
 
     let before = app.gql_ok(&owner, q, json!({ "id": company })).await;
-    assert_eq!(before["company"]["activities"]["nodes"][0]["id"], new["id"], "newest first");
+    assert_eq!(
+        before["company"]["activities"]["nodes"][0]["id"], new["id"],
+        "newest first"
+    );
     app.gql_ok(&owner, del, json!({ "id": new["id"] })).await;
     let after = app.gql_ok(&owner, q, json!({ "id": company })).await;
-    assert_eq!(after["company"]["activities"]["nodes"], json!([{ "id": old["id"] }]));
-    assert_ne!(after["company"]["lastActivityAt"], before["company"]["lastActivityAt"], "deleted activities do not count");
+    assert_eq!(
+        after["company"]["activities"]["nodes"],
+        json!([{ "id": old["id"] }])
+    );
+    assert_ne!(
+        after["company"]["lastActivityAt"], before["company"]["lastActivityAt"],
+        "deleted activities do not count"
+    );
 
     // Others see nothing: the deleted activity answers like a missing one.
     let other = consultant(&app, "jc-751");
     let one = "query($id: ID!) { activity(id: $id) { id deletedAt } }";
-    assert_eq!(app.gql_ok(&other, one, json!({ "id": new["id"] })).await["activity"], Value::Null);
-    assert!(app.gql_ok(&owner, one, json!({ "id": new["id"] })).await["activity"]["deletedAt"].is_string());
-    assert_eq!(app.gql_error_code(Some(&other), restore, json!({ "id": new["id"] })).await, "NOT_FOUND");
-    assert_eq!(app.gql_error_code(Some(&other), restore, json!({ "id": uuid::Uuid::now_v7().to_string() })).await, "NOT_FOUND");
+    assert_eq!(
+        app.gql_ok(&other, one, json!({ "id": new["id"] })).await["activity"],
+        Value::Null
+    );
+    assert!(
+        app.gql_ok(&owner, one, json!({ "id": new["id"] })).await["activity"]["deletedAt"]
+            .is_string()
+    );
+    assert_eq!(
+        app.gql_error_code(Some(&other), restore, json!({ "id": new["id"] }))
+            .await,
+        "NOT_FOUND"
+    );
+    assert_eq!(
+        app.gql_error_code(
+            Some(&other),
+            restore,
+            json!({ "id": uuid::Uuid::now_v7().to_string() })
+        )
+        .await,
+        "NOT_FOUND"
+    );
 
-    app.gql_ok(&owner, restore, json!({ "id": new["id"] })).await;
+    app.gql_ok(&owner, restore, json!({ "id": new["id"] }))
+        .await;
     let restored = app.gql_ok(&owner, q, json!({ "id": company })).await;
     assert_eq!(restored, before);
 }
@@ -238,14 +429,23 @@ async fn activities_are_paginated_newest_first(app: TestApp) {
     let company = company_id(&app, &token).await;
     let mut ids = Vec::new();
     for d in (1..=7).rev() {
-        ids.push(id(&log_activity(&app, &token, &company, "HELD", json!({ "occurredAt": days_ago(d) })).await["activity"]));
+        ids.push(id(&log_activity(
+            &app,
+            &token,
+            &company,
+            "HELD",
+            json!({ "occurredAt": days_ago(d) }),
+        )
+        .await["activity"]));
     }
     ids.reverse(); // newest first
     let q = "query($id: ID, $after: String) { company(id: $id) { lastActivityAt activities(first: 3, after: $after) { nodes { id } pageInfo { hasNextPage endCursor } } } }";
     let mut seen = Vec::new();
     let mut after: Option<String> = None;
     loop {
-        let data = app.gql_ok(&token, q, json!({ "id": company, "after": after })).await;
+        let data = app
+            .gql_ok(&token, q, json!({ "id": company, "after": after }))
+            .await;
         let conn = &data["company"]["activities"];
         seen.extend(conn["nodes"].as_array().expect("nodes").iter().map(id));
         if conn["pageInfo"]["hasNextPage"] == false {

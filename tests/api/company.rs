@@ -14,7 +14,8 @@ async fn register_is_idempotent_by_cvr(app: TestApp) {
     let cvr = valid_cvr();
     let input = json!({ "cvr": cvr, "name": "Odense Stål A/S", "municipalityCode": "461",
         "industryCode": "251100", "address": "Havnegade 1", "postalCode": "5000" });
-    let first = app.gql_ok(&token, REGISTER, json!({ "i": input })).await["registerCompany"].clone();
+    let first =
+        app.gql_ok(&token, REGISTER, json!({ "i": input })).await["registerCompany"].clone();
     assert_eq!(first["cvr"], cvr.as_str());
     assert_eq!(first["version"], 1);
     assert_eq!(first["municipality"]["name"], "Odense");
@@ -25,7 +26,11 @@ async fn register_is_idempotent_by_cvr(app: TestApp) {
     // Again, by another organisation and with other data: the existing company, unchanged.
     let other = consultant(&app, "jc-751");
     let again = app
-        .gql_ok(&other, REGISTER, json!({ "i": { "cvr": cvr, "name": "Another Name" } }))
+        .gql_ok(
+            &other,
+            REGISTER,
+            json!({ "i": { "cvr": cvr, "name": "Another Name" } }),
+        )
         .await["registerCompany"]
         .clone();
     assert_eq!(again, first);
@@ -48,13 +53,41 @@ async fn bad_input_is_rejected_with_field_and_nothing_written(app: TestApp) {
     let company = company_id(&app, &token).await;
     let before = app.row_counts().await;
     let cases: Vec<(&str, Value, &str)> = vec![
-        (REGISTER, json!({ "i": { "cvr": invalid_cvr(), "name": "X" } }), "input.cvr"),
-        (REGISTER, json!({ "i": { "cvr": "1234567", "name": "X" } }), "input.cvr"),
-        (REGISTER, json!({ "i": { "cvr": valid_cvr(), "name": "  " } }), "input.name"),
-        (REGISTER, json!({ "i": { "cvr": valid_cvr(), "name": "x".repeat(201) } }), "input.name"),
-        (REGISTER, json!({ "i": { "cvr": valid_cvr(), "name": "X", "municipalityCode": "999" } }), "input.municipalityCode"),
-        (REGISTER, json!({ "i": { "cvr": valid_cvr(), "name": "X", "postalCode": "50000" } }), "input.postalCode"),
-        (REGISTER, json!({ "i": { "cvr": valid_cvr(), "name": "X", "industryCode": "abc" } }), "input.industryCode"),
+        (
+            REGISTER,
+            json!({ "i": { "cvr": invalid_cvr(), "name": "X" } }),
+            "input.cvr",
+        ),
+        (
+            REGISTER,
+            json!({ "i": { "cvr": "1234567", "name": "X" } }),
+            "input.cvr",
+        ),
+        (
+            REGISTER,
+            json!({ "i": { "cvr": valid_cvr(), "name": "  " } }),
+            "input.name",
+        ),
+        (
+            REGISTER,
+            json!({ "i": { "cvr": valid_cvr(), "name": "x".repeat(201) } }),
+            "input.name",
+        ),
+        (
+            REGISTER,
+            json!({ "i": { "cvr": valid_cvr(), "name": "X", "municipalityCode": "999" } }),
+            "input.municipalityCode",
+        ),
+        (
+            REGISTER,
+            json!({ "i": { "cvr": valid_cvr(), "name": "X", "postalCode": "50000" } }),
+            "input.postalCode",
+        ),
+        (
+            REGISTER,
+            json!({ "i": { "cvr": valid_cvr(), "name": "X", "industryCode": "abc" } }),
+            "input.industryCode",
+        ),
         (
             "mutation($c: ID!, $i: ContactPersonInput!) { addContactPerson(companyId: $c, input: $i) { id } }",
             json!({ "c": company, "i": { "name": "Bo", "email": "bo@" } }),
@@ -87,7 +120,11 @@ async fn bad_input_is_rejected_with_field_and_nothing_written(app: TestApp) {
         assert_eq!(error_field(&body), Some(field), "{body}");
         assert!(body["data"].is_null(), "{body}");
     }
-    assert_eq!(app.row_counts().await, before, "nothing written by bad input");
+    assert_eq!(
+        app.row_counts().await,
+        before,
+        "nothing written by bad input"
+    );
 }
 
 async fn search_and_pagination(app: TestApp) {
@@ -116,32 +153,56 @@ async fn search_and_pagination(app: TestApp) {
             .collect()
     };
     // Case-insensitive with Danish letters.
-    let r = app.gql_ok(&token, q, json!({ "f": { "nameContains": "ærø" } })).await;
+    let r = app
+        .gql_ok(&token, q, json!({ "f": { "nameContains": "ærø" } }))
+        .await;
     assert_eq!(names(&r), ["Ærøskøbing Værft"]);
-    let r = app.gql_ok(&token, q, json!({ "f": { "nameContains": "ØSTER" } })).await;
+    let r = app
+        .gql_ok(&token, q, json!({ "f": { "nameContains": "ØSTER" } }))
+        .await;
     assert_eq!(names(&r), ["Øster Bryghus"]);
-    let r = app.gql_ok(&token, q, json!({ "f": { "nameContains": "VÆRFT" } })).await;
+    let r = app
+        .gql_ok(&token, q, json!({ "f": { "nameContains": "VÆRFT" } }))
+        .await;
     assert_eq!(names(&r), ["Ærøskøbing Værft"]);
     // Wildcards are literal.
-    let r = app.gql_ok(&token, q, json!({ "f": { "nameContains": "%" } })).await;
+    let r = app
+        .gql_ok(&token, q, json!({ "f": { "nameContains": "%" } }))
+        .await;
     assert!(names(&r).is_empty());
     // Municipality, RAR area, industry prefix.
-    let r = app.gql_ok(&token, q, json!({ "f": { "municipalityCode": "101" } })).await;
+    let r = app
+        .gql_ok(&token, q, json!({ "f": { "municipalityCode": "101" } }))
+        .await;
     assert_eq!(names(&r).len(), 2);
-    let r = app.gql_ok(&token, q, json!({ "f": { "rarArea": "NORDJYLLAND" } })).await;
+    let r = app
+        .gql_ok(&token, q, json!({ "f": { "rarArea": "NORDJYLLAND" } }))
+        .await;
     assert_eq!(names(&r), ["Aalborg Software"]);
-    let r = app.gql_ok(&token, q, json!({ "f": { "rarArea": "SYDJYLLAND" } })).await;
+    let r = app
+        .gql_ok(&token, q, json!({ "f": { "rarArea": "SYDJYLLAND" } }))
+        .await;
     assert_eq!(names(&r), ["Åbenrå Maskiner"]);
-    let r = app.gql_ok(&token, q, json!({ "f": { "industryCode": "1105" } })).await;
+    let r = app
+        .gql_ok(&token, q, json!({ "f": { "industryCode": "1105" } }))
+        .await;
     assert_eq!(names(&r), ["Øster Bryghus"]);
-    let r = app.gql_ok(&token, q, json!({ "f": { "industryCode": "11", "municipalityCode": "101" } })).await;
+    let r = app
+        .gql_ok(
+            &token,
+            q,
+            json!({ "f": { "industryCode": "11", "municipalityCode": "101" } }),
+        )
+        .await;
     assert_eq!(names(&r).len(), 2);
 
     // Cursor pagination walks every company exactly once.
     let mut seen = Vec::new();
     let mut after: Option<String> = None;
     loop {
-        let r = app.gql_ok(&token, q, json!({ "first": 2, "after": after })).await;
+        let r = app
+            .gql_ok(&token, q, json!({ "first": 2, "after": after }))
+            .await;
         seen.extend(names(&r));
         let info = &r["companies"]["pageInfo"];
         assert_eq!(info["hasPreviousPage"], after.is_some());
@@ -156,9 +217,13 @@ async fn search_and_pagination(app: TestApp) {
     assert_eq!(seen, sorted, "ordered by name");
 
     // Page size is capped at 100; a bad cursor is a validation error.
-    let code = app.gql_error_code(Some(&token), q, json!({ "first": 101 })).await;
+    let code = app
+        .gql_error_code(Some(&token), q, json!({ "first": 101 }))
+        .await;
     assert_eq!(code, "LIMIT_EXCEEDED");
-    let code = app.gql_error_code(Some(&token), q, json!({ "after": "garbage" })).await;
+    let code = app
+        .gql_error_code(Some(&token), q, json!({ "after": "garbage" }))
+        .await;
     assert_eq!(code, "VALIDATION");
 }
 
@@ -177,18 +242,30 @@ async fn update_with_expected_version(app: TestApp) {
     // Stale version: VERSION_CONFLICT and nothing written.
     let before = app.row_counts().await;
     let (_, body) = app
-        .gql(Some(&token), q, json!({ "id": company["id"], "v": 1, "i": { "name": "Tabt Opdatering" } }))
+        .gql(
+            Some(&token),
+            q,
+            json!({ "id": company["id"], "v": 1, "i": { "name": "Tabt Opdatering" } }),
+        )
         .await;
     assert_eq!(error_code(&body), Some("VERSION_CONFLICT"), "{body}");
     assert_eq!(app.row_counts().await, before);
     let now = app
-        .gql_ok(&token, "query($id: ID) { company(id: $id) { name version } }", json!({ "id": company["id"] }))
+        .gql_ok(
+            &token,
+            "query($id: ID) { company(id: $id) { name version } }",
+            json!({ "id": company["id"] }),
+        )
         .await;
     assert_eq!(now["company"]["name"], "Nyt Navn ApS");
 
     // Null clears an optional field; omitted fields stay.
     let cleared = app
-        .gql_ok(&token, q, json!({ "id": company["id"], "v": 2, "i": { "address": null } }))
+        .gql_ok(
+            &token,
+            q,
+            json!({ "id": company["id"], "v": 2, "i": { "address": null } }),
+        )
         .await["updateCompany"]
         .clone();
     assert_eq!(cleared["address"], Value::Null);
@@ -196,7 +273,11 @@ async fn update_with_expected_version(app: TestApp) {
     assert_eq!(cleared["municipality"]["code"], "751");
 
     let (_, body) = app
-        .gql(Some(&token), q, json!({ "id": uuid::Uuid::now_v7().to_string(), "v": 1, "i": { "name": "X" } }))
+        .gql(
+            Some(&token),
+            q,
+            json!({ "id": uuid::Uuid::now_v7().to_string(), "v": 1, "i": { "name": "X" } }),
+        )
         .await;
     assert_eq!(error_code(&body), Some("NOT_FOUND"));
 }
@@ -215,13 +296,21 @@ async fn production_units_and_contact_persons(app: TestApp) {
     assert_eq!(unit["municipality"]["name"], "Aarhus");
     // The same P-number again on the same company: unchanged; on another company: CONFLICT.
     let again = app
-        .gql_ok(&token, add_unit, json!({ "c": company, "i": { "pNumber": p } }))
+        .gql_ok(
+            &token,
+            add_unit,
+            json!({ "c": company, "i": { "pNumber": p } }),
+        )
         .await["addProductionUnit"]
         .clone();
     assert_eq!(again["id"], unit["id"]);
     let other = company_id(&app, &token).await;
     let code = app
-        .gql_error_code(Some(&token), add_unit, json!({ "c": other, "i": { "pNumber": p } }))
+        .gql_error_code(
+            Some(&token),
+            add_unit,
+            json!({ "c": other, "i": { "pNumber": p } }),
+        )
         .await;
     assert_eq!(code, "CONFLICT");
 
@@ -231,10 +320,17 @@ async fn production_units_and_contact_persons(app: TestApp) {
     let q = "query($id: ID) { company(id: $id) { productionUnits { pNumber } contactPersons { id name email phone } } }";
     let data = app.gql_ok(&token, q, json!({ "id": company })).await;
     assert_eq!(data["company"]["productionUnits"][0]["pNumber"], p.as_str());
-    assert_eq!(data["company"]["contactPersons"][0]["email"], "jens@firma.dk");
+    assert_eq!(
+        data["company"]["contactPersons"][0]["email"],
+        "jens@firma.dk"
+    );
 
     let code = app
-        .gql_error_code(Some(&token), add_unit, json!({ "c": uuid::Uuid::now_v7().to_string(), "i": { "pNumber": p_number() } }))
+        .gql_error_code(
+            Some(&token),
+            add_unit,
+            json!({ "c": uuid::Uuid::now_v7().to_string(), "i": { "pNumber": p_number() } }),
+        )
         .await;
     assert_eq!(code, "NOT_FOUND");
 }
@@ -250,12 +346,24 @@ async fn contact_person_soft_delete_and_restore(app: TestApp) {
     let deleted = app.gql_ok(&token, del, json!({ "id": person })).await;
     assert!(deleted["deleteContactPerson"]["deletedAt"].is_string());
     let data = app.gql_ok(&token, list, json!({ "id": company })).await;
-    assert_eq!(data["company"]["contactPersons"], json!([]), "hidden from normal queries");
+    assert_eq!(
+        data["company"]["contactPersons"],
+        json!([]),
+        "hidden from normal queries"
+    );
     // Another organisation cannot see the deleted person: the same answer as for no person.
     let other = consultant(&app, "jc-751");
-    let (_, body) = app.gql(Some(&other), restore, json!({ "id": person })).await;
+    let (_, body) = app
+        .gql(Some(&other), restore, json!({ "id": person }))
+        .await;
     assert_eq!(error_code(&body), Some("NOT_FOUND"), "{body}");
-    let (_, missing) = app.gql(Some(&other), restore, json!({ "id": uuid::Uuid::now_v7().to_string() })).await;
+    let (_, missing) = app
+        .gql(
+            Some(&other),
+            restore,
+            json!({ "id": uuid::Uuid::now_v7().to_string() }),
+        )
+        .await;
     assert_eq!(error_code(&missing), Some("NOT_FOUND"));
 
     let restored = app.gql_ok(&token, restore, json!({ "id": person })).await;
@@ -263,7 +371,9 @@ async fn contact_person_soft_delete_and_restore(app: TestApp) {
     let data = app.gql_ok(&token, list, json!({ "id": company })).await;
     assert_eq!(data["company"]["contactPersons"][0]["id"], person.as_str());
     // Restoring what is not deleted is a conflict.
-    let code = app.gql_error_code(Some(&token), restore, json!({ "id": person })).await;
+    let code = app
+        .gql_error_code(Some(&token), restore, json!({ "id": person }))
+        .await;
     assert_eq!(code, "CONFLICT");
 }
 
@@ -272,10 +382,16 @@ async fn erasure_removes_personal_data_everywhere(app: TestApp) {
     let company = company_id(&app, &token).await;
     let person = id(&add_contact_person(&app, &token, &company).await);
     let admin = admin(&app);
-    let erase = "mutation($id: ID!) { eraseContactPerson(id: $id) { id name email phone title erased } }";
+    let erase =
+        "mutation($id: ID!) { eraseContactPerson(id: $id) { id name email phone title erased } }";
     // Only an admin erases.
-    assert_eq!(app.gql_error_code(Some(&token), erase, json!({ "id": person })).await, "FORBIDDEN");
-    let erased = app.gql_ok(&admin, erase, json!({ "id": person })).await["eraseContactPerson"].clone();
+    assert_eq!(
+        app.gql_error_code(Some(&token), erase, json!({ "id": person }))
+            .await,
+        "FORBIDDEN"
+    );
+    let erased =
+        app.gql_ok(&admin, erase, json!({ "id": person })).await["eraseContactPerson"].clone();
     assert_eq!(erased["erased"], true);
     assert_eq!(erased["name"], Value::Null);
     assert_eq!(erased["email"], Value::Null);
@@ -284,30 +400,50 @@ async fn erasure_removes_personal_data_everywhere(app: TestApp) {
 
     // The row still counts; the audit trail no longer holds the name, e-mail or phone.
     let data = app
-        .gql_ok(&token, "query($id: ID) { company(id: $id) { contactPersons { id erased name } } }", json!({ "id": company }))
+        .gql_ok(
+            &token,
+            "query($id: ID) { company(id: $id) { contactPersons { id erased name } } }",
+            json!({ "id": company }),
+        )
         .await;
     assert_eq!(data["company"]["contactPersons"][0]["erased"], true);
     let events = app
-        .gql_ok(&admin, "query($id: ID) { auditEvents(entityId: $id) { action before after } }", json!({ "id": person }))
+        .gql_ok(
+            &admin,
+            "query($id: ID) { auditEvents(entityId: $id) { action before after } }",
+            json!({ "id": person }),
+        )
         .await;
     let text = events.to_string();
-    assert_eq!(events["auditEvents"].as_array().expect("events").len(), 2, "{text}");
+    assert_eq!(
+        events["auditEvents"].as_array().expect("events").len(),
+        2,
+        "{text}"
+    );
     assert_eq!(events["auditEvents"][1]["action"], "contactPerson.erased");
     for secret in ["Jens Hansen", "jens@firma.dk", "12 34 56 78"] {
-        assert!(!text.contains(secret), "{secret} left in the audit trail: {text}");
+        assert!(
+            !text.contains(secret),
+            "{secret} left in the audit trail: {text}"
+        );
     }
     // And not in the database at all.
-    let db = sea_orm::Database::connect(app.database_url()).await.expect("db");
+    let db = sea_orm::Database::connect(app.database_url())
+        .await
+        .expect("db");
     use sea_orm::ConnectionTrait;
     let count = |sql: String| {
         let db = &db;
         async move {
-            db.query_one_raw(sea_orm::Statement::from_string(db.get_database_backend(), sql))
-                .await
-                .expect("query")
-                .expect("row")
-                .try_get::<i64>("", "n")
-                .expect("n")
+            db.query_one_raw(sea_orm::Statement::from_string(
+                db.get_database_backend(),
+                sql,
+            ))
+            .await
+            .expect("query")
+            .expect("row")
+            .try_get::<i64>("", "n")
+            .expect("n")
         }
     };
     let left_in_row = count(format!(
@@ -325,7 +461,8 @@ async fn erasure_removes_personal_data_everywhere(app: TestApp) {
     // The check itself finds personal data where it exists (another, unerased person).
     add_contact_person(&app, &token, &company).await;
     let present = count(
-        "SELECT COUNT(*) AS n FROM audit_event WHERE CAST(after AS TEXT) LIKE '%Jens Hansen%'".into(),
+        "SELECT COUNT(*) AS n FROM audit_event WHERE CAST(after AS TEXT) LIKE '%Jens Hansen%'"
+            .into(),
     )
     .await;
     assert_eq!(present, 1);

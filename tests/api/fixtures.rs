@@ -62,10 +62,6 @@ pub fn id(v: &Value) -> String {
     v["id"].as_str().expect("id").to_owned()
 }
 
-pub fn version(v: &Value) -> i64 {
-    v["version"].as_i64().expect("version")
-}
-
 pub async fn add_contact_person(app: &TestApp, token: &str, company: &str) -> Value {
     app.gql_ok(
         token,
@@ -77,7 +73,13 @@ pub async fn add_contact_person(app: &TestApp, token: &str, company: &str) -> Va
 }
 
 /// Logs an activity with `extra` fields merged into the input; returns the activity.
-pub async fn log_activity(app: &TestApp, token: &str, company: &str, status: &str, extra: Value) -> Value {
+pub async fn log_activity(
+    app: &TestApp,
+    token: &str,
+    company: &str,
+    status: &str,
+    extra: Value,
+) -> Value {
     let mut input = json!({ "companyId": company, "kind": "VISIT", "status": status });
     if status == "BOOKED" {
         input["scheduledAt"] = json!((chrono::Utc::now() + chrono::Duration::days(7)).to_rfc3339());
@@ -100,8 +102,9 @@ pub async fn held_activity(app: &TestApp, token: &str, company: &str) -> Value {
     log_activity(app, token, company, "HELD", json!({})).await["activity"].clone()
 }
 
+/// A date `days` from today, in Danish time as the server counts it.
 pub fn in_days(days: i64) -> String {
-    (chrono::Utc::now().date_naive() + chrono::Duration::days(days))
+    (api::service::validation::danish_today(chrono::Utc::now()) + chrono::Duration::days(days))
         .format("%Y-%m-%d")
         .to_string()
 }
@@ -121,9 +124,11 @@ pub async fn record_outcome(app: &TestApp, token: &str, activity: &str) -> Value
 }
 
 pub fn error_code(body: &Value) -> Option<&str> {
-    body.pointer("/errors/0/extensions/code").and_then(Value::as_str)
+    body.pointer("/errors/0/extensions/code")
+        .and_then(Value::as_str)
 }
 
 pub fn error_field(body: &Value) -> Option<&str> {
-    body.pointer("/errors/0/extensions/field").and_then(Value::as_str)
+    body.pointer("/errors/0/extensions/field")
+        .and_then(Value::as_str)
 }

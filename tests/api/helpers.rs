@@ -226,7 +226,9 @@ impl TestApp {
 
     /// Rows per table of the company record, read straight from the database.
     pub async fn row_counts(&self) -> std::collections::BTreeMap<&'static str, i64> {
-        let db = Database::connect(self.database_url()).await.expect("connect");
+        let db = Database::connect(self.database_url())
+            .await
+            .expect("connect");
         let mut out = std::collections::BTreeMap::new();
         for table in [
             "company",
@@ -252,7 +254,12 @@ impl TestApp {
     }
 
     /// POST /graphql returning the body and the response's x-request-id.
-    pub async fn gql_with_request_id(&self, token: &str, query: &str, variables: Value) -> (Value, String) {
+    pub async fn gql_with_request_id(
+        &self,
+        token: &str,
+        query: &str,
+        variables: Value,
+    ) -> (Value, String) {
         let resp = self
             .client
             .post(self.url("/graphql"))
@@ -261,7 +268,10 @@ impl TestApp {
             .send()
             .await
             .expect("request");
-        let id = resp.headers()["x-request-id"].to_str().expect("id").to_owned();
+        let id = resp.headers()["x-request-id"]
+            .to_str()
+            .expect("id")
+            .to_owned();
         (resp.json().await.expect("json"), id)
     }
 

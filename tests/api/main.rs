@@ -5,8 +5,12 @@ mod fixtures;
 mod helpers;
 
 mod activity;
+mod audit;
 mod auth;
 mod binary;
 mod company;
+mod follow_up;
 mod http;
+mod matrix;
+mod performance;
 mod reference;
