@@ -4,9 +4,8 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use async_graphql::http::GraphiQLSource;
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::extract::{DefaultBodyLimit, MatchedPath, Path, Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Response};
@@ -47,6 +46,7 @@ pub fn router(state: AppState, limits: &crate::config::Limits) -> Router {
     let request_id = HeaderName::from_static(REQUEST_ID_HEADER);
     Router::new()
         .route("/graphql", get(graphiql).post(graphql))
+        .route("/graphiql/assets/{file}", get(graphiql_asset))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
@@ -193,13 +193,50 @@ async fn graphiql(State(state): State<AppState>, req: Request) -> Response {
     if !state.graphiql {
         return not_found().await;
     }
-    Html(
-        GraphiQLSource::build()
-            .endpoint("/graphql")
-            .title("Kontaktpunkt GraphiQL")
-            .finish(),
-    )
-    .into_response()
+    Html(GRAPHIQL_PAGE).into_response()
+}
+
+/// GraphiQL is served from the binary, not a CDN: jobcentre networks often block public CDNs.
+const GRAPHIQL_PAGE: &str = include_str!("../assets/graphiql/index.html");
+
+/// (name, content type, gzip-compressed bytes) of the page's assets.
+const GRAPHIQL_ASSETS: [(&str, &str, &[u8]); 4] = [
+    (
+        "graphiql.min.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../assets/graphiql/graphiql.min.js.gz"),
+    ),
+    (
+        "graphiql.min.css",
+        "text/css; charset=utf-8",
+        include_bytes!("../assets/graphiql/graphiql.min.css.gz"),
+    ),
+    (
+        "react.production.min.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../assets/graphiql/react.production.min.js.gz"),
+    ),
+    (
+        "react-dom.production.min.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../assets/graphiql/react-dom.production.min.js.gz"),
+    ),
+];
+
+async fn graphiql_asset(State(state): State<AppState>, Path(file): Path<String>) -> Response {
+    let found = GRAPHIQL_ASSETS.iter().find(|(name, _, _)| *name == file);
+    match found {
+        Some((_, content_type, bytes)) if state.graphiql => (
+            [
+                (header::CONTENT_TYPE, *content_type),
+                (header::CONTENT_ENCODING, "gzip"),
+                (header::CACHE_CONTROL, "public, max-age=86400"),
+            ],
+            *bytes,
+        )
+            .into_response(),
+        _ => not_found().await,
+    }
 }
 
 /// Which JSON media type the response uses (GraphQL over HTTP, "Accept").

@@ -212,13 +212,32 @@ async fn graphiql_page(app: TestApp) {
         .expect("graphiql");
     assert_eq!(resp.status(), StatusCode::OK);
     assert!(content_type(&resp).starts_with("text/html"));
+    let html = resp.text().await.expect("html");
+    assert!(html.contains("GraphiQL"));
+    // Everything the page loads comes from the binary itself (no CDN), gzip-compressed.
     assert!(
-        resp.text()
-            .await
-            .expect("html")
-            .to_lowercase()
-            .contains("graphiql")
+        !html.contains("http://") && !html.contains("https://"),
+        "no external URLs"
     );
+    let assets: Vec<&str> = html
+        .split('"')
+        .filter(|s| s.starts_with("/graphiql/assets/"))
+        .collect();
+    assert_eq!(assets.len(), 4, "{assets:?}");
+    for asset in assets {
+        let resp = app.client.get(app.url(asset)).send().await.expect("asset");
+        assert_eq!(resp.status(), StatusCode::OK, "{asset}");
+        assert_eq!(resp.headers()["content-encoding"], "gzip", "{asset}");
+        let bytes = resp.bytes().await.expect("bytes");
+        assert!(bytes.len() > 1000 && bytes[..2] == [0x1f, 0x8b], "{asset}");
+    }
+    let missing = app
+        .client
+        .get(app.url("/graphiql/assets/nope.js"))
+        .send()
+        .await
+        .expect("asset");
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
 }
 
 async fn limits(app: TestApp) {
