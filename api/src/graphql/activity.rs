@@ -17,8 +17,8 @@ use super::{actor, db, loaders, settings, write_context};
 use crate::auth::{Actor, policy};
 use crate::error::AppError;
 use crate::service::activity as svc;
-use crate::service::company::SoftDelete;
 use crate::service::pagination::Page;
+use crate::service::record::{self, SoftDelete};
 
 /// An activity as one caller sees it: the private summary of an ORGANISATION-visible
 /// activity is withheld from other organisations.
@@ -330,13 +330,15 @@ impl ActivityMutation {
     /// Hides an activity logged by mistake (soft: kept, audited, restorable).
     async fn delete_activity(&self, ctx: &Context<'_>, id: ID) -> Result<Activity> {
         let w = write_context(ctx)?;
-        let model = svc::set_deleted(db(ctx)?, &w, &id, SoftDelete::Delete).await?;
+        let model: activity::Model =
+            record::set_deleted(db(ctx)?, &w, &id, SoftDelete::Delete).await?;
         Ok(Activity::for_actor(&w.actor, model))
     }
 
     async fn restore_activity(&self, ctx: &Context<'_>, id: ID) -> Result<Activity> {
         let w = write_context(ctx)?;
-        let model = svc::set_deleted(db(ctx)?, &w, &id, SoftDelete::Restore).await?;
+        let model: activity::Model =
+            record::set_deleted(db(ctx)?, &w, &id, SoftDelete::Restore).await?;
         Ok(Activity::for_actor(&w.actor, model))
     }
 }

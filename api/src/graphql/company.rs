@@ -13,7 +13,8 @@ use super::reference::{Municipality, Organisation, load_organisation};
 use super::{actor, db, loaders, write_context};
 use crate::auth::policy;
 use crate::error::AppError;
-use crate::service::company::{self as svc, Patch, SoftDelete};
+use crate::service::company::{self as svc, Patch};
+use crate::service::record::{self, SoftDelete};
 use crate::service::{activity as activity_svc, pagination};
 
 pub struct Company(pub company::Model);
@@ -418,13 +419,15 @@ impl CompanyMutation {
     /// Hides a contact person (soft; the adding organisation or an admin may restore it).
     async fn delete_contact_person(&self, ctx: &Context<'_>, id: ID) -> Result<ContactPerson> {
         let w = write_context(ctx)?;
-        let model = svc::set_contact_person_deleted(db(ctx)?, &w, &id, SoftDelete::Delete).await?;
+        let model: contact_person::Model =
+            record::set_deleted(db(ctx)?, &w, &id, SoftDelete::Delete).await?;
         Ok(ContactPerson(model))
     }
 
     async fn restore_contact_person(&self, ctx: &Context<'_>, id: ID) -> Result<ContactPerson> {
         let w = write_context(ctx)?;
-        let model = svc::set_contact_person_deleted(db(ctx)?, &w, &id, SoftDelete::Restore).await?;
+        let model: contact_person::Model =
+            record::set_deleted(db(ctx)?, &w, &id, SoftDelete::Restore).await?;
         Ok(ContactPerson(model))
     }
 

@@ -16,8 +16,9 @@ use sea_orm::{
 };
 use serde_json::json;
 
-use super::company::{self, SoftDelete, check_version, guarded_update};
+use super::company;
 use super::pagination::{self, Page};
+use super::record::{self, check_version};
 use super::uow::{UnitOfWork, WriteContext, new_id, snapshot};
 use super::validation::{self as v, NOTE_MAX, SUMMARY_MAX};
 use crate::auth::Actor;
@@ -105,12 +106,6 @@ pub async fn find_visible(
     Ok(find(db, id)
         .await?
         .filter(|a| a.deleted_at.is_none() || policy::sees_deleted(actor, &a.organisation_id)))
-}
-
-async fn require_visible(uow: &UnitOfWork<'_>, id: &str) -> AppResult<activity::Model> {
-    find_visible(uow.conn(), uow.actor(), id)
-        .await?
-        .ok_or_else(|| AppError::NotFound(format!("activity {id} not found")))
 }
 
 /// Other organisations' non-draft contacts with the company since `since` (latest per
@@ -298,7 +293,7 @@ pub async fn set_status(
     status: ActivityStatus,
 ) -> AppResult<activity::Model> {
     let mut uow = UnitOfWork::begin(db, ctx).await?;
-    let before = require_visible(&uow, id).await?;
+    let before: activity::Model = record::require_visible(&uow, id).await?;
     uow.authorize(&Action::SetActivityStatus {
         owner: &before.organisation_id,
     })?;
@@ -333,23 +328,7 @@ pub async fn set_status(
         am.contact_at = Set(occurred);
     }
     am.status = Set(status);
-    am.version = Set(before.version + 1);
-    am.updated_at = Set(now);
-    let after = guarded_update::<activity::Entity>(
-        uow.conn(),
-        am,
-        activity::Column::Version,
-        before.version,
-        "activity",
-    )
-    .await?;
-    uow.record(
-        "activity.statusChanged",
-        "Activity",
-        &after.id,
-        Some(snapshot(&before)?),
-        Some(snapshot(&after)?),
-    )?;
+    let after = record::update(&mut uow, "activity.statusChanged", &before, am).await?;
     uow.commit().await?;
     Ok(after)
 }
@@ -416,7 +395,7 @@ pub async fn record_outcome(
     }
 
     let mut uow = UnitOfWork::begin(db, ctx).await?;
-    let before = require_visible(&uow, activity_id).await?;
+    let before: activity::Model = record::require_visible(&uow, activity_id).await?;
     uow.authorize(&Action::RecordOutcome {
         owner: &before.organisation_id,
     })?;
@@ -459,16 +438,7 @@ pub async fn record_outcome(
         am.summary = Set(Some(combined));
     }
     am.outcome_registered = Set(true);
-    am.version = Set(before.version + 1);
-    am.updated_at = Set(now);
-    let after = guarded_update::<activity::Entity>(
-        uow.conn(),
-        am,
-        activity::Column::Version,
-        before.version,
-        "activity",
-    )
-    .await?;
+    let after = record::update_unrecorded(&mut uow, &before, am).await?;
 
     let mut added_agreements = Vec::new();
     for (kind, positions, note) in agreements {
@@ -519,56 +489,6 @@ pub async fn record_outcome(
             "agreements": snapshot(&added_agreements)?,
             "followUps": snapshot(&added_follow_ups)?,
         })),
-    )?;
-    uow.commit().await?;
-    Ok(after)
-}
-
-pub async fn set_deleted(
-    db: &DatabaseConnection,
-    ctx: &WriteContext,
-    id: &str,
-    op: SoftDelete,
-) -> AppResult<activity::Model> {
-    let mut uow = UnitOfWork::begin(db, ctx).await?;
-    let before = require_visible(&uow, id).await?;
-    let owner = before.organisation_id.as_str();
-    let (action, name) = match op {
-        SoftDelete::Delete => (Action::DeleteActivity { owner }, "activity.deleted"),
-        SoftDelete::Restore => (Action::RestoreActivity { owner }, "activity.restored"),
-    };
-    uow.authorize(&action)?;
-    match (op, before.deleted_at.is_some()) {
-        (SoftDelete::Delete, true) => {
-            return Err(AppError::Conflict("the activity is already deleted".into()));
-        }
-        (SoftDelete::Restore, false) => {
-            return Err(AppError::Conflict("the activity is not deleted".into()));
-        }
-        _ => {}
-    }
-    let now = Utc::now();
-    let mut am = before.clone().into_active_model();
-    am.deleted_at = Set(match op {
-        SoftDelete::Delete => Some(now),
-        SoftDelete::Restore => None,
-    });
-    am.version = Set(before.version + 1);
-    am.updated_at = Set(now);
-    let after = guarded_update::<activity::Entity>(
-        uow.conn(),
-        am,
-        activity::Column::Version,
-        before.version,
-        "activity",
-    )
-    .await?;
-    uow.record(
-        name,
-        "Activity",
-        &after.id,
-        Some(snapshot(&before)?),
-        Some(snapshot(&after)?),
     )?;
     uow.commit().await?;
     Ok(after)

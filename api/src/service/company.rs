@@ -11,6 +11,7 @@ use sea_orm::{
 use serde_json::Value;
 
 use super::pagination::{self, Page};
+use super::record;
 use super::uow::{UnitOfWork, WriteContext, new_id, snapshot};
 use super::validation::{self as v, Cvr, NAME_MAX, PNumber};
 use crate::auth::policy::Action;
@@ -238,7 +239,7 @@ pub async fn update(
     let mut uow = UnitOfWork::begin(db, ctx).await?;
     uow.authorize(&Action::UpdateCompany)?;
     let before = require(uow.conn(), id).await?;
-    check_version(before.version, expected_version, "company")?;
+    record::check_version(before.version, expected_version, "company")?;
     if let Some(Some(code)) = &municipality_code {
         check_municipality(uow.conn(), "input.municipalityCode", Some(code)).await?;
     }
@@ -259,85 +260,9 @@ pub async fn update(
     if let Some(x) = postal_code {
         am.postal_code = Set(x);
     }
-    am.version = Set(before.version + 1);
-    am.updated_at = Set(Utc::now());
-    let after = guarded_update::<company::Entity>(
-        uow.conn(),
-        am,
-        company::Column::Version,
-        before.version,
-        "company",
-    )
-    .await?;
-    uow.record(
-        "company.updated",
-        "Company",
-        &after.id,
-        Some(snapshot(&before)?),
-        Some(snapshot(&after)?),
-    )?;
+    let after = record::update(&mut uow, "company.updated", &before, am).await?;
     uow.commit().await?;
     Ok(after)
-}
-
-pub fn check_version(actual: i32, expected: i32, what: &str) -> AppResult<()> {
-    if actual != expected {
-        return Err(AppError::VersionConflict(format!(
-            "the {what} was changed by someone else (version {actual}, you expected {expected}); reload and try again"
-        )));
-    }
-    Ok(())
-}
-
-/// Updates a row only if its version is still the one read (optimistic locking), so two
-/// writers racing past `check_version` cannot both win.
-pub async fn guarded_update<E>(
-    db: &impl ConnectionTrait,
-    am: E::ActiveModel,
-    version_col: E::Column,
-    read_version: i32,
-    what: &str,
-) -> AppResult<E::Model>
-where
-    E: EntityTrait,
-    E::Model: IntoActiveModel<E::ActiveModel>,
-    E::ActiveModel: ActiveModelTrait<Entity = E> + Send,
-{
-    let result = E::update_many()
-        .set(am.clone())
-        .filter(version_col.eq(read_version))
-        .filter(primary_key_condition::<E>(&am)?)
-        .exec(db)
-        .await?;
-    if result.rows_affected != 1 {
-        return Err(AppError::VersionConflict(format!(
-            "the {what} was changed by someone else; reload and try again"
-        )));
-    }
-    let pk = primary_key_condition::<E>(&am)?;
-    E::find()
-        .filter(pk)
-        .one(db)
-        .await?
-        .ok_or_else(|| AppError::Internal(format!("{what} vanished during update")))
-}
-
-fn primary_key_condition<E>(am: &E::ActiveModel) -> AppResult<Condition>
-where
-    E: EntityTrait,
-    E::ActiveModel: ActiveModelTrait<Entity = E>,
-{
-    use sea_orm::{Iterable, PrimaryKeyToColumn};
-    let mut cond = Condition::all();
-    for key in E::PrimaryKey::iter() {
-        let col = key.into_column();
-        let value = am
-            .get(col)
-            .into_value()
-            .ok_or_else(|| AppError::Internal("primary key not set".into()))?;
-        cond = cond.add(col.eq(value));
-    }
-    Ok(cond)
 }
 
 /// One page of companies ordered by name, filtered.
@@ -550,93 +475,6 @@ pub async fn contact_persons_by_company(
         .await?)
 }
 
-/// A contact person the actor may see: deleted ones exist only for those who may restore them.
-async fn visible_contact_person(
-    uow: &UnitOfWork<'_>,
-    id: &str,
-) -> AppResult<contact_person::Model> {
-    let not_found = || AppError::NotFound(format!("contact person {id} not found"));
-    if !v::is_id(id) {
-        return Err(not_found());
-    }
-    let person = contact_person::Entity::find_by_id(id.to_owned())
-        .one(uow.conn())
-        .await?
-        .ok_or_else(not_found)?;
-    if person.deleted_at.is_some()
-        && !crate::auth::policy::sees_deleted(uow.actor(), &person.organisation_id)
-    {
-        return Err(not_found());
-    }
-    Ok(person)
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SoftDelete {
-    Delete,
-    Restore,
-}
-
-pub async fn set_contact_person_deleted(
-    db: &DatabaseConnection,
-    ctx: &WriteContext,
-    id: &str,
-    op: SoftDelete,
-) -> AppResult<contact_person::Model> {
-    let mut uow = UnitOfWork::begin(db, ctx).await?;
-    let before = visible_contact_person(&uow, id).await?;
-    let owner = before.organisation_id.as_str();
-    let (action, name) = match op {
-        SoftDelete::Delete => (
-            Action::DeleteContactPerson { owner },
-            "contactPerson.deleted",
-        ),
-        SoftDelete::Restore => (
-            Action::RestoreContactPerson { owner },
-            "contactPerson.restored",
-        ),
-    };
-    uow.authorize(&action)?;
-    match (op, before.deleted_at.is_some()) {
-        (SoftDelete::Delete, true) => {
-            return Err(AppError::Conflict(
-                "the contact person is already deleted".into(),
-            ));
-        }
-        (SoftDelete::Restore, false) => {
-            return Err(AppError::Conflict(
-                "the contact person is not deleted".into(),
-            ));
-        }
-        _ => {}
-    }
-    let now = Utc::now();
-    let mut am = before.clone().into_active_model();
-    am.deleted_at = Set(match op {
-        SoftDelete::Delete => Some(now),
-        SoftDelete::Restore => None,
-    });
-    am.version = Set(before.version + 1);
-    am.updated_at = Set(now);
-    let after = guarded_update::<contact_person::Entity>(
-        uow.conn(),
-        am,
-        contact_person::Column::Version,
-        before.version,
-        "contact person",
-    )
-    .await?;
-    uow.record(
-        name,
-        "ContactPerson",
-        &after.id,
-        Some(snapshot(&before)?),
-        Some(snapshot(&after)?),
-    )?;
-    uow.commit().await?;
-    Ok(after)
-}
-
 const PERSONAL_FIELDS: [&str; 3] = ["name", "email", "phone"];
 
 fn scrub(value: &mut Value) {
@@ -658,26 +496,15 @@ pub async fn erase_contact_person(
 ) -> AppResult<contact_person::Model> {
     let mut uow = UnitOfWork::begin(db, ctx).await?;
     uow.authorize(&Action::EraseContactPerson)?;
-    let before = visible_contact_person(&uow, id).await?;
-    let now = Utc::now();
+    let before: contact_person::Model = record::require_visible(&uow, id).await?;
     let mut am = before.clone().into_active_model();
     am.name = Set(None);
     am.email = Set(None);
     am.phone = Set(None);
     am.erased = Set(true);
-    am.version = Set(before.version + 1);
-    am.updated_at = Set(now);
-    let after = guarded_update::<contact_person::Entity>(
-        uow.conn(),
-        am,
-        contact_person::Column::Version,
-        before.version,
-        "contact person",
-    )
-    .await?;
-
+    // Earlier snapshots lose the personal data; this erasure's own event starts redacted.
     let events = audit_event::Entity::find()
-        .filter(audit_event::Column::EntityId.eq(after.id.clone()))
+        .filter(audit_event::Column::EntityId.eq(before.id.clone()))
         .all(uow.conn())
         .await?;
     for event in events {
@@ -690,15 +517,11 @@ pub async fn erase_contact_person(
         am.after = Set(after_json);
         am.update(uow.conn()).await?;
     }
-    let mut before_snapshot = snapshot(&before)?;
-    scrub(&mut before_snapshot);
-    uow.record(
-        "contactPerson.erased",
-        "ContactPerson",
-        &after.id,
-        Some(before_snapshot),
-        Some(snapshot(&after)?),
-    )?;
+    let mut redacted = before.clone();
+    redacted.name = None;
+    redacted.email = None;
+    redacted.phone = None;
+    let after = record::update(&mut uow, "contactPerson.erased", &redacted, am).await?;
     uow.commit().await?;
     Ok(after)
 }
@@ -710,15 +533,5 @@ pub async fn municipalities_by_codes(
     Ok(municipality::Entity::find()
         .filter(municipality::Column::Code.is_in(codes.iter().cloned()))
         .all(db)
-        .await?)
-}
-
-/// Selecting only ids keeps counting queries light (used by tests and reports).
-pub async fn count(db: &impl ConnectionTrait) -> AppResult<u64> {
-    use sea_orm::PaginatorTrait;
-    Ok(company::Entity::find()
-        .select_only()
-        .column(company::Column::Id)
-        .count(db)
         .await?)
 }

@@ -8,9 +8,9 @@ use sea_orm::{
     QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
-use super::company::{check_version, guarded_update};
 use super::pagination::{self, Page};
-use super::uow::{UnitOfWork, WriteContext, snapshot};
+use super::record::{self, check_version};
+use super::uow::{UnitOfWork, WriteContext};
 use super::validation::{self as v, NOTE_MAX};
 use crate::auth::policy::Action;
 use crate::error::{AppError, AppResult};
@@ -140,33 +140,7 @@ pub async fn complete(
     am.status = Set(FollowUpStatus::Done);
     am.completed_at = Set(Some(now));
     am.completion_note = Set(note);
-    am.version = Set(before.version + 1);
-    am.updated_at = Set(now);
-    let after = guarded_update::<follow_up::Entity>(
-        uow.conn(),
-        am,
-        follow_up::Column::Version,
-        before.version,
-        "follow-up",
-    )
-    .await?;
-    uow.record(
-        "followUp.completed",
-        "FollowUp",
-        &after.id,
-        Some(snapshot(&before)?),
-        Some(snapshot(&after)?),
-    )?;
+    let after = record::update(&mut uow, "followUp.completed", &before, am).await?;
     uow.commit().await?;
     Ok(after)
-}
-
-/// Counts rows matching nothing but existence, for tests and reports.
-pub async fn count(db: &impl ConnectionTrait) -> AppResult<u64> {
-    use sea_orm::PaginatorTrait;
-    Ok(follow_up::Entity::find()
-        .select_only()
-        .column(follow_up::Column::Id)
-        .count(db)
-        .await?)
 }

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod company;
 pub mod follow_up;
 pub mod pagination;
+pub mod record;
 pub mod reference;
 pub mod uow;
 pub mod validation;

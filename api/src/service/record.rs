@@ -1,0 +1,228 @@
+//! What every versioned record shares: optimistic locking (`expectedVersion`), the audited
+//! update, and soft delete/restore. One implementation serves companies, contact persons,
+//! activities and follow-ups.
+
+use chrono::{DateTime, Utc};
+use entity::{activity, company, contact_person, follow_up};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
+    IntoActiveModel, QueryFilter, Value,
+};
+use serde::Serialize;
+
+use super::uow::{UnitOfWork, WriteContext, snapshot};
+use super::validation as v;
+use crate::auth::policy::{self, Action};
+use crate::error::{AppError, AppResult};
+
+/// A record with an id, a `version` and an `updated_at`.
+pub trait Versioned: Serialize + Clone + Send + Sync + IntoActiveModel<Self::Active> {
+    type Entity: EntityTrait<Model = Self>;
+    type Active: ActiveModelTrait<Entity = Self::Entity> + Send;
+    /// The entity type in the audit trail, e.g. "Company".
+    const ENTITY_TYPE: &'static str;
+    /// How messages name it, e.g. "company".
+    const WHAT: &'static str;
+    const ID: <Self::Entity as EntityTrait>::Column;
+    const VERSION: <Self::Entity as EntityTrait>::Column;
+    const UPDATED_AT: <Self::Entity as EntityTrait>::Column;
+    fn id(&self) -> &str;
+    fn version(&self) -> i32;
+}
+
+/// A versioned record owned by an organisation that can be hidden and restored.
+pub trait SoftDeletable: Versioned {
+    const DELETED_AT: <Self::Entity as EntityTrait>::Column;
+    fn owner(&self) -> &str;
+    fn deleted_at(&self) -> Option<DateTime<Utc>>;
+    fn action(op: SoftDelete, owner: &str) -> Action<'_>;
+    /// The audit action, e.g. "activity.deleted".
+    fn event(op: SoftDelete) -> &'static str;
+}
+
+macro_rules! versioned {
+    ($model:path, $module:ident, $entity_type:literal, $what:literal) => {
+        impl Versioned for $model {
+            type Entity = $module::Entity;
+            type Active = $module::ActiveModel;
+            const ENTITY_TYPE: &'static str = $entity_type;
+            const WHAT: &'static str = $what;
+            const ID: $module::Column = $module::Column::Id;
+            const VERSION: $module::Column = $module::Column::Version;
+            const UPDATED_AT: $module::Column = $module::Column::UpdatedAt;
+            fn id(&self) -> &str {
+                &self.id
+            }
+            fn version(&self) -> i32 {
+                self.version
+            }
+        }
+    };
+}
+
+versioned!(company::Model, company, "Company", "company");
+versioned!(
+    contact_person::Model,
+    contact_person,
+    "ContactPerson",
+    "contact person"
+);
+versioned!(activity::Model, activity, "Activity", "activity");
+versioned!(follow_up::Model, follow_up, "FollowUp", "follow-up");
+
+impl SoftDeletable for contact_person::Model {
+    const DELETED_AT: contact_person::Column = contact_person::Column::DeletedAt;
+    fn owner(&self) -> &str {
+        &self.organisation_id
+    }
+    fn deleted_at(&self) -> Option<DateTime<Utc>> {
+        self.deleted_at
+    }
+    fn action(op: SoftDelete, owner: &str) -> Action<'_> {
+        match op {
+            SoftDelete::Delete => Action::DeleteContactPerson { owner },
+            SoftDelete::Restore => Action::RestoreContactPerson { owner },
+        }
+    }
+    fn event(op: SoftDelete) -> &'static str {
+        match op {
+            SoftDelete::Delete => "contactPerson.deleted",
+            SoftDelete::Restore => "contactPerson.restored",
+        }
+    }
+}
+
+impl SoftDeletable for activity::Model {
+    const DELETED_AT: activity::Column = activity::Column::DeletedAt;
+    fn owner(&self) -> &str {
+        &self.organisation_id
+    }
+    fn deleted_at(&self) -> Option<DateTime<Utc>> {
+        self.deleted_at
+    }
+    fn action(op: SoftDelete, owner: &str) -> Action<'_> {
+        match op {
+            SoftDelete::Delete => Action::DeleteActivity { owner },
+            SoftDelete::Restore => Action::RestoreActivity { owner },
+        }
+    }
+    fn event(op: SoftDelete) -> &'static str {
+        match op {
+            SoftDelete::Delete => "activity.deleted",
+            SoftDelete::Restore => "activity.restored",
+        }
+    }
+}
+
+pub fn check_version(actual: i32, expected: i32, what: &str) -> AppResult<()> {
+    if actual != expected {
+        return Err(AppError::VersionConflict(format!(
+            "the {what} was changed by someone else (version {actual}, you expected {expected}); reload and try again"
+        )));
+    }
+    Ok(())
+}
+
+/// Loads a record by id, or `None` (also for ids that are not UUIDs).
+pub async fn find<R: Versioned>(db: &impl ConnectionTrait, id: &str) -> AppResult<Option<R>> {
+    if !v::is_id(id) {
+        return Ok(None);
+    }
+    Ok(R::Entity::find().filter(R::ID.eq(id)).one(db).await?)
+}
+
+/// Writes `am` (the changed `before`), bumping `version` and `updated_at`, but only if the
+/// row still has the version that was read (optimistic locking: two writers racing past
+/// `check_version` cannot both win), and records the mutation's audit event.
+pub async fn update<R: Versioned>(
+    uow: &mut UnitOfWork<'_>,
+    action: &'static str,
+    before: &R,
+    am: R::Active,
+) -> AppResult<R> {
+    let after = update_unrecorded(uow, before, am).await?;
+    uow.record(
+        action,
+        R::ENTITY_TYPE,
+        after.id(),
+        Some(snapshot(before)?),
+        Some(snapshot(&after)?),
+    )?;
+    Ok(after)
+}
+
+/// `update` for a mutation that records its audit event itself (it changed more than this row).
+pub async fn update_unrecorded<R: Versioned>(
+    uow: &mut UnitOfWork<'_>,
+    before: &R,
+    mut am: R::Active,
+) -> AppResult<R> {
+    am.set(R::VERSION, Value::Int(Some(before.version() + 1)));
+    am.set(R::UPDATED_AT, Utc::now().into());
+    let result = R::Entity::update_many()
+        .set(am)
+        .filter(R::ID.eq(before.id()))
+        .filter(R::VERSION.eq(before.version()))
+        .exec(uow.conn())
+        .await?;
+    if result.rows_affected != 1 {
+        return Err(AppError::VersionConflict(format!(
+            "the {} was changed by someone else; reload and try again",
+            R::WHAT
+        )));
+    }
+    find(uow.conn(), before.id())
+        .await?
+        .ok_or_else(|| AppError::Internal(format!("{} vanished during update", R::WHAT)))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SoftDelete {
+    Delete,
+    Restore,
+}
+
+/// A record the actor may see: a deleted one exists only for those who may restore it, and
+/// answers NOT_FOUND to everyone else exactly as a missing one does.
+pub async fn require_visible<R: SoftDeletable>(uow: &UnitOfWork<'_>, id: &str) -> AppResult<R> {
+    find::<R>(uow.conn(), id)
+        .await?
+        .filter(|r| r.deleted_at().is_none() || policy::sees_deleted(uow.actor(), r.owner()))
+        .ok_or_else(|| AppError::NotFound(format!("{} {id} not found", R::WHAT)))
+}
+
+/// Hides (soft-deletes) or restores a record: kept, audited, restorable.
+pub async fn set_deleted<R: SoftDeletable>(
+    db: &DatabaseConnection,
+    ctx: &WriteContext,
+    id: &str,
+    op: SoftDelete,
+) -> AppResult<R> {
+    let mut uow = UnitOfWork::begin(db, ctx).await?;
+    let before: R = require_visible(&uow, id).await?;
+    uow.authorize(&R::action(op, before.owner()))?;
+    match (op, before.deleted_at().is_some()) {
+        (SoftDelete::Delete, true) => {
+            return Err(AppError::Conflict(format!(
+                "the {} is already deleted",
+                R::WHAT
+            )));
+        }
+        (SoftDelete::Restore, false) => {
+            return Err(AppError::Conflict(format!(
+                "the {} is not deleted",
+                R::WHAT
+            )));
+        }
+        _ => {}
+    }
+    let mut am = before.clone().into_active_model();
+    let deleted_at: Option<DateTime<Utc>> = match op {
+        SoftDelete::Delete => Some(Utc::now()),
+        SoftDelete::Restore => None,
+    };
+    am.set(R::DELETED_AT, deleted_at.into());
+    let after = update(&mut uow, R::event(op), &before, am).await?;
+    uow.commit().await?;
+    Ok(after)
+}
