@@ -137,7 +137,12 @@ pub fn annotate(error: &mut ServerError) -> ErrorCode {
             } else {
                 ErrorCode::Validation
             };
-            (code, None)
+            // Coercion errors name the argument: `Invalid value for argument "input.cvr", …`.
+            let field = m
+                .split_once("argument \"")
+                .and_then(|(_, rest)| rest.split_once('"'))
+                .map(|(field, _)| field.to_owned());
+            (code, field)
         }
     };
     let ext = error.extensions.get_or_insert_with(Default::default);
@@ -178,6 +183,17 @@ mod tests {
             ext.contains("VALIDATION") && ext.contains("input.cvr"),
             "{ext}"
         );
+    }
+
+    #[test]
+    fn coercion_errors_name_their_argument() {
+        let mut e = ServerError::new(
+            "Invalid value for argument \"input.cvr\", expected type \"String\"",
+            None,
+        );
+        assert_eq!(annotate(&mut e), ErrorCode::Validation);
+        let ext = format!("{:?}", e.extensions);
+        assert!(ext.contains("input.cvr"), "{ext}");
     }
 
     #[test]

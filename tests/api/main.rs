@@ -9,6 +9,7 @@ mod audit;
 mod auth;
 mod binary;
 mod company;
+mod concurrency;
 mod follow_up;
 mod http;
 mod matrix;
