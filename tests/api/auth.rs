@@ -10,7 +10,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::db_tests;
-use crate::helpers::{Backend, TEST_SECRET, TestApp, first_error_code, spawn_app_with};
+use crate::helpers::{Backend, TEST_SECRET, TempPath, TestApp, first_error_code, spawn_app_with};
 
 const ME: &str = "{ me { sub name roles organisation { id name } } }";
 
@@ -207,12 +207,10 @@ async fn es256_and_rs256_from_jwks_by_kid(backend: Backend) {
     let set = JwkSet {
         keys: vec![ec_jwk, rsa_jwk],
     };
-    let dir = std::env::temp_dir().join("kontaktpunkt-tests");
-    std::fs::create_dir_all(&dir).expect("dir");
-    let path = dir.join(format!("jwks-{}.json", uuid::Uuid::now_v7()));
-    std::fs::write(&path, serde_json::to_vec(&set).expect("json")).expect("write jwks");
+    let tmp = TempPath::new("jwks.json");
+    std::fs::write(&tmp.0, serde_json::to_vec(&set).expect("json")).expect("write jwks");
 
-    let jwks = path.clone();
+    let jwks = tmp.0.clone();
     let Some(app) = spawn_app_with(backend, move |c| {
         c.jwt.key = KeySource::PublicKeys(jwks);
     })
@@ -233,7 +231,6 @@ async fn es256_and_rs256_from_jwks_by_kid(backend: Backend) {
     expect_unauthenticated(&app, Some(&unknown_kid), "unknown kid").await;
     let no_kid = sign(&c, Algorithm::ES256, "ec-private.pem", None);
     expect_unauthenticated(&app, Some(&no_kid), "no kid with several keys").await;
-    let _ = std::fs::remove_file(path);
 }
 
 mod public_keys {

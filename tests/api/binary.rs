@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use api::auth::TokenVerifier;
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, TEST_SECRET, TestDatabase, test_config};
+use crate::helpers::{Backend, TEST_SECRET, TempPath, TestDatabase, test_config};
 
 const BIN: &str = env!("CARGO_BIN_EXE_kontaktpunkt");
 
@@ -64,15 +64,13 @@ fn a_bad_value_stops_the_process_naming_the_variable() {
 
 #[test]
 fn an_unparsable_public_key_file_is_a_config_error() {
-    let dir = std::env::temp_dir().join("kontaktpunkt-tests");
-    std::fs::create_dir_all(&dir).expect("dir");
-    let path = dir.join(format!("bad-{}.pem", uuid::Uuid::now_v7()));
+    let tmp = TempPath::new("bad.pem");
+    let path = tmp.0.clone();
     std::fs::write(&path, "hello").expect("write");
     let out = run(
         &[("KONTAKTPUNKT_JWT_PUBLIC_KEYS", path.to_str().expect("utf8"))],
         &["serve"],
     );
-    let _ = std::fs::remove_file(&path);
     assert_eq!(out.status.code(), Some(2));
     assert!(
         stderr(&out).contains("KONTAKTPUNKT_JWT_PUBLIC_KEYS"),
@@ -253,9 +251,8 @@ async fn me(base: &str, token: &str) -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_dev_on_a_fresh_directory() {
-    let dir = std::env::temp_dir()
-        .join("kontaktpunkt-tests")
-        .join(format!("fresh-{}", uuid::Uuid::now_v7()));
+    let tmp = TempPath::new("fresh");
+    let dir = tmp.0.clone();
     std::fs::create_dir_all(&dir).expect("dir");
     let mut server = Server::start(
         &dir,
@@ -299,7 +296,6 @@ async fn serve_dev_on_a_fresh_directory() {
     );
 
     assert_eq!(server.terminate(), Some(0), "SIGTERM shuts down cleanly");
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

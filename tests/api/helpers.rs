@@ -370,3 +370,21 @@ pub fn metric_value(text: &str, name: &str) -> f64 {
         .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
         .sum()
 }
+
+/// A file or directory under the test temp folder, removed when dropped (even after a panic).
+pub struct TempPath(pub PathBuf);
+
+impl TempPath {
+    pub fn new(name: &str) -> Self {
+        let dir = std::env::temp_dir().join("kontaktpunkt-tests");
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        TempPath(dir.join(format!("{name}-{}", uuid::Uuid::now_v7())))
+    }
+}
+
+impl Drop for TempPath {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+        let _ = std::fs::remove_file(&self.0);
+    }
+}

@@ -23,6 +23,7 @@ use entity::{
 use futures::future::BoxFuture;
 use futures::task::ArcWake;
 use sea_orm::DatabaseConnection;
+use tracing::Instrument;
 
 use crate::error::{AppError, AppResult};
 use crate::service;
@@ -42,8 +43,9 @@ impl BatchQueue {
 
     fn flush(&self) {
         let tasks: Vec<_> = std::mem::take(&mut *self.0.lock().unwrap_or_else(|e| e.into_inner()));
+        // The fetches run in the request's span, so their log lines carry its request id.
         for task in tasks {
-            tokio::spawn(task);
+            tokio::spawn(task.in_current_span());
         }
     }
 }
