@@ -251,6 +251,15 @@ async fn limits(app: TestApp) {
     let code = app.gql_error_code(Some(&token), &deep, json!({})).await;
     assert_eq!(code, "LIMIT_EXCEEDED");
 
+    // Too complex: page sizes multiply (100 companies x 100 activities x their fields).
+    let wide = "{ companies(first: 100) { nodes { activities(first: 100) { nodes { kind summary agreements { kind note } followUps { dueOn } } } } } }";
+    assert_eq!(
+        app.gql_error_code(Some(&token), wide, json!({})).await,
+        "LIMIT_EXCEEDED"
+    );
+    let narrow = "{ companies(first: 100) { nodes { activities(first: 3) { nodes { kind } } } } }";
+    app.gql_ok(&token, narrow, json!({})).await;
+
     // A body over the limit.
     let big = format!(
         r#"{{"query":"{{ me {{ sub }} }}","variables":{{"x":"{}"}}}}"#,

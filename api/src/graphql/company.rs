@@ -72,6 +72,7 @@ impl Company {
             .collect())
     }
     /// Contact history, newest first.
+    #[graphql(complexity = "first.unwrap_or(20).clamp(0, 100) as usize * child_complexity")]
     async fn activities(
         &self,
         ctx: &Context<'_>,
@@ -290,6 +291,7 @@ impl CompanyQuery {
     }
 
     /// Companies by name, filtered; at most 100 per page.
+    #[graphql(complexity = "first.unwrap_or(20).clamp(0, 100) as usize * child_complexity")]
     async fn companies(
         &self,
         ctx: &Context<'_>,

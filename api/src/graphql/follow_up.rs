@@ -80,6 +80,7 @@ pub struct FollowUpQuery;
 #[Object]
 impl FollowUpQuery {
     /// Follow-ups by due date, filtered; at most 100 per page.
+    #[graphql(complexity = "first.unwrap_or(20).clamp(0, 100) as usize * child_complexity")]
     async fn follow_ups(
         &self,
         ctx: &Context<'_>,
