@@ -259,13 +259,7 @@ pub async fn log(
     }
     .insert(uow.conn())
     .await?;
-    uow.record(
-        "activity.logged",
-        "Activity",
-        &model.id,
-        None,
-        Some(snapshot(&model)?),
-    )?;
+    uow.record_created("activity.logged", "Activity", &model.id, &model)?;
     uow.commit().await?;
     Ok((model, warnings))
 }

@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use super::pagination::{self, Page};
 use super::record;
-use super::uow::{UnitOfWork, WriteContext, new_id, snapshot};
+use super::uow::{UnitOfWork, WriteContext, new_id};
 use super::validation::{self as v, Cvr, NAME_MAX, PNumber};
 use crate::auth::policy::Action;
 use crate::error::{AppError, AppResult};
@@ -188,13 +188,7 @@ pub async fn register(
         }
         Err(e) => return Err(e.into()),
     };
-    uow.record(
-        "company.registered",
-        "Company",
-        &model.id,
-        None,
-        Some(snapshot(&model)?),
-    )?;
+    uow.record_created("company.registered", "Company", &model.id, &model)?;
     uow.commit().await?;
     Ok(model)
 }
@@ -396,13 +390,7 @@ pub async fn add_production_unit(
             e.into()
         }
     })?;
-    uow.record(
-        "productionUnit.added",
-        "ProductionUnit",
-        &model.id,
-        None,
-        Some(snapshot(&model)?),
-    )?;
+    uow.record_created("productionUnit.added", "ProductionUnit", &model.id, &model)?;
     uow.commit().await?;
     Ok(model)
 }
@@ -451,13 +439,7 @@ pub async fn add_contact_person(
     }
     .insert(uow.conn())
     .await?;
-    uow.record(
-        "contactPerson.added",
-        "ContactPerson",
-        &model.id,
-        None,
-        Some(snapshot(&model)?),
-    )?;
+    uow.record_created("contactPerson.added", "ContactPerson", &model.id, &model)?;
     uow.commit().await?;
     Ok(model)
 }

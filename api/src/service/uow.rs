@@ -95,6 +95,17 @@ impl<'a> UnitOfWork<'a> {
         Ok(())
     }
 
+    /// Records the creation of `model` (no before, the new row after).
+    pub fn record_created(
+        &mut self,
+        action: &'static str,
+        entity_type: &'static str,
+        entity_id: &str,
+        model: &impl Serialize,
+    ) -> AppResult<()> {
+        self.record(action, entity_type, entity_id, None, Some(snapshot(model)?))
+    }
+
     /// Writes the audit event and commits; without a recorded event nothing is committed.
     pub async fn commit(self) -> AppResult<()> {
         let Some(event) = self.event else {
