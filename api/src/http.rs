@@ -28,6 +28,7 @@ use crate::graphql::loaders::Loaders;
 use crate::graphql::{AppSchema, RequestMeta};
 use crate::metrics::Metrics;
 use crate::service;
+use crate::service::read::Reader;
 
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json; charset=utf-8";
@@ -416,7 +417,19 @@ async fn graphql(State(state): State<AppState>, headers: HeaderMap, body: Bytes)
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_owned();
-    let loaders = Loaders::new(state.db.clone());
+    let reader = match Reader::new(actor.clone(), chrono::Utc::now()) {
+        Ok(reader) => reader,
+        Err(e) => {
+            let code = e.code();
+            state
+                .metrics
+                .graphql_errors
+                .with_label_values(&[code.as_str()])
+                .inc();
+            return error_response(StatusCode::FORBIDDEN, ct, code, &e.to_string());
+        }
+    };
+    let loaders = Loaders::new(state.db.clone(), reader.clone());
     loaders
         .organisation
         .feed_one(organisation.id.clone(), organisation)
@@ -424,6 +437,7 @@ async fn graphql(State(state): State<AppState>, headers: HeaderMap, body: Bytes)
     let batches = loaders.batches();
     let request = request
         .data(actor)
+        .data(reader)
         .data(loaders)
         .data(RequestMeta { request_id });
     let response = batches.run(state.schema.execute(request)).await;

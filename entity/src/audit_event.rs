@@ -1,6 +1,6 @@
 use sea_orm::entity::prelude::*;
 
-/// One event per mutation, written in the same transaction as the change.
+/// One event per changed record, written in the same transaction as the change.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "audit_event")]
 pub struct Model {
@@ -8,7 +8,10 @@ pub struct Model {
     pub id: String,
     pub at: DateTimeUtc,
     pub actor_sub: String,
+    /// The organisation of the actor who made the change.
     pub organisation_id: Option<String>,
+    /// The organisation that owns the changed record (None for shared company data).
+    pub owner_organisation_id: Option<String>,
     pub action: String,
     pub entity_type: String,
     pub entity_id: String,

@@ -3,6 +3,7 @@
 pub mod activity;
 pub mod agreement;
 pub mod audit_event;
+pub mod audit_event_subject;
 pub mod company;
 pub mod contact_person;
 pub mod enums;

@@ -8,6 +8,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261123_000001_create_reference_tables;
 mod m20261123_000002_seed_reference_data;
 mod m20261123_000003_create_company_record;
+mod m20261130_000004_audit_owner_and_subjects;
 pub mod reference_data;
 
 pub struct Migrator;
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000001_create_reference_tables::Migration),
             Box::new(m20261123_000002_seed_reference_data::Migration),
             Box::new(m20261123_000003_create_company_record::Migration),
+            Box::new(m20261130_000004_audit_owner_and_subjects::Migration),
         ]
     }
 }

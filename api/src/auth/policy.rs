@@ -7,6 +7,11 @@
 //! - Records owned by an organisation (activities and their outcomes, follow-ups, the contact
 //!   persons it added) are changed only by staff of that organisation, or by an admin. A user
 //!   with the national role acts for the organisation in the token, `national`.
+//! - Private notes (the summary of an ORGANISATION-visible activity and its agreements' notes)
+//!   are read and written only inside the owning organisation. Admins of other organisations
+//!   may correct records (delete, restore, set status, add agreements and follow-ups) but do
+//!   not read or write private notes: an admin's powers are about keeping the record in order,
+//!   not about reading another jobcentre's confidential notes.
 //! - Erasing personal data and reading every audit event are admin tasks.
 //! - `integration` is a system account: it reads, but may not use these mutations.
 
@@ -20,15 +25,33 @@ pub enum Action<'a> {
     UpdateCompany,
     AddProductionUnit,
     AddContactPerson,
-    DeleteContactPerson { owner: &'a str },
-    RestoreContactPerson { owner: &'a str },
+    DeleteContactPerson {
+        owner: &'a str,
+    },
+    RestoreContactPerson {
+        owner: &'a str,
+    },
     EraseContactPerson,
     LogActivity,
-    SetActivityStatus { owner: &'a str },
-    RecordOutcome { owner: &'a str },
-    DeleteActivity { owner: &'a str },
-    RestoreActivity { owner: &'a str },
-    CompleteFollowUp { owner: &'a str },
+    SetActivityStatus {
+        owner: &'a str,
+    },
+    RecordOutcome {
+        owner: &'a str,
+    },
+    /// Adding to the private notes of a private activity (summary, agreement notes).
+    WritePrivateNotes {
+        owner: &'a str,
+    },
+    DeleteActivity {
+        owner: &'a str,
+    },
+    RestoreActivity {
+        owner: &'a str,
+    },
+    CompleteFollowUp {
+        owner: &'a str,
+    },
 }
 
 impl Action<'_> {
@@ -44,6 +67,9 @@ impl Action<'_> {
             Action::LogActivity => "logActivity",
             Action::SetActivityStatus { .. } => "setActivityStatus",
             Action::RecordOutcome { .. } => "recordOutcome",
+            Action::WritePrivateNotes { .. } => {
+                "writing the private notes of another organisation's activity"
+            }
             Action::DeleteActivity { .. } => "deleteActivity",
             Action::RestoreActivity { .. } => "restoreActivity",
             Action::CompleteFollowUp { .. } => "completeFollowUp",
@@ -86,6 +112,7 @@ pub fn allows(actor: &Actor, action: &Action<'_>) -> bool {
         | Action::AddContactPerson
         | Action::LogActivity => is_staff(actor),
         Action::EraseContactPerson => is_admin(actor),
+        Action::WritePrivateNotes { owner } => is_staff(actor) && sees_private_notes(actor, owner),
         Action::DeleteContactPerson { owner }
         | Action::RestoreContactPerson { owner }
         | Action::SetActivityStatus { owner }
@@ -119,7 +146,9 @@ pub fn sees_deleted(actor: &Actor, owner: &str) -> bool {
     owns(actor, owner)
 }
 
-/// Admins read every audit event; others the events of their own organisation's actions.
+/// Admins read every audit event; others the events of their own organisation's actions and
+/// the events about records their organisation owns (also when someone else made the change).
+/// What a reader sees *inside* an event is redacted by the same rules as everywhere else.
 pub fn reads_all_audit_events(actor: &Actor) -> bool {
     is_admin(actor)
 }
@@ -155,6 +184,21 @@ mod tests {
         assert!(!allows(&actor("national", &[Role::National]), &action));
         assert!(allows(&actor("jc-751", &[Role::Admin]), &action));
         assert!(!allows(&actor("jc-101", &[Role::Integration]), &action));
+    }
+
+    #[test]
+    fn private_notes_stay_in_the_owning_organisation() {
+        let owner = "jc-101";
+        let action = Action::WritePrivateNotes { owner };
+        assert!(allows(&actor("jc-101", &[Role::Consultant]), &action));
+        assert!(allows(&actor("jc-101", &[Role::Admin]), &action));
+        assert!(!allows(&actor("jc-751", &[Role::Admin]), &action));
+        assert!(!allows(
+            &actor("national", &[Role::Admin, Role::National]),
+            &action
+        ));
+        assert!(!allows(&actor("jc-101", &[Role::Integration]), &action));
+        assert!(!sees_private_notes(&actor("jc-751", &[Role::Admin]), owner));
     }
 
     #[test]

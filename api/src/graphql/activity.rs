@@ -1,6 +1,7 @@
 //! Activities (contacts), their outcome (agreements, follow-ups) and coordination warnings.
+//! What a caller sees of an activity is decided by the service's `Reader`; this module maps.
 
-use async_graphql::connection::{Connection, Edge};
+use async_graphql::connection::Connection;
 use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::enums::{
@@ -13,149 +14,119 @@ use super::follow_up::FollowUp;
 use super::loaders::load_one;
 use super::reference::{Organisation, load_organisation};
 use super::scalars::Date;
-use super::{actor, db, loaders, settings, write_context};
-use crate::auth::{Actor, policy};
+use super::{connection, db, loaders, reader, settings, write_context};
 use crate::error::AppError;
 use crate::service::activity as svc;
 use crate::service::pagination::Page;
+use crate::service::read::{Reader, Visible};
 use crate::service::record::{self, SoftDelete};
 
-/// An activity as one caller sees it: the private summary of an ORGANISATION-visible
-/// activity is withheld from other organisations.
-pub struct Activity {
-    model: activity::Model,
-    private_hidden: bool,
+pub struct Activity(pub Visible<activity::Model>);
+
+pub fn activity_connection(page: Page<Visible<activity::Model>>) -> Connection<String, Activity> {
+    connection(page, |a| svc::activity_cursor(a), Activity)
 }
 
-impl Activity {
-    pub fn for_actor(actor: &Actor, model: activity::Model) -> Self {
-        let private_hidden = model.visibility == Visibility::Organisation
-            && !policy::sees_private_notes(actor, &model.organisation_id);
-        Activity {
-            model,
-            private_hidden,
-        }
-    }
-}
-
-pub fn activity_connection(
-    actor: &Actor,
-    page: Page<activity::Model>,
-) -> Connection<String, Activity> {
-    let mut conn = Connection::new(page.has_previous, page.has_next);
-    conn.edges.extend(
-        page.rows
-            .into_iter()
-            .map(|a| Edge::new(svc::activity_cursor(&a), Activity::for_actor(actor, a))),
-    );
-    conn
+/// A mutation's result as the writer may see it (an admin of another organisation does not
+/// see a private summary; a deleted activity only by those who may restore it).
+fn shown(reader: &Reader, model: activity::Model) -> Result<Activity> {
+    reader
+        .activity(model)
+        .map(Activity)
+        .ok_or_else(|| AppError::NotFound("activity not found".into()).into())
 }
 
 #[Object]
 impl Activity {
     async fn id(&self) -> ID {
-        ID(self.model.id.clone())
+        ID(self.0.id.clone())
     }
     async fn company(&self, ctx: &Context<'_>) -> Result<Company> {
-        load_one(&loaders(ctx)?.company, self.model.company_id.clone())
+        load_one(&loaders(ctx)?.company, self.0.company_id.clone())
             .await?
             .map(Company)
             .ok_or_else(|| AppError::Internal("activity without company".into()).into())
     }
     /// The organisation that owns the activity (held or booked it).
     async fn organisation(&self, ctx: &Context<'_>) -> Result<Organisation> {
-        load_organisation(ctx, &self.model.organisation_id).await
+        load_organisation(ctx, &self.0.organisation_id).await
     }
     async fn kind(&self) -> ActivityKind {
-        self.model.kind
+        self.0.kind
     }
     async fn status(&self) -> ActivityStatus {
-        self.model.status
+        self.0.status
     }
     async fn initiated_by(&self) -> InitiatedBy {
-        self.model.initiated_by
+        self.0.initiated_by
     }
     async fn visibility(&self) -> Visibility {
-        self.model.visibility
+        self.0.visibility
     }
     async fn scheduled_at(&self) -> Option<DateTime<Utc>> {
-        self.model.scheduled_at
+        self.0.scheduled_at
     }
     async fn occurred_at(&self) -> Option<DateTime<Utc>> {
-        self.model.occurred_at
+        self.0.occurred_at
     }
     /// Null for other organisations when the activity's visibility is ORGANISATION.
     async fn summary(&self) -> Option<&str> {
-        if self.private_hidden {
-            None
-        } else {
-            self.model.summary.as_deref()
-        }
+        self.0.summary.as_deref()
     }
     async fn outcome_registered(&self) -> bool {
-        self.model.outcome_registered
+        self.0.outcome_registered
     }
     async fn agreements(&self, ctx: &Context<'_>) -> Result<Vec<Agreement>> {
-        let rows = load_one(&loaders(ctx)?.agreements, self.model.id.clone()).await?;
+        let rows = load_one(&loaders(ctx)?.agreements, self.0.id.clone()).await?;
         Ok(rows
             .unwrap_or_default()
             .into_iter()
-            .map(|model| Agreement {
-                model,
-                private_hidden: self.private_hidden,
-            })
+            .map(Agreement)
             .collect())
     }
     async fn follow_ups(&self, ctx: &Context<'_>) -> Result<Vec<FollowUp>> {
-        let rows = load_one(&loaders(ctx)?.activity_follow_ups, self.model.id.clone()).await?;
+        let rows = load_one(&loaders(ctx)?.activity_follow_ups, self.0.id.clone()).await?;
         Ok(rows.unwrap_or_default().into_iter().map(FollowUp).collect())
     }
     async fn version(&self) -> i32 {
-        self.model.version
+        self.0.version
     }
     /// Who logged it (the token's `sub`).
     async fn created_by_sub(&self) -> &str {
-        &self.model.created_by_sub
+        &self.0.created_by_sub
     }
     async fn created_at(&self) -> DateTime<Utc> {
-        self.model.created_at
+        self.0.created_at
     }
     /// Set while the activity is deleted (soft; visible only to those who may restore it).
     async fn deleted_at(&self) -> Option<DateTime<Utc>> {
-        self.model.deleted_at
+        self.0.deleted_at
     }
 }
 
-pub struct Agreement {
-    model: agreement::Model,
-    private_hidden: bool,
-}
+pub struct Agreement(Visible<agreement::Model>);
 
 #[Object]
 impl Agreement {
     async fn id(&self) -> ID {
-        ID(self.model.id.clone())
+        ID(self.0.id.clone())
     }
     async fn kind(&self) -> AgreementKind {
-        self.model.kind
+        self.0.kind
     }
     async fn positions(&self) -> i32 {
-        self.model.positions
+        self.0.positions
     }
     /// Null for other organisations when the activity's visibility is ORGANISATION.
     async fn note(&self) -> Option<&str> {
-        if self.private_hidden {
-            None
-        } else {
-            self.model.note.as_deref()
-        }
+        self.0.note.as_deref()
     }
+    /// The meeting the agreement was made at.
     async fn activity(&self, ctx: &Context<'_>) -> Result<Activity> {
-        let actor = actor(ctx)?;
-        load_one(&loaders(ctx)?.activity, self.model.activity_id.clone())
+        load_one(&loaders(ctx)?.activity, self.0.activity_id.clone())
             .await?
-            .map(|a| Activity::for_actor(actor, a))
-            .ok_or_else(|| AppError::Internal("agreement without activity".into()).into())
+            .map(Activity)
+            .ok_or_else(|| AppError::NotFound("activity not found".into()).into())
     }
 }
 
@@ -236,11 +207,7 @@ pub struct ActivityQuery;
 impl ActivityQuery {
     /// One activity by id (a deleted one only for its organisation or an admin).
     async fn activity(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Activity>> {
-        let actor = actor(ctx)?;
-        policy::can_read(actor)?;
-        Ok(svc::find_visible(db(ctx)?, actor, &id)
-            .await?
-            .map(|a| Activity::for_actor(actor, a)))
+        Ok(svc::get(db(ctx)?, reader(ctx)?, &id).await?.map(Activity))
     }
 }
 
@@ -275,7 +242,7 @@ impl ActivityMutation {
         )
         .await?;
         Ok(ActivityResult {
-            activity: Activity::for_actor(&w.actor, model),
+            activity: shown(reader(ctx)?, model)?,
             warnings: warnings.into_iter().map(Warning).collect(),
         })
     }
@@ -291,7 +258,7 @@ impl ActivityMutation {
     ) -> Result<Activity> {
         let w = write_context(ctx)?;
         let model = svc::set_status(db(ctx)?, &w, &id, expected_version, status).await?;
-        Ok(Activity::for_actor(&w.actor, model))
+        shown(reader(ctx)?, model)
     }
 
     /// Registers agreements and follow-ups of a held meeting in one transaction; again adds.
@@ -324,7 +291,7 @@ impl ActivityMutation {
             summary: input.summary,
         };
         let model = svc::record_outcome(db(ctx)?, &w, &activity_id, outcome).await?;
-        Ok(Activity::for_actor(&w.actor, model))
+        shown(reader(ctx)?, model)
     }
 
     /// Hides an activity logged by mistake (soft: kept, audited, restorable).
@@ -332,13 +299,13 @@ impl ActivityMutation {
         let w = write_context(ctx)?;
         let model: activity::Model =
             record::set_deleted(db(ctx)?, &w, &id, SoftDelete::Delete).await?;
-        Ok(Activity::for_actor(&w.actor, model))
+        shown(reader(ctx)?, model)
     }
 
     async fn restore_activity(&self, ctx: &Context<'_>, id: ID) -> Result<Activity> {
         let w = write_context(ctx)?;
         let model: activity::Model =
             record::set_deleted(db(ctx)?, &w, &id, SoftDelete::Restore).await?;
-        Ok(Activity::for_actor(&w.actor, model))
+        shown(reader(ctx)?, model)
     }
 }

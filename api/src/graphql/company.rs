@@ -1,6 +1,6 @@
 //! Companies, production units, contact persons and the entry point.
 
-use async_graphql::connection::{Connection, Edge};
+use async_graphql::connection::Connection;
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::enums::{EntryPointReason, FollowUpStatus, RarArea};
@@ -10,14 +10,22 @@ use super::activity::{Activity, activity_connection};
 use super::follow_up::FollowUp;
 use super::loaders::load_one;
 use super::reference::{Municipality, Organisation, load_organisation};
-use super::{actor, db, loaders, write_context};
-use crate::auth::policy;
+use super::{connection, db, loaders, reader, write_context};
 use crate::error::AppError;
 use crate::service::company::{self as svc, Patch};
+use crate::service::read::{Reader, Visible};
 use crate::service::record::{self, SoftDelete};
 use crate::service::{activity as activity_svc, pagination};
 
-pub struct Company(pub company::Model);
+pub struct Company(pub Visible<company::Model>);
+
+/// A contact person a mutation returns, as the writer may see it.
+fn shown_person(reader: &Reader, model: contact_person::Model) -> Result<ContactPerson> {
+    reader
+        .contact_person(model)
+        .map(ContactPerson)
+        .ok_or_else(|| AppError::NotFound("contact person not found".into()).into())
+}
 
 #[Object]
 impl Company {
@@ -88,12 +96,8 @@ impl Company {
         };
         let page = load_one(&loaders(ctx)?.activity_pages, key)
             .await?
-            .unwrap_or_else(|| pagination::Page {
-                rows: Vec::new(),
-                has_next: false,
-                has_previous: false,
-            });
-        Ok(activity_connection(actor(ctx)?, page))
+            .unwrap_or_else(pagination::Page::empty);
+        Ok(activity_connection(page))
     }
     /// Follow-ups of every organisation, by due date; `status` narrows the list.
     async fn follow_ups(
@@ -105,27 +109,20 @@ impl Company {
         Ok(rows
             .unwrap_or_default()
             .into_iter()
-            .filter(|f| status.is_none_or(|s| f.status == s))
+            .filter(|f| status.is_none_or(|s| f.model.status == s))
             .map(FollowUp)
             .collect())
     }
     /// The organisation the company should deal with (see EntryPointReason).
     async fn entry_point(&self, ctx: &Context<'_>) -> Result<EntryPoint> {
-        let loaders = loaders(ctx)?;
-        let home = match &self.0.municipality_code {
-            Some(code) => load_one(&loaders.municipality, code.clone()).await?,
-            None => None,
-        };
-        let (organisation_id, reason) = match home {
-            Some(m) => (m.jobcentre_id, EntryPointReason::HomeMunicipality),
-            None => ("national".to_owned(), EntryPointReason::NationalFallback),
-        };
+        let found = load_one(&loaders(ctx)?.entry_points, self.0.id.clone()).await?;
+        let e = found.ok_or_else(|| AppError::Internal("company without entry point".into()))?;
         Ok(EntryPoint {
-            organisation: load_organisation(ctx, &organisation_id).await?,
-            reason,
-            contact_name: None,
-            contact_email: None,
-            contact_phone: None,
+            organisation: load_organisation(ctx, &e.organisation_id).await?,
+            reason: e.reason,
+            contact_name: e.contact_name,
+            contact_email: e.contact_email,
+            contact_phone: e.contact_phone,
         })
     }
     /// When the company was last contacted (held, booked or cancelled; drafts and deleted
@@ -146,7 +143,7 @@ pub struct EntryPoint {
     pub contact_phone: Option<String>,
 }
 
-pub struct ProductionUnit(pub production_unit::Model);
+pub struct ProductionUnit(pub Visible<production_unit::Model>);
 
 #[Object]
 impl ProductionUnit {
@@ -173,7 +170,7 @@ impl ProductionUnit {
     }
 }
 
-pub struct ContactPerson(pub contact_person::Model);
+pub struct ContactPerson(pub Visible<contact_person::Model>);
 
 #[Object]
 impl ContactPerson {
@@ -278,15 +275,13 @@ impl CompanyQuery {
         id: Option<ID>,
         cvr: Option<String>,
     ) -> Result<Option<Company>> {
-        policy::can_read(actor(ctx)?)?;
-        let db = db(ctx)?;
-        let found = match (id, cvr) {
-            (Some(id), None) => svc::find(db, &id).await?,
-            (None, Some(cvr)) => svc::find_by_cvr(db, &cvr).await?,
-            _ => {
-                return Err(AppError::validation("id", "give either id or cvr").into());
-            }
-        };
+        let found = svc::get(
+            db(ctx)?,
+            reader(ctx)?,
+            id.as_ref().map(|i| i.as_str()),
+            cvr.as_deref(),
+        )
+        .await?;
         Ok(found.map(Company))
     }
 
@@ -299,7 +294,6 @@ impl CompanyQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> Result<Connection<String, Company>> {
-        policy::can_read(actor(ctx)?)?;
         let f = filter.unwrap_or_default();
         let filter = svc::CompanyFilter {
             municipality_code: f.municipality_code,
@@ -308,14 +302,8 @@ impl CompanyQuery {
             industry_code: f.industry_code,
             has_active_job_service_agreement: f.has_active_job_service_agreement,
         };
-        let page = svc::list(db(ctx)?, &filter, first, after.as_deref()).await?;
-        let mut conn = Connection::new(page.has_previous, page.has_next);
-        conn.edges.extend(
-            page.rows
-                .into_iter()
-                .map(|c| Edge::new(svc::company_cursor(&c), Company(c))),
-        );
-        Ok(conn)
+        let page = svc::list(db(ctx)?, reader(ctx)?, &filter, first, after.as_deref()).await?;
+        Ok(connection(page, |c| svc::company_cursor(c), Company))
     }
 }
 
@@ -344,7 +332,7 @@ impl CompanyMutation {
             },
         )
         .await?;
-        Ok(Company(model))
+        Ok(Company(reader(ctx)?.company(model)))
     }
 
     /// Changes master data; fails with VERSION_CONFLICT when `expectedVersion` is stale.
@@ -370,7 +358,7 @@ impl CompanyMutation {
             },
         )
         .await?;
-        Ok(Company(model))
+        Ok(Company(reader(ctx)?.company(model)))
     }
 
     /// Adds a site; the same P-number again on the same company returns it unchanged.
@@ -393,7 +381,7 @@ impl CompanyMutation {
             },
         )
         .await?;
-        Ok(ProductionUnit(model))
+        Ok(ProductionUnit(reader(ctx)?.production_unit(model)))
     }
 
     async fn add_contact_person(
@@ -415,7 +403,7 @@ impl CompanyMutation {
             },
         )
         .await?;
-        Ok(ContactPerson(model))
+        shown_person(reader(ctx)?, model)
     }
 
     /// Hides a contact person (soft; the adding organisation or an admin may restore it).
@@ -423,20 +411,20 @@ impl CompanyMutation {
         let w = write_context(ctx)?;
         let model: contact_person::Model =
             record::set_deleted(db(ctx)?, &w, &id, SoftDelete::Delete).await?;
-        Ok(ContactPerson(model))
+        shown_person(reader(ctx)?, model)
     }
 
     async fn restore_contact_person(&self, ctx: &Context<'_>, id: ID) -> Result<ContactPerson> {
         let w = write_context(ctx)?;
         let model: contact_person::Model =
             record::set_deleted(db(ctx)?, &w, &id, SoftDelete::Restore).await?;
-        Ok(ContactPerson(model))
+        shown_person(reader(ctx)?, model)
     }
 
     /// Removes name, e-mail and phone from the person and from the audit trail (admins).
     async fn erase_contact_person(&self, ctx: &Context<'_>, id: ID) -> Result<ContactPerson> {
         let w = write_context(ctx)?;
         let model = svc::erase_contact_person(db(ctx)?, &w, &id).await?;
-        Ok(ContactPerson(model))
+        shown_person(reader(ctx)?, model)
     }
 }

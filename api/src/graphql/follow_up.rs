@@ -1,66 +1,64 @@
 //! Follow-ups: promises with a due date and an owner organisation.
 
-use async_graphql::connection::{Connection, Edge};
+use async_graphql::connection::Connection;
 use async_graphql::{Context, ID, InputObject, Object, Result};
 use chrono::{DateTime, Utc};
 use entity::enums::FollowUpStatus;
-use entity::follow_up;
 
 use super::company::Company;
 use super::loaders::load_one;
 use super::reference::{Organisation, load_organisation};
 use super::scalars::Date;
-use super::{actor, db, loaders, write_context};
-use crate::auth::policy;
+use super::{connection, db, loaders, reader, write_context};
 use crate::error::AppError;
 use crate::service::follow_up as svc;
-use crate::service::validation::danish_today;
+use crate::service::read::{FollowUpView, Visible};
 
-pub struct FollowUp(pub follow_up::Model);
+pub struct FollowUp(pub Visible<FollowUpView>);
 
 #[Object]
 impl FollowUp {
     async fn id(&self) -> ID {
-        ID(self.0.id.clone())
+        ID(self.0.model.id.clone())
     }
     async fn company(&self, ctx: &Context<'_>) -> Result<Company> {
-        load_one(&loaders(ctx)?.company, self.0.company_id.clone())
+        load_one(&loaders(ctx)?.company, self.0.model.company_id.clone())
             .await?
             .map(Company)
             .ok_or_else(|| AppError::Internal("follow-up without company".into()).into())
     }
     /// The organisation that owns the promise.
     async fn organisation(&self, ctx: &Context<'_>) -> Result<Organisation> {
-        load_organisation(ctx, &self.0.organisation_id).await
+        load_organisation(ctx, &self.0.model.organisation_id).await
     }
     async fn assignee_sub(&self) -> Option<&str> {
-        self.0.assignee_sub.as_deref()
+        self.0.model.assignee_sub.as_deref()
     }
     async fn description(&self) -> &str {
-        &self.0.description
+        &self.0.model.description
     }
     async fn due_on(&self) -> Date {
-        Date(self.0.due_on)
+        Date(self.0.model.due_on)
     }
     async fn status(&self) -> FollowUpStatus {
-        self.0.status
+        self.0.model.status
     }
     /// OPEN and the due date has passed (Danish time); derived, never stored.
     async fn overdue(&self) -> bool {
-        svc::is_overdue(&self.0, danish_today(Utc::now()))
+        self.0.overdue
     }
     async fn completed_at(&self) -> Option<DateTime<Utc>> {
-        self.0.completed_at
+        self.0.model.completed_at
     }
     async fn completion_note(&self) -> Option<&str> {
-        self.0.completion_note.as_deref()
+        self.0.model.completion_note.as_deref()
     }
     async fn version(&self) -> i32 {
-        self.0.version
+        self.0.model.version
     }
     /// The meeting the promise was made at.
     async fn activity_id(&self) -> Option<ID> {
-        self.0.activity_id.clone().map(ID)
+        self.0.model.activity_id.clone().map(ID)
     }
 }
 
@@ -88,7 +86,6 @@ impl FollowUpQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> Result<Connection<String, FollowUp>> {
-        policy::can_read(actor(ctx)?)?;
         let f = filter.unwrap_or_default();
         let filter = svc::FollowUpFilter {
             organisation_id: f.organisation_id.map(|o| o.0),
@@ -96,21 +93,8 @@ impl FollowUpQuery {
             overdue: f.overdue,
             due_before: f.due_before.map(|d| d.0),
         };
-        let page = svc::list(
-            db(ctx)?,
-            &filter,
-            first,
-            after.as_deref(),
-            danish_today(Utc::now()),
-        )
-        .await?;
-        let mut conn = Connection::new(page.has_previous, page.has_next);
-        conn.edges.extend(
-            page.rows
-                .into_iter()
-                .map(|f| Edge::new(svc::cursor(&f), FollowUp(f))),
-        );
-        Ok(conn)
+        let page = svc::list(db(ctx)?, reader(ctx)?, &filter, first, after.as_deref()).await?;
+        Ok(connection(page, |f| svc::cursor(&f.model), FollowUp))
     }
 }
 
@@ -129,6 +113,6 @@ impl FollowUpMutation {
     ) -> Result<FollowUp> {
         let w = write_context(ctx)?;
         let model = svc::complete(db(ctx)?, &w, &id, expected_version, note).await?;
-        Ok(FollowUp(model))
+        Ok(FollowUp(reader(ctx)?.follow_up(model)))
     }
 }

@@ -17,8 +17,7 @@ use std::time::Duration;
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use chrono::{DateTime, Utc};
 use entity::{
-    activity, agreement, company, contact_person, follow_up, municipality, organisation,
-    production_unit,
+    activity, agreement, company, contact_person, municipality, organisation, production_unit,
 };
 use futures::future::BoxFuture;
 use futures::task::ArcWake;
@@ -28,7 +27,9 @@ use tracing::Instrument;
 use crate::error::{AppError, AppResult};
 use crate::service;
 use crate::service::activity::ActivityPageKey;
+use crate::service::company::EntryPoint;
 use crate::service::pagination::Page;
+use crate::service::read::{FollowUpView, Reader, Visible};
 
 pub type LoadError = Arc<AppError>;
 
@@ -94,11 +95,12 @@ fn loader<T>(inner: T, queue: &BatchQueue) -> DataLoader<T, HashMapCache> {
         .delay(Duration::ZERO)
 }
 
-/// Loads rows by key with one service call per batch.
+/// Loads rows by key with one service call per batch, as the request's reader sees them.
 macro_rules! loader {
-    ($name:ident, $key:ty, $value:ty, |$db:ident, $keys:ident| $body:expr) => {
+    ($name:ident, $key:ty, $value:ty, |$db:ident, $reader:ident, $keys:ident| $body:expr) => {
         pub struct $name {
             db: DatabaseConnection,
+            reader: Arc<Reader>,
         }
 
         impl Loader<$key> for $name {
@@ -107,6 +109,7 @@ macro_rules! loader {
 
             async fn load(&self, $keys: &[$key]) -> Result<HashMap<$key, $value>, LoadError> {
                 let $db = &self.db;
+                let $reader: &Reader = &self.reader;
                 let result: AppResult<HashMap<$key, $value>> = $body.await;
                 result.map_err(Arc::new)
             }
@@ -133,7 +136,7 @@ loader!(
     OrganisationLoader,
     String,
     organisation::Model,
-    |db, keys| async move {
+    |db, _reader, keys| async move {
         let rows = service::reference::organisations_by_ids(db, keys).await?;
         Ok(rows.into_iter().map(|o| (o.id.clone(), o)).collect())
     }
@@ -143,7 +146,7 @@ loader!(
     MunicipalityLoader,
     String,
     municipality::Model,
-    |db, keys| async move {
+    |db, _reader, keys| async move {
         let rows = service::company::municipalities_by_codes(db, keys).await?;
         Ok(rows.into_iter().map(|m| (m.code.clone(), m)).collect())
     }
@@ -152,9 +155,9 @@ loader!(
 loader!(
     CompanyLoader,
     String,
-    company::Model,
-    |db, keys| async move {
-        let rows = service::company::by_ids(db, keys).await?;
+    Visible<company::Model>,
+    |db, reader, keys| async move {
+        let rows = service::company::by_ids(db, reader, keys).await?;
         Ok(rows.into_iter().map(|c| (c.id.clone(), c)).collect())
     }
 );
@@ -162,9 +165,9 @@ loader!(
 loader!(
     ActivityLoader,
     String,
-    activity::Model,
-    |db, keys| async move {
-        let rows = service::activity::by_ids(db, keys).await?;
+    Visible<activity::Model>,
+    |db, reader, keys| async move {
+        let rows = service::activity::by_ids(db, reader, keys).await?;
         Ok(rows.into_iter().map(|a| (a.id.clone(), a)).collect())
     }
 );
@@ -172,9 +175,9 @@ loader!(
 loader!(
     ProductionUnitsByCompany,
     String,
-    Vec<production_unit::Model>,
-    |db, keys| async move {
-        let rows = service::company::production_units_by_company(db, keys).await?;
+    Vec<Visible<production_unit::Model>>,
+    |db, reader, keys| async move {
+        let rows = service::company::production_units_by_company(db, reader, keys).await?;
         Ok(group(keys, rows, |r| Some(r.company_id.as_str())))
     }
 );
@@ -182,9 +185,9 @@ loader!(
 loader!(
     ContactPersonsByCompany,
     String,
-    Vec<contact_person::Model>,
-    |db, keys| async move {
-        let rows = service::company::contact_persons_by_company(db, keys).await?;
+    Vec<Visible<contact_person::Model>>,
+    |db, reader, keys| async move {
+        let rows = service::company::contact_persons_by_company(db, reader, keys).await?;
         Ok(group(keys, rows, |r| Some(r.company_id.as_str())))
     }
 );
@@ -192,29 +195,29 @@ loader!(
 loader!(
     FollowUpsByCompany,
     String,
-    Vec<follow_up::Model>,
-    |db, keys| async move {
-        let rows = service::follow_up::by_company(db, keys).await?;
-        Ok(group(keys, rows, |r| Some(r.company_id.as_str())))
+    Vec<Visible<FollowUpView>>,
+    |db, reader, keys| async move {
+        let rows = service::follow_up::by_company(db, reader, keys).await?;
+        Ok(group(keys, rows, |r| Some(r.model.company_id.as_str())))
     }
 );
 
 loader!(
     FollowUpsByActivity,
     String,
-    Vec<follow_up::Model>,
-    |db, keys| async move {
-        let rows = service::follow_up::by_activity(db, keys).await?;
-        Ok(group(keys, rows, |r| r.activity_id.as_deref()))
+    Vec<Visible<FollowUpView>>,
+    |db, reader, keys| async move {
+        let rows = service::follow_up::by_activity(db, reader, keys).await?;
+        Ok(group(keys, rows, |r| r.model.activity_id.as_deref()))
     }
 );
 
 loader!(
     AgreementsByActivity,
     String,
-    Vec<agreement::Model>,
-    |db, keys| async move {
-        let rows = service::activity::agreements_by_activity(db, keys).await?;
+    Vec<Visible<agreement::Model>>,
+    |db, reader, keys| async move {
+        let rows = service::activity::agreements_by_activity(db, reader, keys).await?;
         Ok(group(keys, rows, |r| Some(r.activity_id.as_str())))
     }
 );
@@ -224,7 +227,7 @@ loader!(
     LastActivityAt,
     String,
     Option<DateTime<Utc>>,
-    |db, keys| async move {
+    |db, _reader, keys| async move {
         let rows = service::activity::last_activity_at(db, keys).await?;
         let mut out: HashMap<String, Option<DateTime<Utc>>> =
             keys.iter().map(|k| (k.clone(), None)).collect();
@@ -238,8 +241,15 @@ loader!(
 loader!(
     ActivityPages,
     ActivityPageKey,
-    Page<activity::Model>,
-    |db, keys| async move { service::activity::pages_by_company(db, keys).await }
+    Page<Visible<activity::Model>>,
+    |db, reader, keys| async move { service::activity::pages_by_company(db, reader, keys).await }
+);
+
+loader!(
+    EntryPoints,
+    String,
+    EntryPoint,
+    |db, _reader, keys| async move { service::company::entry_points(db, keys).await }
 );
 
 pub struct Loaders {
@@ -255,23 +265,37 @@ pub struct Loaders {
     pub agreements: DataLoader<AgreementsByActivity, HashMapCache>,
     pub last_activity_at: DataLoader<LastActivityAt, HashMapCache>,
     pub activity_pages: DataLoader<ActivityPages, HashMapCache>,
+    pub entry_points: DataLoader<EntryPoints, HashMapCache>,
 }
 
 impl Loaders {
-    pub fn new(db: DatabaseConnection) -> Self {
+    pub fn new(db: DatabaseConnection, reader: Reader) -> Self {
         let queue = BatchQueue::default();
+        let reader = Arc::new(reader);
+        macro_rules! make {
+            ($loader:ident) => {
+                loader(
+                    $loader {
+                        db: db.clone(),
+                        reader: reader.clone(),
+                    },
+                    &queue,
+                )
+            };
+        }
         Loaders {
-            organisation: loader(OrganisationLoader { db: db.clone() }, &queue),
-            municipality: loader(MunicipalityLoader { db: db.clone() }, &queue),
-            company: loader(CompanyLoader { db: db.clone() }, &queue),
-            activity: loader(ActivityLoader { db: db.clone() }, &queue),
-            production_units: loader(ProductionUnitsByCompany { db: db.clone() }, &queue),
-            contact_persons: loader(ContactPersonsByCompany { db: db.clone() }, &queue),
-            company_follow_ups: loader(FollowUpsByCompany { db: db.clone() }, &queue),
-            activity_follow_ups: loader(FollowUpsByActivity { db: db.clone() }, &queue),
-            agreements: loader(AgreementsByActivity { db: db.clone() }, &queue),
-            last_activity_at: loader(LastActivityAt { db: db.clone() }, &queue),
-            activity_pages: loader(ActivityPages { db }, &queue),
+            organisation: make!(OrganisationLoader),
+            municipality: make!(MunicipalityLoader),
+            company: make!(CompanyLoader),
+            activity: make!(ActivityLoader),
+            production_units: make!(ProductionUnitsByCompany),
+            contact_persons: make!(ContactPersonsByCompany),
+            company_follow_ups: make!(FollowUpsByCompany),
+            activity_follow_ups: make!(FollowUpsByActivity),
+            agreements: make!(AgreementsByActivity),
+            last_activity_at: make!(LastActivityAt),
+            activity_pages: make!(ActivityPages),
+            entry_points: make!(EntryPoints),
             queue,
         }
     }

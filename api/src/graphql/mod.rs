@@ -9,12 +9,15 @@ pub mod reference;
 pub mod scalars;
 pub mod viewer;
 
-use async_graphql::{Context, EmptySubscription, MergedObject, Schema, SchemaBuilder};
+use async_graphql::connection::{Connection, Edge};
+use async_graphql::{Context, EmptySubscription, MergedObject, OutputType, Schema, SchemaBuilder};
 use sea_orm::DatabaseConnection;
 
 use crate::auth::Actor;
 use crate::config::Limits;
 use crate::error::AppError;
+use crate::service::pagination::Page;
+use crate::service::read::Reader;
 use crate::service::uow::WriteContext;
 use loaders::Loaders;
 
@@ -96,6 +99,28 @@ fn missing(what: &str) -> async_graphql::Error {
 pub fn actor<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Actor> {
     ctx.data_opt::<Actor>()
         .ok_or_else(|| AppError::Unauthenticated("a bearer token is required".into()).into())
+}
+
+/// What the caller may see: made once per request (the policy's read decision included).
+pub fn reader<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Reader> {
+    ctx.data_opt::<Reader>()
+        .ok_or_else(|| AppError::Unauthenticated("a bearer token is required".into()).into())
+}
+
+/// A page of service rows as a GraphQL connection: `cursor` gives each row's cursor, `node`
+/// maps it to its GraphQL type.
+pub fn connection<T, N: OutputType>(
+    page: Page<T>,
+    cursor: impl Fn(&T) -> String,
+    node: impl Fn(T) -> N,
+) -> Connection<String, N> {
+    let mut conn = Connection::new(page.has_previous, page.has_next);
+    conn.edges.extend(
+        page.rows
+            .into_iter()
+            .map(|row| Edge::new(cursor(&row), node(row))),
+    );
+    conn
 }
 
 pub fn db<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a DatabaseConnection> {

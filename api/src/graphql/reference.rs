@@ -5,7 +5,6 @@ use entity::enums::{OrganisationKind, RarArea};
 use entity::{municipality, organisation};
 
 use super::loaders::load_error;
-use crate::auth::policy;
 use crate::error::AppError;
 use crate::service;
 
@@ -75,8 +74,7 @@ pub struct ReferenceQuery;
 impl ReferenceQuery {
     /// All 98 municipalities, ordered by code.
     async fn municipalities(&self, ctx: &Context<'_>) -> Result<Vec<Municipality>> {
-        policy::can_read(super::actor(ctx)?)?;
-        let rows = service::reference::municipalities(super::db(ctx)?).await?;
+        let rows = service::reference::municipalities(super::db(ctx)?, super::reader(ctx)?).await?;
         Ok(rows.into_iter().map(Municipality).collect())
     }
 
@@ -86,14 +84,14 @@ impl ReferenceQuery {
         ctx: &Context<'_>,
         kind: Option<OrganisationKind>,
     ) -> Result<Vec<Organisation>> {
-        policy::can_read(super::actor(ctx)?)?;
-        let rows = service::reference::organisations(super::db(ctx)?, kind).await?;
+        let rows =
+            service::reference::organisations(super::db(ctx)?, super::reader(ctx)?, kind).await?;
         Ok(rows.into_iter().map(Organisation).collect())
     }
 
     /// One organisation by id, or null.
     async fn organisation(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Organisation>> {
-        policy::can_read(super::actor(ctx)?)?;
+        super::reader(ctx)?;
         Ok(super::loaders(ctx)?
             .organisation
             .load_one(id.0)

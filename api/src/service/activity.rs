@@ -5,24 +5,26 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use entity::enums::{
-    ActivityKind, ActivityStatus, AgreementKind, FollowUpStatus, InitiatedBy, Visibility,
-    WarningCode,
+    ActivityKind, ActivityStatus, AgreementKind, InitiatedBy, Visibility, WarningCode,
 };
-use entity::{activity, agreement, follow_up, organisation};
+use entity::{activity, agreement, organisation};
 use sea_orm::sea_query::{Alias, Asterisk, Expr, ExprTrait, Order, Query};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
     IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Set,
 };
-use serde_json::json;
 
+use super::audit_view::AgreementOf;
 use super::company;
+use super::follow_up::{self, NewFollowUp};
 use super::pagination::{self, Page};
+use super::read::{Reader, Visible};
 use super::record::{self, check_version};
-use super::uow::{UnitOfWork, WriteContext, new_id, snapshot};
+use super::reference;
+use super::uow::{UnitOfWork, WriteContext, new_id};
 use super::validation::{self as v, NOTE_MAX, SUMMARY_MAX};
 use crate::auth::Actor;
-use crate::auth::policy::{self, Action};
+use crate::auth::policy::Action;
 use crate::error::{AppError, AppResult};
 
 /// Meetings booked further ahead than this are cancelled far more often (field reports).
@@ -90,22 +92,17 @@ fn check_not_future(field: &str, at: Option<DateTime<Utc>>, now: DateTime<Utc>) 
     Ok(())
 }
 
-pub async fn find(db: &impl ConnectionTrait, id: &str) -> AppResult<Option<activity::Model>> {
-    if !v::is_id(id) {
-        return Ok(None);
-    }
-    Ok(activity::Entity::find_by_id(id.to_owned()).one(db).await?)
-}
-
-/// An activity the actor may see: a deleted one exists only for those who may restore it.
-pub async fn find_visible(
+/// One activity as `reader` sees it (a deleted one only for those who may restore it).
+pub async fn get(
     db: &impl ConnectionTrait,
-    actor: &Actor,
+    reader: &Reader,
     id: &str,
-) -> AppResult<Option<activity::Model>> {
-    Ok(find(db, id)
-        .await?
-        .filter(|a| a.deleted_at.is_none() || policy::sees_deleted(actor, &a.organisation_id)))
+) -> AppResult<Option<Visible<activity::Model>>> {
+    Ok(
+        record::find_visible::<activity::Model>(db, reader.actor(), id)
+            .await?
+            .and_then(|a| reader.activity(a)),
+    )
 }
 
 /// Other organisations' non-draft contacts with the company since `since` (latest per
@@ -230,13 +227,14 @@ pub async fn log(
         now,
     )
     .await?;
-    let initiated_by = input
-        .initiated_by
-        .unwrap_or(if actor.organisation_id == "national" {
-            InitiatedBy::National
-        } else {
-            InitiatedBy::Jobcentre
-        });
+    let initiated_by =
+        input
+            .initiated_by
+            .unwrap_or(if reference::is_national(&actor.organisation_id) {
+                InitiatedBy::National
+            } else {
+                InitiatedBy::Jobcentre
+            });
     let model = activity::ActiveModel {
         id: Set(new_id()),
         company_id: Set(company.id),
@@ -259,7 +257,7 @@ pub async fn log(
     }
     .insert(uow.conn())
     .await?;
-    uow.record_created("activity.logged", "Activity", &model.id, &model)?;
+    uow.created("activity.logged", &model)?;
     uow.commit().await?;
     Ok((model, warnings))
 }
@@ -385,7 +383,11 @@ pub async fn record_outcome(
             f.assignee_sub.as_deref(),
             v::NAME_MAX,
         )?;
-        follow_ups.push((description, f.due_on, assignee));
+        follow_ups.push(NewFollowUp {
+            description,
+            due_on: f.due_on,
+            assignee_sub: assignee,
+        });
     }
 
     let mut uow = UnitOfWork::begin(db, ctx).await?;
@@ -408,8 +410,8 @@ pub async fn record_outcome(
         ));
     }
     let meeting_day = before.contact_at.date_naive();
-    for (i, (_, due_on, _)) in follow_ups.iter().enumerate() {
-        if *due_on < meeting_day {
+    for (i, f) in follow_ups.iter().enumerate() {
+        if f.due_on < meeting_day {
             return Err(AppError::validation(
                 format!("input.followUps[{i}].dueOn"),
                 format!("a follow-up cannot be due before the meeting ({meeting_day})"),
@@ -417,6 +419,14 @@ pub async fn record_outcome(
         }
     }
 
+    // Private notes are written only inside the owning organisation; asked before anything
+    // about the existing summary (its length included) can show in an answer.
+    let writes_notes = summary.is_some() || agreements.iter().any(|(_, _, note)| note.is_some());
+    if before.visibility == Visibility::Organisation && writes_notes {
+        uow.authorize(&Action::WritePrivateNotes {
+            owner: &before.organisation_id,
+        })?;
+    }
     let mut am = before.clone().into_active_model();
     if let Some(text) = summary {
         let combined = match before.summary.as_deref().filter(|s| !s.is_empty()) {
@@ -432,67 +442,59 @@ pub async fn record_outcome(
         am.summary = Set(Some(combined));
     }
     am.outcome_registered = Set(true);
-    let after = record::update_unrecorded(&mut uow, &before, am).await?;
-
-    let mut added_agreements = Vec::new();
+    let after = record::update(&mut uow, "activity.outcomeRecorded", &before, am).await?;
     for (kind, positions, note) in agreements {
-        added_agreements.push(
-            agreement::ActiveModel {
-                id: Set(new_id()),
-                activity_id: Set(after.id.clone()),
-                company_id: Set(after.company_id.clone()),
-                organisation_id: Set(after.organisation_id.clone()),
-                kind: Set(kind),
-                positions: Set(positions),
-                note: Set(note),
-                created_at: Set(now),
-            }
-            .insert(uow.conn())
-            .await?,
-        );
+        add_agreement_in(&mut uow, &after, kind, positions, note).await?;
     }
-    let mut added_follow_ups = Vec::new();
-    for (description, due_on, assignee) in follow_ups {
-        added_follow_ups.push(
-            follow_up::ActiveModel {
-                id: Set(new_id()),
-                company_id: Set(after.company_id.clone()),
-                activity_id: Set(Some(after.id.clone())),
-                organisation_id: Set(after.organisation_id.clone()),
-                assignee_sub: Set(assignee),
-                description: Set(description),
-                due_on: Set(due_on),
-                status: Set(FollowUpStatus::Open),
-                completed_at: Set(None),
-                completion_note: Set(None),
-                version: Set(1),
-                created_at: Set(now),
-                updated_at: Set(now),
-            }
-            .insert(uow.conn())
-            .await?,
-        );
+    for f in follow_ups {
+        follow_up::create_in(&mut uow, &after, f).await?;
     }
-    uow.record(
-        "activity.outcomeRecorded",
-        "Activity",
-        &after.id,
-        Some(snapshot(&before)?),
-        Some(json!({
-            "activity": snapshot(&after)?,
-            "agreements": snapshot(&added_agreements)?,
-            "followUps": snapshot(&added_follow_ups)?,
-        })),
-    )?;
     uow.commit().await?;
     Ok(after)
 }
 
-pub async fn by_ids(db: &impl ConnectionTrait, ids: &[String]) -> AppResult<Vec<activity::Model>> {
+/// Adds an agreement made at `meeting`, in the caller's unit of work (`agreement.created`).
+pub async fn add_agreement_in(
+    uow: &mut UnitOfWork<'_>,
+    meeting: &activity::Model,
+    kind: AgreementKind,
+    positions: i32,
+    note: Option<String>,
+) -> AppResult<agreement::Model> {
+    let model = agreement::ActiveModel {
+        id: Set(new_id()),
+        activity_id: Set(meeting.id.clone()),
+        company_id: Set(meeting.company_id.clone()),
+        organisation_id: Set(meeting.organisation_id.clone()),
+        kind: Set(kind),
+        positions: Set(positions),
+        note: Set(note),
+        created_at: Set(Utc::now()),
+    }
+    .insert(uow.conn())
+    .await?;
+    uow.created(
+        "agreement.created",
+        &AgreementOf {
+            agreement: &model,
+            activity_visibility: meeting.visibility,
+        },
+    )?;
+    Ok(model)
+}
+
+pub async fn by_ids(
+    db: &impl ConnectionTrait,
+    reader: &Reader,
+    ids: &[String],
+) -> AppResult<Vec<Visible<activity::Model>>> {
     Ok(activity::Entity::find()
         .filter(activity::Column::Id.is_in(ids.iter().cloned()))
         .all(db)
-        .await?)
+        .await?
+        .into_iter()
+        .filter_map(|a| reader.activity(a))
+        .collect())
 }
 
 /// Position in a company's activities: (contact_at, id) of the last row seen.
@@ -518,8 +520,9 @@ pub fn decode_activity_cursor(after: Option<&str>) -> AppResult<Option<ActivityC
 /// (size, cursor): a window function numbers each company's rows.
 pub async fn pages_by_company(
     db: &impl ConnectionTrait,
+    reader: &Reader,
     keys: &[ActivityPageKey],
-) -> AppResult<HashMap<ActivityPageKey, Page<activity::Model>>> {
+) -> AppResult<HashMap<ActivityPageKey, Page<Visible<activity::Model>>>> {
     let mut groups: HashMap<(u64, Option<ActivityCursor>), Vec<String>> = HashMap::new();
     for key in keys {
         groups
@@ -541,16 +544,13 @@ pub async fn pages_by_company(
             .from(activity::Entity)
             .and_where(activity::Column::CompanyId.is_in(company_ids.clone()))
             .and_where(activity::Column::DeletedAt.is_null());
-        if let Some((at, id)) = &after {
-            inner.cond_where(
-                Condition::any()
-                    .add(activity::Column::ContactAt.lt(*at))
-                    .add(
-                        Condition::all()
-                            .add(activity::Column::ContactAt.eq(*at))
-                            .add(activity::Column::Id.lt(id.clone())),
-                    ),
-            );
+        if let Some(cursor) = &after {
+            inner.cond_where(pagination::after(
+                activity::Column::ContactAt,
+                activity::Column::Id,
+                cursor,
+                Order::Desc,
+            ));
         }
         let outer = Query::select()
             .column(Asterisk)
@@ -576,7 +576,8 @@ pub async fn pages_by_company(
                     size,
                     after: after.clone(),
                 },
-                Page::from_overfetch(rows, size, after.is_some()),
+                Page::from_overfetch(rows, size, after.is_some())
+                    .filter_map(|a| reader.activity(a)),
             );
         }
     }
@@ -601,16 +602,42 @@ pub async fn last_activity_at(
         .await?)
 }
 
+/// The agreements of each activity, their notes as private as the activity's summary.
 pub async fn agreements_by_activity(
     db: &impl ConnectionTrait,
+    reader: &Reader,
     activity_ids: &[String],
-) -> AppResult<Vec<agreement::Model>> {
-    Ok(agreement::Entity::find()
+) -> AppResult<Vec<Visible<agreement::Model>>> {
+    let rows = agreement::Entity::find()
         .filter(agreement::Column::ActivityId.is_in(activity_ids.iter().cloned()))
         .order_by_asc(agreement::Column::CreatedAt)
         .order_by_asc(agreement::Column::Id)
         .all(db)
-        .await?)
+        .await?;
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let visibility: HashMap<String, Visibility> = activity::Entity::find()
+        .select_only()
+        .column(activity::Column::Id)
+        .column(activity::Column::Visibility)
+        .filter(activity::Column::Id.is_in(activity_ids.iter().cloned()))
+        .into_tuple::<(String, Visibility)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
+    Ok(rows
+        .into_iter()
+        .map(|a| {
+            // An agreement whose activity cannot be read is treated as private.
+            let v = visibility
+                .get(&a.activity_id)
+                .copied()
+                .unwrap_or(Visibility::Organisation);
+            reader.agreement(a, v)
+        })
+        .collect())
 }
 
 #[cfg(test)]

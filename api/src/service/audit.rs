@@ -1,28 +1,37 @@
 //! Reading the audit trail (writing it is the unit of work's job).
 
 use entity::audit_event;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
 
 use super::pagination;
-use crate::auth::Actor;
+use super::read::{Reader, Visible};
 use crate::auth::policy;
 use crate::error::AppResult;
 
-/// Events in the order they happened; admins see all, others their own organisation's.
+/// Events in the order they happened. Admins see all events; others the events of their own
+/// organisation's actions and those about records their organisation owns. Every snapshot is
+/// redacted for the reader (`read::Reader::audit_event`).
 pub async fn list(
     db: &impl ConnectionTrait,
-    actor: &Actor,
+    reader: &Reader,
     entity_id: Option<&str>,
     first: Option<i32>,
     after: Option<&str>,
-) -> AppResult<Vec<audit_event::Model>> {
+) -> AppResult<Vec<Visible<audit_event::Model>>> {
     let size = pagination::page_size("first", first)?;
     let mut q = audit_event::Entity::find();
     if let Some(id) = entity_id {
         q = q.filter(audit_event::Column::EntityId.eq(id));
     }
+    let actor = reader.actor();
     if !policy::reads_all_audit_events(actor) {
-        q = q.filter(audit_event::Column::OrganisationId.eq(actor.organisation_id.clone()));
+        q = q.filter(
+            Condition::any()
+                .add(audit_event::Column::OrganisationId.eq(actor.organisation_id.clone()))
+                .add(audit_event::Column::OwnerOrganisationId.eq(actor.organisation_id.clone())),
+        );
     }
     if let Some(after) = after {
         q = q.filter(audit_event::Column::Id.gt(after));
@@ -30,5 +39,8 @@ pub async fn list(
     Ok(q.order_by_asc(audit_event::Column::Id)
         .limit(size)
         .all(db)
-        .await?)
+        .await?
+        .into_iter()
+        .map(|e| reader.audit_event(e))
+        .collect())
 }

@@ -1,17 +1,23 @@
 //! Companies and what hangs directly off them: production units and contact persons.
 
+use std::collections::HashMap;
+
 use chrono::Utc;
-use entity::enums::RarArea;
-use entity::{audit_event, company, contact_person, municipality, production_unit};
-use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr, Query};
+use entity::enums::{EntryPointReason, RarArea};
+use entity::{
+    audit_event, audit_event_subject, company, contact_person, municipality, production_unit,
+};
+use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr, Order, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr,
-    EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Set, SqlErr,
+    EntityTrait, IntoActiveModel, JoinType, QueryFilter, QueryOrder, QuerySelect, Set, SqlErr,
 };
-use serde_json::Value;
 
+use super::audit_view;
 use super::pagination::{self, Page};
+use super::read::{Reader, Visible};
 use super::record;
+use super::reference::NATIONAL_ID;
 use super::uow::{UnitOfWork, WriteContext, new_id};
 use super::validation::{self as v, Cvr, NAME_MAX, PNumber};
 use crate::auth::policy::Action;
@@ -104,11 +110,89 @@ pub async fn require(db: &impl ConnectionTrait, id: &str) -> AppResult<company::
         .ok_or_else(|| AppError::NotFound(format!("company {id} not found")))
 }
 
-pub async fn by_ids(db: &impl ConnectionTrait, ids: &[String]) -> AppResult<Vec<company::Model>> {
+/// One company by id or by CVR number (exactly one of them), as `reader` sees it.
+pub async fn get(
+    db: &impl ConnectionTrait,
+    reader: &Reader,
+    id: Option<&str>,
+    cvr: Option<&str>,
+) -> AppResult<Option<Visible<company::Model>>> {
+    let found = match (id, cvr) {
+        (Some(id), None) => find(db, id).await?,
+        (None, Some(cvr)) => find_by_cvr(db, cvr).await?,
+        _ => return Err(AppError::validation("id", "give either id or cvr")),
+    };
+    Ok(found.map(|c| reader.company(c)))
+}
+
+pub async fn by_ids(
+    db: &impl ConnectionTrait,
+    reader: &Reader,
+    ids: &[String],
+) -> AppResult<Vec<Visible<company::Model>>> {
     Ok(company::Entity::find()
         .filter(company::Column::Id.is_in(ids.iter().cloned()))
         .all(db)
-        .await?)
+        .await?
+        .into_iter()
+        .map(|c| reader.company(c))
+        .collect())
+}
+
+/// Whom a company should deal with, and why (rule 2).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntryPoint {
+    pub organisation_id: String,
+    pub reason: EntryPointReason,
+    pub contact_name: Option<String>,
+    pub contact_email: Option<String>,
+    pub contact_phone: Option<String>,
+}
+
+/// The entry point of each company (one statement for the batch): the jobcentre of the
+/// company's home municipality, else Jobservice Danmark. Job service agreements (whose
+/// coordinator comes first) arrive with the coordination issue and join here.
+pub async fn entry_points(
+    db: &impl ConnectionTrait,
+    company_ids: &[String],
+) -> AppResult<HashMap<String, EntryPoint>> {
+    let rows: Vec<(String, Option<String>)> = company::Entity::find()
+        .select_only()
+        .column(company::Column::Id)
+        .column_as(
+            Expr::col((municipality::Entity, municipality::Column::JobcentreId)),
+            "jobcentre_id",
+        )
+        .join(
+            JoinType::LeftJoin,
+            company::Entity::belongs_to(municipality::Entity)
+                .from(company::Column::MunicipalityCode)
+                .to(municipality::Column::Code)
+                .into(),
+        )
+        .filter(company::Column::Id.is_in(company_ids.iter().cloned()))
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, jobcentre)| (id, entry_point(jobcentre)))
+        .collect())
+}
+
+/// Rule 2 for a company whose home municipality is served by `home_jobcentre`.
+pub fn entry_point(home_jobcentre: Option<String>) -> EntryPoint {
+    let (organisation_id, reason) = match home_jobcentre {
+        Some(jc) => (jc, EntryPointReason::HomeMunicipality),
+        None => (NATIONAL_ID.to_owned(), EntryPointReason::NationalFallback),
+    };
+    EntryPoint {
+        organisation_id,
+        reason,
+        contact_name: None,
+        contact_email: None,
+        contact_phone: None,
+    }
 }
 
 async fn check_municipality(
@@ -188,7 +272,7 @@ pub async fn register(
         }
         Err(e) => return Err(e.into()),
     };
-    uow.record_created("company.registered", "Company", &model.id, &model)?;
+    uow.created("company.registered", &model)?;
     uow.commit().await?;
     Ok(model)
 }
@@ -262,10 +346,11 @@ pub async fn update(
 /// One page of companies ordered by name, filtered.
 pub async fn list(
     db: &impl ConnectionTrait,
+    reader: &Reader,
     filter: &CompanyFilter,
     first: Option<i32>,
     after: Option<&str>,
-) -> AppResult<Page<company::Model>> {
+) -> AppResult<Page<Visible<company::Model>>> {
     let size = pagination::page_size("first", first)?;
     let cursor: Option<(String, String)> = pagination::decode("after", after)?;
     let mut q = company::Entity::find();
@@ -313,24 +398,16 @@ pub async fn list(
         // Job service agreements arrive with the coordination issue; until then none is active.
         q = q.filter(Expr::cust("1 = 0"));
     }
-    if let Some((name, id)) = &cursor {
-        q = q.filter(
-            Condition::any()
-                .add(company::Column::NameSearch.gt(name.clone()))
-                .add(
-                    Condition::all()
-                        .add(company::Column::NameSearch.eq(name.clone()))
-                        .add(company::Column::Id.gt(id.clone())),
-                ),
-        );
-    }
-    let rows = q
-        .order_by_asc(company::Column::NameSearch)
-        .order_by_asc(company::Column::Id)
-        .limit(size + 1)
-        .all(db)
-        .await?;
-    Ok(Page::from_overfetch(rows, size, cursor.is_some()))
+    let page = pagination::page(
+        db,
+        q,
+        (company::Column::NameSearch, company::Column::Id),
+        Order::Asc,
+        size,
+        cursor,
+    )
+    .await?;
+    Ok(page.filter_map(|c| Some(reader.company(c))))
 }
 
 pub fn company_cursor(c: &company::Model) -> String {
@@ -390,20 +467,24 @@ pub async fn add_production_unit(
             e.into()
         }
     })?;
-    uow.record_created("productionUnit.added", "ProductionUnit", &model.id, &model)?;
+    uow.created("productionUnit.added", &model)?;
     uow.commit().await?;
     Ok(model)
 }
 
 pub async fn production_units_by_company(
     db: &impl ConnectionTrait,
+    reader: &Reader,
     company_ids: &[String],
-) -> AppResult<Vec<production_unit::Model>> {
+) -> AppResult<Vec<Visible<production_unit::Model>>> {
     Ok(production_unit::Entity::find()
         .filter(production_unit::Column::CompanyId.is_in(company_ids.iter().cloned()))
         .order_by_asc(production_unit::Column::PNumber)
         .all(db)
-        .await?)
+        .await?
+        .into_iter()
+        .map(|p| reader.production_unit(p))
+        .collect())
 }
 
 // ---- contact persons ----
@@ -439,38 +520,32 @@ pub async fn add_contact_person(
     }
     .insert(uow.conn())
     .await?;
-    uow.record_created("contactPerson.added", "ContactPerson", &model.id, &model)?;
+    uow.created("contactPerson.added", &model)?;
     uow.commit().await?;
     Ok(model)
 }
 
+/// The company's contact persons (deleted ones are left out of the list).
 pub async fn contact_persons_by_company(
     db: &impl ConnectionTrait,
+    reader: &Reader,
     company_ids: &[String],
-) -> AppResult<Vec<contact_person::Model>> {
+) -> AppResult<Vec<Visible<contact_person::Model>>> {
     Ok(contact_person::Entity::find()
         .filter(contact_person::Column::CompanyId.is_in(company_ids.iter().cloned()))
         .filter(contact_person::Column::DeletedAt.is_null())
         .order_by_asc(contact_person::Column::CreatedAt)
         .order_by_asc(contact_person::Column::Id)
         .all(db)
-        .await?)
+        .await?
+        .into_iter()
+        .filter_map(|p| reader.contact_person(p))
+        .collect())
 }
 
-const PERSONAL_FIELDS: [&str; 3] = ["name", "email", "phone"];
-
-fn scrub(value: &mut Value) {
-    if let Some(obj) = value.as_object_mut() {
-        for field in PERSONAL_FIELDS {
-            if obj.contains_key(field) {
-                obj.insert(field.to_owned(), Value::Null);
-            }
-        }
-    }
-}
-
-/// Removes name, e-mail and phone from the row and from every audit snapshot of it; the
-/// anonymous row stays so that history still adds up.
+/// Removes name, e-mail and phone from the row and from every audit snapshot that holds the
+/// person (found through the subject index, nested snapshots included); the anonymous row
+/// stays so that history still adds up.
 pub async fn erase_contact_person(
     db: &DatabaseConnection,
     ctx: &WriteContext,
@@ -484,21 +559,40 @@ pub async fn erase_contact_person(
     am.email = Set(None);
     am.phone = Set(None);
     am.erased = Set(true);
-    // Earlier snapshots lose the personal data; this erasure's own event starts redacted.
+    let event_ids = audit_event_subject::Entity::find()
+        .select_only()
+        .column(audit_event_subject::Column::EventId)
+        .filter(audit_event_subject::Column::SubjectId.eq(before.id.clone()))
+        .into_tuple::<String>()
+        .all(uow.conn())
+        .await?;
     let events = audit_event::Entity::find()
-        .filter(audit_event::Column::EntityId.eq(before.id.clone()))
+        .filter(
+            Condition::any()
+                .add(audit_event::Column::Id.is_in(event_ids))
+                // Events written before the subject index existed.
+                .add(audit_event::Column::EntityId.eq(before.id.clone())),
+        )
         .all(uow.conn())
         .await?;
     for event in events {
-        let mut am = event.clone().into_active_model();
-        let mut before_json = event.before.clone();
-        let mut after_json = event.after.clone();
-        before_json.iter_mut().for_each(scrub);
-        after_json.iter_mut().for_each(scrub);
-        am.before = Set(before_json);
-        am.after = Set(after_json);
-        am.update(uow.conn()).await?;
+        let (mut before_json, mut after_json) = (event.before.clone(), event.after.clone());
+        let mut changed = false;
+        let own = event.entity_id == before.id;
+        for snapshot in [&mut before_json, &mut after_json].into_iter().flatten() {
+            changed |= audit_view::erase(snapshot, &before.id);
+            if own {
+                changed |= audit_view::erase_untyped(snapshot, &audit_view::CONTACT_PERSON);
+            }
+        }
+        if changed {
+            let mut am = event.into_active_model();
+            am.before = Set(before_json);
+            am.after = Set(after_json);
+            am.update(uow.conn()).await?;
+        }
     }
+    // This erasure's own event starts redacted: its `before` holds no personal data either.
     let mut redacted = before.clone();
     redacted.name = None;
     redacted.email = None;

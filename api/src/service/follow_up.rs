@@ -2,15 +2,17 @@
 
 use chrono::{NaiveDate, Utc};
 use entity::enums::FollowUpStatus;
-use entity::follow_up;
+use entity::{activity, follow_up};
+use sea_orm::sea_query::Order;
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel,
-    QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
+    IntoActiveModel, QueryFilter, QueryOrder, Set,
 };
 
 use super::pagination::{self, Page};
+use super::read::{FollowUpView, Reader, Visible};
 use super::record::{self, check_version};
-use super::uow::{UnitOfWork, WriteContext};
+use super::uow::{UnitOfWork, WriteContext, new_id};
 use super::validation::{self as v, NOTE_MAX};
 use crate::auth::policy::Action;
 use crate::error::{AppError, AppResult};
@@ -23,9 +25,12 @@ pub struct FollowUpFilter {
     pub due_before: Option<NaiveDate>,
 }
 
-/// OPEN and its due date has passed (in Danish time).
-pub fn is_overdue(f: &follow_up::Model, today: NaiveDate) -> bool {
-    f.status == FollowUpStatus::Open && f.due_on < today
+/// A follow-up as validated from an outcome's input.
+#[derive(Debug, Clone)]
+pub struct NewFollowUp {
+    pub description: String,
+    pub due_on: NaiveDate,
+    pub assignee_sub: Option<String>,
 }
 
 fn overdue_condition(today: NaiveDate) -> Condition {
@@ -34,15 +39,17 @@ fn overdue_condition(today: NaiveDate) -> Condition {
         .add(follow_up::Column::DueOn.lt(today))
 }
 
+/// One page of follow-ups by due date, filtered; `overdue` as of the reader's Danish date.
 pub async fn list(
     db: &impl ConnectionTrait,
+    reader: &Reader,
     filter: &FollowUpFilter,
     first: Option<i32>,
     after: Option<&str>,
-    today: NaiveDate,
-) -> AppResult<Page<follow_up::Model>> {
+) -> AppResult<Page<Visible<FollowUpView>>> {
     let size = pagination::page_size("first", first)?;
     let cursor: Option<(NaiveDate, String)> = pagination::decode("after", after)?;
+    let today = reader.today();
     let mut q = follow_up::Entity::find();
     if let Some(org) = &filter.organisation_id {
         q = q.filter(follow_up::Column::OrganisationId.eq(org.clone()));
@@ -58,50 +65,83 @@ pub async fn list(
     if let Some(date) = filter.due_before {
         q = q.filter(follow_up::Column::DueOn.lt(date));
     }
-    if let Some((due, id)) = &cursor {
-        q = q.filter(
-            Condition::any().add(follow_up::Column::DueOn.gt(*due)).add(
-                Condition::all()
-                    .add(follow_up::Column::DueOn.eq(*due))
-                    .add(follow_up::Column::Id.gt(id.clone())),
-            ),
-        );
-    }
-    let rows = q
-        .order_by_asc(follow_up::Column::DueOn)
-        .order_by_asc(follow_up::Column::Id)
-        .limit(size + 1)
-        .all(db)
-        .await?;
-    Ok(Page::from_overfetch(rows, size, cursor.is_some()))
+    let page = pagination::page(
+        db,
+        q,
+        (follow_up::Column::DueOn, follow_up::Column::Id),
+        Order::Asc,
+        size,
+        cursor,
+    )
+    .await?;
+    Ok(page.filter_map(|f| Some(reader.follow_up(f))))
 }
 
 pub fn cursor(f: &follow_up::Model) -> String {
     pagination::encode(&(f.due_on, &f.id))
 }
 
-pub async fn by_company(
+/// Follow-ups whose `parent` column is one of `ids`, by due date.
+async fn by_parent(
     db: &impl ConnectionTrait,
-    company_ids: &[String],
-) -> AppResult<Vec<follow_up::Model>> {
+    reader: &Reader,
+    parent: follow_up::Column,
+    ids: &[String],
+) -> AppResult<Vec<Visible<FollowUpView>>> {
     Ok(follow_up::Entity::find()
-        .filter(follow_up::Column::CompanyId.is_in(company_ids.iter().cloned()))
+        .filter(parent.is_in(ids.iter().cloned()))
         .order_by_asc(follow_up::Column::DueOn)
         .order_by_asc(follow_up::Column::Id)
         .all(db)
-        .await?)
+        .await?
+        .into_iter()
+        .map(|f| reader.follow_up(f))
+        .collect())
+}
+
+pub async fn by_company(
+    db: &impl ConnectionTrait,
+    reader: &Reader,
+    company_ids: &[String],
+) -> AppResult<Vec<Visible<FollowUpView>>> {
+    by_parent(db, reader, follow_up::Column::CompanyId, company_ids).await
 }
 
 pub async fn by_activity(
     db: &impl ConnectionTrait,
+    reader: &Reader,
     activity_ids: &[String],
-) -> AppResult<Vec<follow_up::Model>> {
-    Ok(follow_up::Entity::find()
-        .filter(follow_up::Column::ActivityId.is_in(activity_ids.iter().cloned()))
-        .order_by_asc(follow_up::Column::DueOn)
-        .order_by_asc(follow_up::Column::Id)
-        .all(db)
-        .await?)
+) -> AppResult<Vec<Visible<FollowUpView>>> {
+    by_parent(db, reader, follow_up::Column::ActivityId, activity_ids).await
+}
+
+/// Creates a follow-up promised at `meeting`, owned by the meeting's organisation, in the
+/// caller's unit of work (one `followUp.created` event each).
+pub async fn create_in(
+    uow: &mut UnitOfWork<'_>,
+    meeting: &activity::Model,
+    input: NewFollowUp,
+) -> AppResult<follow_up::Model> {
+    let now = Utc::now();
+    let model = follow_up::ActiveModel {
+        id: Set(new_id()),
+        company_id: Set(meeting.company_id.clone()),
+        activity_id: Set(Some(meeting.id.clone())),
+        organisation_id: Set(meeting.organisation_id.clone()),
+        assignee_sub: Set(input.assignee_sub),
+        description: Set(input.description),
+        due_on: Set(input.due_on),
+        status: Set(FollowUpStatus::Open),
+        completed_at: Set(None),
+        completion_note: Set(None),
+        version: Set(1),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(uow.conn())
+    .await?;
+    uow.created("followUp.created", &model)?;
+    Ok(model)
 }
 
 pub async fn complete(
@@ -113,14 +153,9 @@ pub async fn complete(
 ) -> AppResult<follow_up::Model> {
     let note = v::optional_text("note", note.as_deref(), NOTE_MAX)?;
     let mut uow = UnitOfWork::begin(db, ctx).await?;
-    let not_found = || AppError::NotFound(format!("follow-up {id} not found"));
-    if !v::is_id(id) {
-        return Err(not_found());
-    }
-    let before = follow_up::Entity::find_by_id(id.to_owned())
-        .one(uow.conn())
+    let before: follow_up::Model = record::find(uow.conn(), id)
         .await?
-        .ok_or_else(not_found)?;
+        .ok_or_else(|| AppError::NotFound(format!("follow-up {id} not found")))?;
     uow.authorize(&Action::CompleteFollowUp {
         owner: &before.organisation_id,
     })?;

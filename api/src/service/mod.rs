@@ -3,9 +3,11 @@
 
 pub mod activity;
 pub mod audit;
+pub mod audit_view;
 pub mod company;
 pub mod follow_up;
 pub mod pagination;
+pub mod read;
 pub mod record;
 pub mod reference;
 pub mod uow;

@@ -1,6 +1,12 @@
-//! Cursor pagination: opaque cursors (base64url of the sort key), page size at most 100.
+//! Cursor pagination: opaque cursors (base64url of the sort key), page size at most 100, and
+//! the one keyset condition every list pages with (sort column, then id as tie-breaker).
 
 use base64::Engine as _;
+use sea_orm::sea_query::{IntoCondition, Order};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    Select,
+};
 use serde::{Serialize, de::DeserializeOwned};
 
 use crate::error::{AppError, AppResult};
@@ -56,4 +62,72 @@ impl<T> Page<T> {
             has_previous,
         }
     }
+}
+
+impl<T> Page<T> {
+    /// The same page with each row mapped; rows mapped to `None` are left out.
+    pub fn filter_map<U>(self, f: impl FnMut(T) -> Option<U>) -> Page<U> {
+        Page {
+            rows: self.rows.into_iter().filter_map(f).collect(),
+            has_next: self.has_next,
+            has_previous: self.has_previous,
+        }
+    }
+
+    pub fn empty() -> Self {
+        Page {
+            rows: Vec::new(),
+            has_next: false,
+            has_previous: false,
+        }
+    }
+}
+
+/// A position in a list: the sort value and the id of the last row seen.
+pub type Cursor<V> = (V, String);
+
+/// Rows after `cursor` in (`sort`, `id`) order, ascending or descending.
+pub fn after<C, V>(sort: C, id: C, cursor: &Cursor<V>, order: Order) -> Condition
+where
+    C: ColumnTrait,
+    V: Into<sea_orm::Value> + Clone,
+{
+    let (value, last_id) = cursor;
+    let (beyond, id_beyond) = match order {
+        Order::Desc => (sort.lt(value.clone()), id.lt(last_id.clone())),
+        _ => (sort.gt(value.clone()), id.gt(last_id.clone())),
+    };
+    Condition::any().add(beyond).add(
+        Condition::all()
+            .add(sort.eq(value.clone()))
+            .add(id_beyond)
+            .into_condition(),
+    )
+}
+
+/// One page of `select` in (`sort`, `id`) order after `cursor`: fetches `size + 1` rows to
+/// know whether there is a next page.
+pub async fn page<E, V>(
+    db: &impl ConnectionTrait,
+    select: Select<E>,
+    (sort, id): (E::Column, E::Column),
+    order: Order,
+    size: u64,
+    cursor: Option<Cursor<V>>,
+) -> AppResult<Page<E::Model>>
+where
+    E: EntityTrait,
+    V: Into<sea_orm::Value> + Clone,
+{
+    let mut q = select;
+    if let Some(c) = &cursor {
+        q = q.filter(after(sort, id, c, order.clone()));
+    }
+    let rows = q
+        .order_by(sort, order.clone())
+        .order_by(id, order)
+        .limit(size + 1)
+        .all(db)
+        .await?;
+    Ok(Page::from_overfetch(rows, size, cursor.is_some()))
 }

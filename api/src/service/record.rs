@@ -2,25 +2,23 @@
 //! update, and soft delete/restore. One implementation serves companies, contact persons,
 //! activities and follow-ups.
 
+use super::audit_view::Audited;
+use super::uow::{UnitOfWork, WriteContext};
+use super::validation as v;
+use crate::auth::Actor;
+use crate::auth::policy::{self, Action};
+use crate::error::{AppError, AppResult};
 use chrono::{DateTime, Utc};
 use entity::{activity, company, contact_person, follow_up};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
     IntoActiveModel, QueryFilter, Value,
 };
-use serde::Serialize;
-
-use super::uow::{UnitOfWork, WriteContext, snapshot};
-use super::validation as v;
-use crate::auth::policy::{self, Action};
-use crate::error::{AppError, AppResult};
 
 /// A record with an id, a `version` and an `updated_at`.
-pub trait Versioned: Serialize + Clone + Send + Sync + IntoActiveModel<Self::Active> {
+pub trait Versioned: Audited + Clone + Send + Sync + IntoActiveModel<Self::Active> {
     type Entity: EntityTrait<Model = Self>;
     type Active: ActiveModelTrait<Entity = Self::Entity> + Send;
-    /// The entity type in the audit trail, e.g. "Company".
-    const ENTITY_TYPE: &'static str;
     /// How messages name it, e.g. "company".
     const WHAT: &'static str;
     const ID: <Self::Entity as EntityTrait>::Column;
@@ -41,11 +39,10 @@ pub trait SoftDeletable: Versioned {
 }
 
 macro_rules! versioned {
-    ($model:path, $module:ident, $entity_type:literal, $what:literal) => {
+    ($model:path, $module:ident, $what:literal) => {
         impl Versioned for $model {
             type Entity = $module::Entity;
             type Active = $module::ActiveModel;
-            const ENTITY_TYPE: &'static str = $entity_type;
             const WHAT: &'static str = $what;
             const ID: $module::Column = $module::Column::Id;
             const VERSION: $module::Column = $module::Column::Version;
@@ -60,15 +57,10 @@ macro_rules! versioned {
     };
 }
 
-versioned!(company::Model, company, "Company", "company");
-versioned!(
-    contact_person::Model,
-    contact_person,
-    "ContactPerson",
-    "contact person"
-);
-versioned!(activity::Model, activity, "Activity", "activity");
-versioned!(follow_up::Model, follow_up, "FollowUp", "follow-up");
+versioned!(company::Model, company, "company");
+versioned!(contact_person::Model, contact_person, "contact person");
+versioned!(activity::Model, activity, "activity");
+versioned!(follow_up::Model, follow_up, "follow-up");
 
 impl SoftDeletable for contact_person::Model {
     const DELETED_AT: contact_person::Column = contact_person::Column::DeletedAt;
@@ -133,27 +125,10 @@ pub async fn find<R: Versioned>(db: &impl ConnectionTrait, id: &str) -> AppResul
 
 /// Writes `am` (the changed `before`), bumping `version` and `updated_at`, but only if the
 /// row still has the version that was read (optimistic locking: two writers racing past
-/// `check_version` cannot both win), and records the mutation's audit event.
+/// `check_version` cannot both win), and records the record's audit event.
 pub async fn update<R: Versioned>(
     uow: &mut UnitOfWork<'_>,
     action: &'static str,
-    before: &R,
-    am: R::Active,
-) -> AppResult<R> {
-    let after = update_unrecorded(uow, before, am).await?;
-    uow.record(
-        action,
-        R::ENTITY_TYPE,
-        after.id(),
-        Some(snapshot(before)?),
-        Some(snapshot(&after)?),
-    )?;
-    Ok(after)
-}
-
-/// `update` for a mutation that records its audit event itself (it changed more than this row).
-pub async fn update_unrecorded<R: Versioned>(
-    uow: &mut UnitOfWork<'_>,
     before: &R,
     mut am: R::Active,
 ) -> AppResult<R> {
@@ -171,9 +146,11 @@ pub async fn update_unrecorded<R: Versioned>(
             R::WHAT
         )));
     }
-    find(uow.conn(), before.id())
+    let after: R = find(uow.conn(), before.id())
         .await?
-        .ok_or_else(|| AppError::Internal(format!("{} vanished during update", R::WHAT)))
+        .ok_or_else(|| AppError::Internal(format!("{} vanished during update", R::WHAT)))?;
+    uow.changed(action, before, &after)?;
+    Ok(after)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -182,12 +159,23 @@ pub enum SoftDelete {
     Restore,
 }
 
-/// A record the actor may see: a deleted one exists only for those who may restore it, and
-/// answers NOT_FOUND to everyone else exactly as a missing one does.
-pub async fn require_visible<R: SoftDeletable>(uow: &UnitOfWork<'_>, id: &str) -> AppResult<R> {
-    find::<R>(uow.conn(), id)
+/// The one "find visible by id": a deleted record exists only for those who may restore it,
+/// and is `None` to everyone else exactly as a missing one is. Reads redact further
+/// (`read::Reader`); writes use the row as it is.
+pub async fn find_visible<R: SoftDeletable>(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    id: &str,
+) -> AppResult<Option<R>> {
+    Ok(find::<R>(db, id)
         .await?
-        .filter(|r| r.deleted_at().is_none() || policy::sees_deleted(uow.actor(), r.owner()))
+        .filter(|r| r.deleted_at().is_none() || policy::sees_deleted(actor, r.owner())))
+}
+
+/// `find_visible` for a write: NOT_FOUND when missing or invisible.
+pub async fn require_visible<R: SoftDeletable>(uow: &UnitOfWork<'_>, id: &str) -> AppResult<R> {
+    find_visible::<R>(uow.conn(), uow.actor(), id)
+        .await?
         .ok_or_else(|| AppError::NotFound(format!("{} {id} not found", R::WHAT)))
 }
 

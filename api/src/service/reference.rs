@@ -4,9 +4,22 @@ use entity::enums::OrganisationKind;
 use entity::{municipality, organisation};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 
+use super::read::Reader;
 use crate::error::AppResult;
 
-pub async fn municipalities(db: &impl ConnectionTrait) -> AppResult<Vec<municipality::Model>> {
+/// The id of Jobservice Danmark, the national organisation (from the reference data).
+pub const NATIONAL_ID: &str = migration::reference_data::NATIONAL_ID;
+
+/// Whether `organisation_id` is the national organisation.
+pub fn is_national(organisation_id: &str) -> bool {
+    organisation_id == NATIONAL_ID
+}
+
+/// Reference data is readable by every reader (`Reader` exists only for those who may read).
+pub async fn municipalities(
+    db: &impl ConnectionTrait,
+    _reader: &Reader,
+) -> AppResult<Vec<municipality::Model>> {
     Ok(municipality::Entity::find()
         .order_by_asc(municipality::Column::Code)
         .all(db)
@@ -15,6 +28,7 @@ pub async fn municipalities(db: &impl ConnectionTrait) -> AppResult<Vec<municipa
 
 pub async fn organisations(
     db: &impl ConnectionTrait,
+    _reader: &Reader,
     kind: Option<OrganisationKind>,
 ) -> AppResult<Vec<organisation::Model>> {
     let mut q = organisation::Entity::find().order_by_asc(organisation::Column::Id);

@@ -1,20 +1,23 @@
 //! The unit of work: the one path every write takes.
 //!
 //! `begin` opens the transaction (IMMEDIATE on SQLite, so two writers queue instead of failing
-//! on a lock upgrade), `authorize` asks the policy, the service writes through `conn`,
-//! `record` notes the mutation's audit event, and `commit` writes that event in the same
-//! transaction and commits. A mutation that records no event, or two, fails instead of
-//! committing. Later steps (a change log for integrations, idempotency keys) go into `commit`.
+//! on a lock upgrade); `authorize` asks the policy; services write through `conn` and note one
+//! audit event per record they change (`created`, `changed`); `commit` writes those events in
+//! the same transaction and commits. Several services can work in one unit of work (a batch,
+//! an outcome with its agreements and follow-ups): each takes `&mut UnitOfWork`.
+//!
+//! `commit` refuses when no policy decision was taken, and when nothing was recorded; a unit
+//! of work dropped without `commit` rolls back. Later steps (a change log for integrations,
+//! idempotency keys) go into `commit`.
 
 use chrono::Utc;
-use entity::audit_event;
+use entity::{audit_event, audit_event_subject};
 use sea_orm::{
-    ActiveModelTrait, DatabaseConnection, DatabaseTransaction, Set, TransactionOptions,
-    TransactionTrait,
+    DatabaseConnection, DatabaseTransaction, EntityTrait, Set, TransactionOptions, TransactionTrait,
 };
-use serde::Serialize;
 use serde_json::Value;
 
+use super::audit_view::{self, Audited};
 use crate::auth::Actor;
 use crate::auth::policy::{self, Action};
 use crate::error::{AppError, AppResult};
@@ -30,6 +33,7 @@ struct PendingEvent {
     action: &'static str,
     entity_type: &'static str,
     entity_id: String,
+    owner: Option<String>,
     before: Option<Value>,
     after: Option<Value>,
 }
@@ -37,12 +41,12 @@ struct PendingEvent {
 pub struct UnitOfWork<'a> {
     txn: DatabaseTransaction,
     ctx: &'a WriteContext,
-    event: Option<PendingEvent>,
+    authorized: bool,
+    events: Vec<PendingEvent>,
 }
 
-pub fn snapshot(value: &impl Serialize) -> AppResult<Value> {
-    serde_json::to_value(value).map_err(|e| AppError::Internal(format!("audit snapshot: {e}")))
-}
+/// At most this many records change in one unit of work (a batch is cut into several).
+pub const MAX_EVENTS: usize = 1_000;
 
 impl<'a> UnitOfWork<'a> {
     pub async fn begin(db: &DatabaseConnection, ctx: &'a WriteContext) -> AppResult<Self> {
@@ -55,7 +59,8 @@ impl<'a> UnitOfWork<'a> {
         Ok(UnitOfWork {
             txn,
             ctx,
-            event: None,
+            authorized: false,
+            events: Vec::new(),
         })
     }
 
@@ -63,70 +68,143 @@ impl<'a> UnitOfWork<'a> {
         &self.ctx.actor
     }
 
-    pub fn authorize(&self, action: &Action<'_>) -> AppResult<()> {
-        policy::authorize(&self.ctx.actor, action)
+    /// Asks the policy; a refusal is returned (and the unit of work rolls back when dropped).
+    pub fn authorize(&mut self, action: &Action<'_>) -> AppResult<()> {
+        policy::authorize(&self.ctx.actor, action)?;
+        self.authorized = true;
+        Ok(())
     }
 
     pub fn conn(&self) -> &DatabaseTransaction {
         &self.txn
     }
 
-    /// Notes the one audit event of this mutation (snapshots before and after the change).
-    pub fn record(
+    fn push(
         &mut self,
         action: &'static str,
         entity_type: &'static str,
         entity_id: &str,
+        owner: Option<&str>,
         before: Option<Value>,
         after: Option<Value>,
     ) -> AppResult<()> {
-        if self.event.is_some() {
-            return Err(AppError::Internal(format!(
-                "{action}: a mutation records exactly one audit event"
+        if self.events.len() >= MAX_EVENTS {
+            return Err(AppError::LimitExceeded(format!(
+                "at most {MAX_EVENTS} records change in one request"
             )));
         }
-        self.event = Some(PendingEvent {
+        if self
+            .events
+            .iter()
+            .any(|e| e.entity_id == entity_id && e.action == action)
+        {
+            return Err(AppError::Internal(format!(
+                "{action} recorded twice for one record in one unit of work"
+            )));
+        }
+        self.events.push(PendingEvent {
             action,
             entity_type,
             entity_id: entity_id.to_owned(),
+            owner: owner.map(str::to_owned),
             before,
             after,
         });
         Ok(())
     }
 
-    /// Records the creation of `model` (no before, the new row after).
-    pub fn record_created(
+    /// Notes the creation of a record (no before, its view after).
+    pub fn created<A: Audited + ?Sized>(
         &mut self,
         action: &'static str,
-        entity_type: &'static str,
-        entity_id: &str,
-        model: &impl Serialize,
+        record: &A,
     ) -> AppResult<()> {
-        self.record(action, entity_type, entity_id, None, Some(snapshot(model)?))
+        self.push(
+            action,
+            A::VIEW.typename,
+            record.audit_id(),
+            record.audit_owner(),
+            None,
+            Some(audit_view::snapshot(record)?),
+        )
     }
 
-    /// Writes the audit event and commits; without a recorded event nothing is committed.
+    /// Notes a change of a record (its view before and after).
+    pub fn changed<A: Audited + ?Sized>(
+        &mut self,
+        action: &'static str,
+        before: &A,
+        after: &A,
+    ) -> AppResult<()> {
+        self.push(
+            action,
+            A::VIEW.typename,
+            after.audit_id(),
+            after.audit_owner().or(before.audit_owner()),
+            Some(audit_view::snapshot(before)?),
+            Some(audit_view::snapshot(after)?),
+        )
+    }
+
+    /// Writes the audit events and commits. Refuses without a policy decision or without any
+    /// recorded event: nothing is committed then.
     pub async fn commit(self) -> AppResult<()> {
-        let Some(event) = self.event else {
+        if !self.authorized {
+            return Err(AppError::Internal(
+                "a write was about to commit without a policy decision".into(),
+            ));
+        }
+        if self.events.is_empty() {
             return Err(AppError::Internal(
                 "a write was about to commit without an audit event".into(),
             ));
-        };
-        audit_event::ActiveModel {
-            id: Set(new_id()),
-            at: Set(Utc::now()),
-            actor_sub: Set(self.ctx.actor.sub.clone()),
-            organisation_id: Set(Some(self.ctx.actor.organisation_id.clone())),
-            action: Set(event.action.to_owned()),
-            entity_type: Set(event.entity_type.to_owned()),
-            entity_id: Set(event.entity_id),
-            before: Set(event.before),
-            after: Set(event.after),
-            request_id: Set(self.ctx.request_id.clone()),
         }
-        .insert(&self.txn)
-        .await?;
+        let at = Utc::now();
+        let mut subjects = Vec::new();
+        let mut events = Vec::with_capacity(self.events.len());
+        for event in self.events {
+            let id = new_id();
+            let mut personal: Vec<String> = Vec::new();
+            for snapshot in [&event.before, &event.after].into_iter().flatten() {
+                for subject in audit_view::personal_subjects(snapshot) {
+                    if !personal.contains(&subject) {
+                        personal.push(subject);
+                    }
+                }
+            }
+            subjects.extend(
+                personal
+                    .into_iter()
+                    .map(|s| audit_event_subject::ActiveModel {
+                        subject_id: Set(s),
+                        event_id: Set(id.clone()),
+                    }),
+            );
+            events.push(audit_event::ActiveModel {
+                id: Set(id),
+                at: Set(at),
+                actor_sub: Set(self.ctx.actor.sub.clone()),
+                organisation_id: Set(Some(self.ctx.actor.organisation_id.clone())),
+                owner_organisation_id: Set(event.owner),
+                action: Set(event.action.to_owned()),
+                entity_type: Set(event.entity_type.to_owned()),
+                entity_id: Set(event.entity_id),
+                before: Set(event.before),
+                after: Set(event.after),
+                request_id: Set(self.ctx.request_id.clone()),
+            });
+        }
+        // Chunks keep each INSERT well under the databases' bound-parameter limits.
+        for chunk in events.chunks(100) {
+            audit_event::Entity::insert_many(chunk.to_vec())
+                .exec(&self.txn)
+                .await?;
+        }
+        for chunk in subjects.chunks(500) {
+            audit_event_subject::Entity::insert_many(chunk.to_vec())
+                .exec(&self.txn)
+                .await?;
+        }
         self.txn.commit().await?;
         Ok(())
     }
@@ -135,4 +213,99 @@ impl<'a> UnitOfWork<'a> {
 /// A new time-ordered id.
 pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::Role;
+    use entity::company;
+    use sea_orm::{Database, EntityTrait, PaginatorTrait};
+    use migration::MigratorTrait;
+
+    async fn database() -> (DatabaseConnection, std::path::PathBuf) {
+        let path = std::env::temp_dir().join(format!("kp-uow-{}.db", new_id()));
+        let db = Database::connect(format!("sqlite://{}?mode=rwc", path.display()))
+            .await
+            .expect("sqlite");
+        migration::Migrator::up(&db, None).await.expect("migrate");
+        (db, path)
+    }
+
+    fn ctx() -> WriteContext {
+        WriteContext {
+            actor: Actor {
+                sub: "u".into(),
+                name: None,
+                organisation_id: "jc-101".into(),
+                roles: vec![Role::Consultant],
+            },
+            request_id: "r".into(),
+        }
+    }
+
+    fn company() -> company::Model {
+        let now = Utc::now();
+        company::Model {
+            id: new_id(),
+            cvr: "10150817".into(),
+            name: "Firma".into(),
+            name_search: "firma".into(),
+            industry_code: None,
+            municipality_code: None,
+            address: None,
+            postal_code: None,
+            version: 1,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    #[tokio::test]
+    async fn commit_needs_a_policy_decision_and_an_event_and_writes_one_event_per_record() {
+        let (db, path) = database().await;
+        let ctx = ctx();
+        let events = || async { audit_event::Entity::find().count(&db).await.expect("count") };
+
+        // An event but no policy decision: refused, nothing written.
+        let mut uow = UnitOfWork::begin(&db, &ctx).await.expect("begin");
+        uow.created("company.registered", &company()).expect("record");
+        let refused = uow.commit().await;
+        assert!(matches!(refused, Err(AppError::Internal(m)) if m.contains("policy decision")));
+        assert_eq!(events().await, 0);
+
+        // A policy decision but no event: refused.
+        let mut uow = UnitOfWork::begin(&db, &ctx).await.expect("begin");
+        uow.authorize(&Action::RegisterCompany).expect("allowed");
+        let refused = uow.commit().await;
+        assert!(matches!(refused, Err(AppError::Internal(m)) if m.contains("audit event")));
+
+        // A denied decision does not count as one.
+        let mut uow = UnitOfWork::begin(&db, &ctx).await.expect("begin");
+        assert!(uow.authorize(&Action::EraseContactPerson).is_err());
+        uow.created("company.registered", &company()).expect("record");
+        assert!(uow.commit().await.is_err());
+        assert_eq!(events().await, 0);
+
+        // Three records in one unit of work: three events, in one transaction.
+        let mut uow = UnitOfWork::begin(&db, &ctx).await.expect("begin");
+        uow.authorize(&Action::RegisterCompany).expect("allowed");
+        for _ in 0..3 {
+            uow.created("company.registered", &company()).expect("record");
+        }
+        uow.commit().await.expect("commit");
+        let rows = audit_event::Entity::find().all(&db).await.expect("events");
+        assert_eq!(rows.len(), 3);
+        for row in rows {
+            let after = row.after.expect("after");
+            assert_eq!(after["__typename"], "Company");
+            assert_eq!(after["__version"], 1);
+            assert_eq!(row.request_id, "r");
+            assert!(after.get("nameSearch").is_none() && after.get("name_search").is_none());
+        }
+        db.close().await.ok();
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+        }
+    }
 }

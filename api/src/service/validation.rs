@@ -211,26 +211,10 @@ pub fn is_id(raw: &str) -> bool {
     uuid::Uuid::parse_str(raw).is_ok()
 }
 
-/// Today's date in Denmark (CET, CEST from the last Sunday of March to the last Sunday of
-/// October, switching at 01:00 UTC), which decides when a follow-up becomes overdue.
+/// Today's date in Denmark (Europe/Copenhagen, daylight saving from the tz database).
 pub fn danish_today(now: DateTime<Utc>) -> NaiveDate {
-    use chrono::{Datelike, Duration};
-    let year = now.year();
-    let last_sunday = |month: u32| -> Option<NaiveDate> {
-        let last = NaiveDate::from_ymd_opt(year, month, 31)?;
-        let back = last.weekday().num_days_from_sunday();
-        Some(last - Duration::days(i64::from(back)))
-    };
-    let summer = match (last_sunday(3), last_sunday(10)) {
-        (Some(start), Some(end)) => {
-            let start = start.and_hms_opt(1, 0, 0).map(|d| d.and_utc());
-            let end = end.and_hms_opt(1, 0, 0).map(|d| d.and_utc());
-            matches!((start, end), (Some(s), Some(e)) if now >= s && now < e)
-        }
-        _ => false,
-    };
-    let offset = if summer { 2 } else { 1 };
-    (now + Duration::hours(offset)).date_naive()
+    now.with_timezone(&chrono_tz::Europe::Copenhagen)
+        .date_naive()
 }
 
 #[cfg(test)]

@@ -1,0 +1,644 @@
+//! Audit views: what an audit snapshot of each entity type contains.
+//!
+//! A snapshot is not the table row. Each entity type has an explicit view with the schema's
+//! camelCase names, its type name (`__typename`) and a view version (`__version`), so a renamed
+//! column changes nothing that clients (and later webhooks) read. Each view marks
+//!
+//! - its **private fields**: withheld from readers outside the owning organisation while the
+//!   object is private (`visibility: ORGANISATION`), whoever wrote the event, admins included;
+//! - its **personal data**: removed from every snapshot that holds the person when the person
+//!   is erased.
+//!
+//! Redaction and erasure work from these marks on any JSON, wherever the object sits in a
+//! snapshot (nested too), so a later event that embeds an activity or a person is covered
+//! without new code.
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use entity::enums::{
+    ActivityKind, ActivityStatus, AgreementKind, FollowUpStatus, InitiatedBy, Visibility,
+};
+use entity::{activity, agreement, company, contact_person, follow_up, production_unit};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::auth::Actor;
+use crate::auth::policy;
+use crate::error::{AppError, AppResult};
+
+pub const TYPENAME: &str = "__typename";
+pub const VIEW_VERSION: &str = "__version";
+
+/// What a view marks. One entry per entity type in [`VIEWS`].
+#[derive(Debug)]
+pub struct ViewSpec {
+    pub typename: &'static str,
+    pub version: u32,
+    /// Withheld from readers outside the owner while the object is private.
+    pub private_fields: &'static [&'static str],
+    /// Removed when the person is erased.
+    pub personal_fields: &'static [&'static str],
+    /// The field naming the owning organisation (private fields need one).
+    pub owner_field: Option<&'static str>,
+    /// The field whose value `ORGANISATION` makes the object private.
+    pub visibility_field: Option<&'static str>,
+}
+
+pub const COMPANY: ViewSpec = ViewSpec {
+    typename: "Company",
+    version: 1,
+    private_fields: &[],
+    personal_fields: &[],
+    owner_field: None,
+    visibility_field: None,
+};
+pub const PRODUCTION_UNIT: ViewSpec = ViewSpec {
+    typename: "ProductionUnit",
+    version: 1,
+    private_fields: &[],
+    personal_fields: &[],
+    owner_field: None,
+    visibility_field: None,
+};
+pub const CONTACT_PERSON: ViewSpec = ViewSpec {
+    typename: "ContactPerson",
+    version: 1,
+    private_fields: &[],
+    personal_fields: &["name", "email", "phone"],
+    owner_field: Some("organisationId"),
+    visibility_field: None,
+};
+pub const ACTIVITY: ViewSpec = ViewSpec {
+    typename: "Activity",
+    version: 1,
+    private_fields: &["summary"],
+    personal_fields: &[],
+    owner_field: Some("organisationId"),
+    visibility_field: Some("visibility"),
+};
+pub const AGREEMENT: ViewSpec = ViewSpec {
+    typename: "Agreement",
+    version: 1,
+    private_fields: &["note"],
+    personal_fields: &[],
+    owner_field: Some("organisationId"),
+    visibility_field: Some("activityVisibility"),
+};
+pub const FOLLOW_UP: ViewSpec = ViewSpec {
+    typename: "FollowUp",
+    version: 1,
+    private_fields: &[],
+    personal_fields: &[],
+    owner_field: Some("organisationId"),
+    visibility_field: None,
+};
+
+pub const VIEWS: [&ViewSpec; 6] = [
+    &COMPANY,
+    &PRODUCTION_UNIT,
+    &CONTACT_PERSON,
+    &ACTIVITY,
+    &AGREEMENT,
+    &FOLLOW_UP,
+];
+
+pub fn spec(typename: &str) -> Option<&'static ViewSpec> {
+    VIEWS.into_iter().find(|s| s.typename == typename)
+}
+
+/// A record that the audit trail can show.
+pub trait Audited {
+    const VIEW: &'static ViewSpec;
+    fn audit_id(&self) -> &str;
+    /// The organisation that owns the record (`None` for the shared company data).
+    fn audit_owner(&self) -> Option<&str>;
+    /// The view's fields (without `__typename`/`__version`, which `snapshot` adds).
+    fn audit_fields(&self) -> AppResult<Value>;
+}
+
+/// The snapshot of a record: its view, typed and versioned.
+pub fn snapshot<A: Audited + ?Sized>(record: &A) -> AppResult<Value> {
+    let mut value = record.audit_fields()?;
+    let obj = value
+        .as_object_mut()
+        .ok_or_else(|| AppError::Internal(format!("{} view is not an object", A::VIEW.typename)))?;
+    obj.insert(TYPENAME.into(), Value::from(A::VIEW.typename));
+    obj.insert(VIEW_VERSION.into(), Value::from(A::VIEW.version));
+    Ok(value)
+}
+
+fn to_value(view: impl Serialize, typename: &str) -> AppResult<Value> {
+    serde_json::to_value(view).map_err(|e| AppError::Internal(format!("{typename} view: {e}")))
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CompanyV1<'a> {
+    id: &'a str,
+    cvr: &'a str,
+    name: &'a str,
+    industry_code: Option<&'a str>,
+    municipality_code: Option<&'a str>,
+    address: Option<&'a str>,
+    postal_code: Option<&'a str>,
+    version: i32,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl Audited for company::Model {
+    const VIEW: &'static ViewSpec = &COMPANY;
+    fn audit_id(&self) -> &str {
+        &self.id
+    }
+    fn audit_owner(&self) -> Option<&str> {
+        None
+    }
+    fn audit_fields(&self) -> AppResult<Value> {
+        to_value(
+            CompanyV1 {
+                id: &self.id,
+                cvr: &self.cvr,
+                name: &self.name,
+                industry_code: self.industry_code.as_deref(),
+                municipality_code: self.municipality_code.as_deref(),
+                address: self.address.as_deref(),
+                postal_code: self.postal_code.as_deref(),
+                version: self.version,
+                created_at: self.created_at,
+                updated_at: self.updated_at,
+            },
+            Self::VIEW.typename,
+        )
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ProductionUnitV1<'a> {
+    id: &'a str,
+    company_id: &'a str,
+    p_number: &'a str,
+    name: Option<&'a str>,
+    municipality_code: Option<&'a str>,
+    address: Option<&'a str>,
+    created_at: DateTime<Utc>,
+}
+
+impl Audited for production_unit::Model {
+    const VIEW: &'static ViewSpec = &PRODUCTION_UNIT;
+    fn audit_id(&self) -> &str {
+        &self.id
+    }
+    fn audit_owner(&self) -> Option<&str> {
+        None
+    }
+    fn audit_fields(&self) -> AppResult<Value> {
+        to_value(
+            ProductionUnitV1 {
+                id: &self.id,
+                company_id: &self.company_id,
+                p_number: &self.p_number,
+                name: self.name.as_deref(),
+                municipality_code: self.municipality_code.as_deref(),
+                address: self.address.as_deref(),
+                created_at: self.created_at,
+            },
+            Self::VIEW.typename,
+        )
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ContactPersonV1<'a> {
+    id: &'a str,
+    company_id: &'a str,
+    organisation_id: &'a str,
+    name: Option<&'a str>,
+    email: Option<&'a str>,
+    phone: Option<&'a str>,
+    title: Option<&'a str>,
+    erased: bool,
+    version: i32,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    deleted_at: Option<DateTime<Utc>>,
+}
+
+impl Audited for contact_person::Model {
+    const VIEW: &'static ViewSpec = &CONTACT_PERSON;
+    fn audit_id(&self) -> &str {
+        &self.id
+    }
+    fn audit_owner(&self) -> Option<&str> {
+        Some(&self.organisation_id)
+    }
+    fn audit_fields(&self) -> AppResult<Value> {
+        to_value(
+            ContactPersonV1 {
+                id: &self.id,
+                company_id: &self.company_id,
+                organisation_id: &self.organisation_id,
+                name: self.name.as_deref(),
+                email: self.email.as_deref(),
+                phone: self.phone.as_deref(),
+                title: self.title.as_deref(),
+                erased: self.erased,
+                version: self.version,
+                created_at: self.created_at,
+                updated_at: self.updated_at,
+                deleted_at: self.deleted_at,
+            },
+            Self::VIEW.typename,
+        )
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ActivityV1<'a> {
+    id: &'a str,
+    company_id: &'a str,
+    organisation_id: &'a str,
+    kind: ActivityKind,
+    status: ActivityStatus,
+    initiated_by: InitiatedBy,
+    visibility: Visibility,
+    scheduled_at: Option<DateTime<Utc>>,
+    occurred_at: Option<DateTime<Utc>>,
+    summary: Option<&'a str>,
+    campaign_id: Option<&'a str>,
+    outcome_registered: bool,
+    created_by_sub: &'a str,
+    version: i32,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    deleted_at: Option<DateTime<Utc>>,
+}
+
+impl Audited for activity::Model {
+    const VIEW: &'static ViewSpec = &ACTIVITY;
+    fn audit_id(&self) -> &str {
+        &self.id
+    }
+    fn audit_owner(&self) -> Option<&str> {
+        Some(&self.organisation_id)
+    }
+    fn audit_fields(&self) -> AppResult<Value> {
+        to_value(
+            ActivityV1 {
+                id: &self.id,
+                company_id: &self.company_id,
+                organisation_id: &self.organisation_id,
+                kind: self.kind,
+                status: self.status,
+                initiated_by: self.initiated_by,
+                visibility: self.visibility,
+                scheduled_at: self.scheduled_at,
+                occurred_at: self.occurred_at,
+                summary: self.summary.as_deref(),
+                campaign_id: self.campaign_id.as_deref(),
+                outcome_registered: self.outcome_registered,
+                created_by_sub: &self.created_by_sub,
+                version: self.version,
+                created_at: self.created_at,
+                updated_at: self.updated_at,
+                deleted_at: self.deleted_at,
+            },
+            Self::VIEW.typename,
+        )
+    }
+}
+
+/// An agreement with its activity's visibility: its note is as private as the summary.
+pub struct AgreementOf<'a> {
+    pub agreement: &'a agreement::Model,
+    pub activity_visibility: Visibility,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct AgreementV1<'a> {
+    id: &'a str,
+    activity_id: &'a str,
+    company_id: &'a str,
+    organisation_id: &'a str,
+    activity_visibility: Visibility,
+    kind: AgreementKind,
+    positions: i32,
+    note: Option<&'a str>,
+    created_at: DateTime<Utc>,
+}
+
+impl Audited for AgreementOf<'_> {
+    const VIEW: &'static ViewSpec = &AGREEMENT;
+    fn audit_id(&self) -> &str {
+        &self.agreement.id
+    }
+    fn audit_owner(&self) -> Option<&str> {
+        Some(&self.agreement.organisation_id)
+    }
+    fn audit_fields(&self) -> AppResult<Value> {
+        let a = self.agreement;
+        to_value(
+            AgreementV1 {
+                id: &a.id,
+                activity_id: &a.activity_id,
+                company_id: &a.company_id,
+                organisation_id: &a.organisation_id,
+                activity_visibility: self.activity_visibility,
+                kind: a.kind,
+                positions: a.positions,
+                note: a.note.as_deref(),
+                created_at: a.created_at,
+            },
+            Self::VIEW.typename,
+        )
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct FollowUpV1<'a> {
+    id: &'a str,
+    company_id: &'a str,
+    activity_id: Option<&'a str>,
+    organisation_id: &'a str,
+    assignee_sub: Option<&'a str>,
+    description: &'a str,
+    due_on: NaiveDate,
+    status: FollowUpStatus,
+    completed_at: Option<DateTime<Utc>>,
+    completion_note: Option<&'a str>,
+    version: i32,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl Audited for follow_up::Model {
+    const VIEW: &'static ViewSpec = &FOLLOW_UP;
+    fn audit_id(&self) -> &str {
+        &self.id
+    }
+    fn audit_owner(&self) -> Option<&str> {
+        Some(&self.organisation_id)
+    }
+    fn audit_fields(&self) -> AppResult<Value> {
+        to_value(
+            FollowUpV1 {
+                id: &self.id,
+                company_id: &self.company_id,
+                activity_id: self.activity_id.as_deref(),
+                organisation_id: &self.organisation_id,
+                assignee_sub: self.assignee_sub.as_deref(),
+                description: &self.description,
+                due_on: self.due_on,
+                status: self.status,
+                completed_at: self.completed_at,
+                completion_note: self.completion_note.as_deref(),
+                version: self.version,
+                created_at: self.created_at,
+                updated_at: self.updated_at,
+            },
+            Self::VIEW.typename,
+        )
+    }
+}
+
+// ---- walking snapshots ----
+
+/// Calls `f` on every typed object (one with a known `__typename`) in `value`, depth first.
+fn for_each_typed(
+    value: &Value,
+    f: &mut impl FnMut(&'static ViewSpec, &serde_json::Map<String, Value>),
+) {
+    match value {
+        Value::Object(obj) => {
+            if let Some(spec) = obj.get(TYPENAME).and_then(Value::as_str).and_then(spec) {
+                f(spec, obj);
+            }
+            obj.values().for_each(|v| for_each_typed(v, f));
+        }
+        Value::Array(items) => items.iter().for_each(|v| for_each_typed(v, f)),
+        _ => {}
+    }
+}
+
+fn for_each_typed_mut(
+    value: &mut Value,
+    f: &mut impl FnMut(&'static ViewSpec, &mut serde_json::Map<String, Value>),
+) {
+    match value {
+        Value::Object(obj) => {
+            if let Some(spec) = obj.get(TYPENAME).and_then(Value::as_str).and_then(spec) {
+                f(spec, obj);
+            }
+            obj.values_mut().for_each(|v| for_each_typed_mut(v, f));
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| for_each_typed_mut(v, f)),
+        _ => {}
+    }
+}
+
+fn str_field<'a>(obj: &'a serde_json::Map<String, Value>, field: &str) -> Option<&'a str> {
+    obj.get(field).and_then(Value::as_str)
+}
+
+/// The objects (type name, id) that are private in any of an event's snapshots: an event
+/// that changes visibility keeps the private fields of both sides private.
+#[derive(Debug, Default)]
+pub struct Private(HashSet<(&'static str, String)>);
+
+pub fn private_objects<'a>(snapshots: impl IntoIterator<Item = Option<&'a Value>>) -> Private {
+    let mut out = HashSet::new();
+    for snapshot in snapshots.into_iter().flatten() {
+        for_each_typed(snapshot, &mut |spec, obj| {
+            let Some(field) = spec.visibility_field else {
+                return;
+            };
+            if str_field(obj, field) != Some("SHARED") {
+                // ORGANISATION, or anything unexpected: treat as private.
+                out.insert((spec.typename, str_field(obj, "id").unwrap_or("").to_owned()));
+            }
+        });
+    }
+    Private(out)
+}
+
+/// Removes from `snapshot` what `actor` may not read: the private fields of private objects
+/// owned by another organisation. A snapshot that is not a typed view (written before views
+/// existed) is withheld whole, since its marks are unknown.
+pub fn redact(snapshot: &mut Value, private: &Private, actor: &Actor) {
+    let typed = snapshot
+        .get(TYPENAME)
+        .and_then(Value::as_str)
+        .and_then(spec)
+        .is_some();
+    if !typed {
+        *snapshot = Value::Null;
+        return;
+    }
+    for_each_typed_mut(snapshot, &mut |spec, obj| {
+        if spec.private_fields.is_empty() {
+            return;
+        }
+        let id = str_field(obj, "id").unwrap_or("").to_owned();
+        if !private.0.contains(&(spec.typename, id)) {
+            return;
+        }
+        let sees = spec
+            .owner_field
+            .and_then(|f| str_field(obj, f))
+            .is_some_and(|owner| policy::sees_private_notes(actor, owner));
+        if !sees {
+            for field in spec.private_fields {
+                if obj.contains_key(*field) {
+                    obj.insert((*field).to_owned(), Value::Null);
+                }
+            }
+        }
+    });
+}
+
+/// Removes the personal data of the record `subject_id` wherever it sits in `snapshot`.
+/// Returns whether anything changed.
+pub fn erase(snapshot: &mut Value, subject_id: &str) -> bool {
+    let mut changed = false;
+    for_each_typed_mut(snapshot, &mut |spec, obj| {
+        if spec.personal_fields.is_empty() || str_field(obj, "id") != Some(subject_id) {
+            return;
+        }
+        for field in spec.personal_fields {
+            if obj.get(*field).is_some_and(|v| !v.is_null()) {
+                obj.insert((*field).to_owned(), Value::Null);
+                changed = true;
+            }
+        }
+    });
+    changed
+}
+
+/// Removes `spec`'s personal fields from a snapshot written before views existed (an untyped
+/// object, keys as the table had them) of the erased record itself.
+pub fn erase_untyped(snapshot: &mut Value, spec: &ViewSpec) -> bool {
+    let Some(obj) = snapshot.as_object_mut() else {
+        return false;
+    };
+    if obj.contains_key(TYPENAME) {
+        return false;
+    }
+    let mut changed = false;
+    for field in spec.personal_fields {
+        if obj.get(*field).is_some_and(|v| !v.is_null()) {
+            obj.insert((*field).to_owned(), Value::Null);
+            changed = true;
+        }
+    }
+    changed
+}
+
+/// Ids of the records with personal data in `snapshot` (for the erasure index).
+pub fn personal_subjects(snapshot: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    for_each_typed(snapshot, &mut |spec, obj| {
+        if !spec.personal_fields.is_empty()
+            && let Some(id) = str_field(obj, "id")
+            && !out.iter().any(|o: &String| o == id)
+        {
+            out.push(id.to_owned());
+        }
+    });
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::Role;
+    use serde_json::json;
+
+    fn actor(org: &str, roles: &[Role]) -> Actor {
+        Actor {
+            sub: "u".into(),
+            name: None,
+            organisation_id: org.into(),
+            roles: roles.to_vec(),
+        }
+    }
+
+    fn private_activity() -> Value {
+        json!({ "__typename": "Activity", "__version": 1, "id": "a1",
+                "organisationId": "jc-101", "visibility": "ORGANISATION", "summary": "hemmelig" })
+    }
+
+    #[test]
+    fn private_fields_are_redacted_for_other_organisations_nested_too() {
+        let nested = json!({ "__typename": "Activity", "id": "a0", "organisationId": "jc-101",
+            "visibility": "SHARED", "summary": "delt",
+            "items": [private_activity(), { "__typename": "Agreement", "id": "g1",
+                "organisationId": "jc-101", "activityVisibility": "ORGANISATION", "note": "n" }] });
+        let private = private_objects([Some(&nested)]);
+        for (reader, sees) in [
+            (actor("jc-101", &[Role::Consultant]), true),
+            (actor("jc-101", &[Role::Admin]), true),
+            (actor("jc-751", &[Role::Admin]), false),
+            (actor("national", &[Role::National, Role::Admin]), false),
+        ] {
+            let mut v = nested.clone();
+            redact(&mut v, &private, &reader);
+            assert_eq!(v["summary"], "delt", "shared stays");
+            assert_eq!(v["items"][0]["summary"] == "hemmelig", sees, "{reader:?}");
+            assert_eq!(v["items"][1]["note"] == "n", sees, "{reader:?}");
+        }
+    }
+
+    #[test]
+    fn a_snapshot_that_was_private_on_either_side_stays_private() {
+        let before = private_activity();
+        let mut after = private_activity();
+        after["visibility"] = json!("SHARED");
+        let private = private_objects([Some(&before), Some(&after)]);
+        redact(&mut after, &private, &actor("jc-751", &[Role::Consultant]));
+        assert_eq!(after["summary"], Value::Null);
+    }
+
+    #[test]
+    fn untyped_snapshots_are_withheld() {
+        let mut legacy = json!({ "summary": "gammel", "organisation_id": "jc-101" });
+        redact(
+            &mut legacy,
+            &Private::default(),
+            &actor("jc-101", &[Role::Admin]),
+        );
+        assert_eq!(legacy, Value::Null);
+    }
+
+    #[test]
+    fn erasure_reaches_nested_people_only() {
+        let mut v = json!({ "__typename": "Company", "id": "c", "name": "Firma",
+            "people": [
+                { "__typename": "ContactPerson", "id": "p1", "name": "Jens", "email": "j@x.dk", "phone": null, "title": "HR" },
+                { "__typename": "ContactPerson", "id": "p2", "name": "Bo" }
+            ] });
+        assert_eq!(personal_subjects(&v), ["p1", "p2"]);
+        assert!(erase(&mut v, "p1"));
+        assert_eq!(v["people"][0]["name"], Value::Null);
+        assert_eq!(v["people"][0]["email"], Value::Null);
+        assert_eq!(v["people"][0]["title"], "HR");
+        assert_eq!(v["people"][1]["name"], "Bo");
+        assert_eq!(v["name"], "Firma");
+        assert!(!erase(&mut v, "p1"), "nothing left to erase");
+    }
+
+    #[test]
+    fn every_private_view_names_its_owner() {
+        for spec in VIEWS {
+            if !spec.private_fields.is_empty() {
+                assert!(spec.owner_field.is_some(), "{}", spec.typename);
+                assert!(spec.visibility_field.is_some(), "{}", spec.typename);
+            }
+        }
+    }
+}
