@@ -201,7 +201,7 @@ fn print_dev_banner(config: &Config, addr: SocketAddr) {
         &config.jwt,
         "dev",
         Some("Udvikler"),
-        "national",
+        crate::service::reference::NATIONAL_ID,
         &roles,
         ttl,
     ) {

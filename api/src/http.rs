@@ -328,11 +328,12 @@ fn bearer_token(headers: &HeaderMap) -> Option<&str> {
         .filter(|t| !t.is_empty())
 }
 
-/// Verifies the token and that its organisation exists.
+/// Verifies the token and that its organisation exists, and makes the request's reader
+/// (what this caller may see, as of now).
 async fn authenticate(
     state: &AppState,
     headers: &HeaderMap,
-) -> Result<(Actor, entity::organisation::Model), AppError> {
+) -> Result<(Actor, entity::organisation::Model, Reader), AppError> {
     let token = bearer_token(headers).ok_or_else(|| {
         AppError::Unauthenticated("a bearer token is required (Authorization: Bearer …)".into())
     })?;
@@ -340,7 +341,8 @@ async fn authenticate(
     let organisation = service::reference::organisation(&state.db, &actor.organisation_id)
         .await?
         .ok_or_else(|| AppError::Unauthenticated("token names an unknown organisation".into()))?;
-    Ok((actor, organisation))
+    let reader = Reader::new(actor.clone(), chrono::Utc::now())?;
+    Ok((actor, organisation, reader))
 }
 
 async fn graphql(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
@@ -368,7 +370,7 @@ async fn graphql(State(state): State<AppState>, headers: HeaderMap, body: Bytes)
         );
     }
 
-    let (actor, organisation) = match authenticate(&state, &headers).await {
+    let (actor, organisation, reader) = match authenticate(&state, &headers).await {
         Ok(ok) => ok,
         Err(e) => {
             let code = e.code();
@@ -377,11 +379,13 @@ async fn graphql(State(state): State<AppState>, headers: HeaderMap, body: Bytes)
                 .graphql_errors
                 .with_label_values(&[code.as_str()])
                 .inc();
-            let status = if code == ErrorCode::Unauthenticated {
-                StatusCode::UNAUTHORIZED
-            } else {
-                e.log_if_internal();
-                StatusCode::INTERNAL_SERVER_ERROR
+            let status = match code {
+                ErrorCode::Unauthenticated => StatusCode::UNAUTHORIZED,
+                ErrorCode::Forbidden => StatusCode::FORBIDDEN,
+                _ => {
+                    e.log_if_internal();
+                    StatusCode::INTERNAL_SERVER_ERROR
+                }
             };
             let mut response = error_response(status, ct, code, &e.to_string());
             if status == StatusCode::UNAUTHORIZED {
@@ -417,18 +421,6 @@ async fn graphql(State(state): State<AppState>, headers: HeaderMap, body: Bytes)
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_owned();
-    let reader = match Reader::new(actor.clone(), chrono::Utc::now()) {
-        Ok(reader) => reader,
-        Err(e) => {
-            let code = e.code();
-            state
-                .metrics
-                .graphql_errors
-                .with_label_values(&[code.as_str()])
-                .inc();
-            return error_response(StatusCode::FORBIDDEN, ct, code, &e.to_string());
-        }
-    };
     let loaders = Loaders::new(state.db.clone(), reader.clone());
     loaders
         .organisation

@@ -67,4 +67,15 @@ impl Actor {
     pub fn has_role(&self, role: Role) -> bool {
         self.roles.contains(&role)
     }
+
+    /// An actor for unit tests.
+    #[cfg(test)]
+    pub fn for_test(org: &str, roles: &[Role]) -> Actor {
+        Actor {
+            sub: "u".into(),
+            name: None,
+            organisation_id: org.into(),
+            roles: roles.to_vec(),
+        }
+    }
 }

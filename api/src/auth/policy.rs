@@ -158,12 +158,7 @@ mod tests {
     use super::*;
 
     fn actor(org: &str, roles: &[Role]) -> Actor {
-        Actor {
-            sub: "u".into(),
-            name: None,
-            organisation_id: org.into(),
-            roles: roles.to_vec(),
-        }
+        Actor::for_test(org, roles)
     }
 
     #[test]

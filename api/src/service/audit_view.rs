@@ -132,6 +132,27 @@ fn to_value(view: impl Serialize, typename: &str) -> AppResult<Value> {
     serde_json::to_value(view).map_err(|e| AppError::Internal(format!("{typename} view: {e}")))
 }
 
+/// `Audited` for a model with an `id`: its view, its owner and how its view's fields are made.
+macro_rules! audited {
+    ($model:ty, $view:expr, |$m:ident| owner: $owner:expr, fields: $fields:expr) => {
+        impl Audited for $model {
+            const VIEW: &'static ViewSpec = $view;
+            fn audit_id(&self) -> &str {
+                &self.id
+            }
+            #[allow(unused_variables)] // views of shared records have no owner
+            fn audit_owner(&self) -> Option<&str> {
+                let $m = self;
+                $owner
+            }
+            fn audit_fields(&self) -> AppResult<Value> {
+                let $m = self;
+                to_value($fields, Self::VIEW.typename)
+            }
+        }
+    };
+}
+
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct CompanyV1<'a> {
@@ -147,32 +168,18 @@ struct CompanyV1<'a> {
     updated_at: DateTime<Utc>,
 }
 
-impl Audited for company::Model {
-    const VIEW: &'static ViewSpec = &COMPANY;
-    fn audit_id(&self) -> &str {
-        &self.id
-    }
-    fn audit_owner(&self) -> Option<&str> {
-        None
-    }
-    fn audit_fields(&self) -> AppResult<Value> {
-        to_value(
-            CompanyV1 {
-                id: &self.id,
-                cvr: &self.cvr,
-                name: &self.name,
-                industry_code: self.industry_code.as_deref(),
-                municipality_code: self.municipality_code.as_deref(),
-                address: self.address.as_deref(),
-                postal_code: self.postal_code.as_deref(),
-                version: self.version,
-                created_at: self.created_at,
-                updated_at: self.updated_at,
-            },
-            Self::VIEW.typename,
-        )
-    }
-}
+audited!(company::Model, &COMPANY, |m| owner: None, fields: CompanyV1 {
+    id: &m.id,
+    cvr: &m.cvr,
+    name: &m.name,
+    industry_code: m.industry_code.as_deref(),
+    municipality_code: m.municipality_code.as_deref(),
+    address: m.address.as_deref(),
+    postal_code: m.postal_code.as_deref(),
+    version: m.version,
+    created_at: m.created_at,
+    updated_at: m.updated_at,
+});
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -186,29 +193,15 @@ struct ProductionUnitV1<'a> {
     created_at: DateTime<Utc>,
 }
 
-impl Audited for production_unit::Model {
-    const VIEW: &'static ViewSpec = &PRODUCTION_UNIT;
-    fn audit_id(&self) -> &str {
-        &self.id
-    }
-    fn audit_owner(&self) -> Option<&str> {
-        None
-    }
-    fn audit_fields(&self) -> AppResult<Value> {
-        to_value(
-            ProductionUnitV1 {
-                id: &self.id,
-                company_id: &self.company_id,
-                p_number: &self.p_number,
-                name: self.name.as_deref(),
-                municipality_code: self.municipality_code.as_deref(),
-                address: self.address.as_deref(),
-                created_at: self.created_at,
-            },
-            Self::VIEW.typename,
-        )
-    }
-}
+audited!(production_unit::Model, &PRODUCTION_UNIT, |m| owner: None, fields: ProductionUnitV1 {
+    id: &m.id,
+    company_id: &m.company_id,
+    p_number: &m.p_number,
+    name: m.name.as_deref(),
+    municipality_code: m.municipality_code.as_deref(),
+    address: m.address.as_deref(),
+    created_at: m.created_at,
+});
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -227,34 +220,20 @@ struct ContactPersonV1<'a> {
     deleted_at: Option<DateTime<Utc>>,
 }
 
-impl Audited for contact_person::Model {
-    const VIEW: &'static ViewSpec = &CONTACT_PERSON;
-    fn audit_id(&self) -> &str {
-        &self.id
-    }
-    fn audit_owner(&self) -> Option<&str> {
-        Some(&self.organisation_id)
-    }
-    fn audit_fields(&self) -> AppResult<Value> {
-        to_value(
-            ContactPersonV1 {
-                id: &self.id,
-                company_id: &self.company_id,
-                organisation_id: &self.organisation_id,
-                name: self.name.as_deref(),
-                email: self.email.as_deref(),
-                phone: self.phone.as_deref(),
-                title: self.title.as_deref(),
-                erased: self.erased,
-                version: self.version,
-                created_at: self.created_at,
-                updated_at: self.updated_at,
-                deleted_at: self.deleted_at,
-            },
-            Self::VIEW.typename,
-        )
-    }
-}
+audited!(contact_person::Model, &CONTACT_PERSON, |m| owner: Some(&m.organisation_id), fields: ContactPersonV1 {
+    id: &m.id,
+    company_id: &m.company_id,
+    organisation_id: &m.organisation_id,
+    name: m.name.as_deref(),
+    email: m.email.as_deref(),
+    phone: m.phone.as_deref(),
+    title: m.title.as_deref(),
+    erased: m.erased,
+    version: m.version,
+    created_at: m.created_at,
+    updated_at: m.updated_at,
+    deleted_at: m.deleted_at,
+});
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -278,39 +257,25 @@ struct ActivityV1<'a> {
     deleted_at: Option<DateTime<Utc>>,
 }
 
-impl Audited for activity::Model {
-    const VIEW: &'static ViewSpec = &ACTIVITY;
-    fn audit_id(&self) -> &str {
-        &self.id
-    }
-    fn audit_owner(&self) -> Option<&str> {
-        Some(&self.organisation_id)
-    }
-    fn audit_fields(&self) -> AppResult<Value> {
-        to_value(
-            ActivityV1 {
-                id: &self.id,
-                company_id: &self.company_id,
-                organisation_id: &self.organisation_id,
-                kind: self.kind,
-                status: self.status,
-                initiated_by: self.initiated_by,
-                visibility: self.visibility,
-                scheduled_at: self.scheduled_at,
-                occurred_at: self.occurred_at,
-                summary: self.summary.as_deref(),
-                campaign_id: self.campaign_id.as_deref(),
-                outcome_registered: self.outcome_registered,
-                created_by_sub: &self.created_by_sub,
-                version: self.version,
-                created_at: self.created_at,
-                updated_at: self.updated_at,
-                deleted_at: self.deleted_at,
-            },
-            Self::VIEW.typename,
-        )
-    }
-}
+audited!(activity::Model, &ACTIVITY, |m| owner: Some(&m.organisation_id), fields: ActivityV1 {
+    id: &m.id,
+    company_id: &m.company_id,
+    organisation_id: &m.organisation_id,
+    kind: m.kind,
+    status: m.status,
+    initiated_by: m.initiated_by,
+    visibility: m.visibility,
+    scheduled_at: m.scheduled_at,
+    occurred_at: m.occurred_at,
+    summary: m.summary.as_deref(),
+    campaign_id: m.campaign_id.as_deref(),
+    outcome_registered: m.outcome_registered,
+    created_by_sub: &m.created_by_sub,
+    version: m.version,
+    created_at: m.created_at,
+    updated_at: m.updated_at,
+    deleted_at: m.deleted_at,
+});
 
 /// An agreement with its activity's visibility: its note is as private as the summary.
 pub struct AgreementOf<'a> {
@@ -377,35 +342,21 @@ struct FollowUpV1<'a> {
     updated_at: DateTime<Utc>,
 }
 
-impl Audited for follow_up::Model {
-    const VIEW: &'static ViewSpec = &FOLLOW_UP;
-    fn audit_id(&self) -> &str {
-        &self.id
-    }
-    fn audit_owner(&self) -> Option<&str> {
-        Some(&self.organisation_id)
-    }
-    fn audit_fields(&self) -> AppResult<Value> {
-        to_value(
-            FollowUpV1 {
-                id: &self.id,
-                company_id: &self.company_id,
-                activity_id: self.activity_id.as_deref(),
-                organisation_id: &self.organisation_id,
-                assignee_sub: self.assignee_sub.as_deref(),
-                description: &self.description,
-                due_on: self.due_on,
-                status: self.status,
-                completed_at: self.completed_at,
-                completion_note: self.completion_note.as_deref(),
-                version: self.version,
-                created_at: self.created_at,
-                updated_at: self.updated_at,
-            },
-            Self::VIEW.typename,
-        )
-    }
-}
+audited!(follow_up::Model, &FOLLOW_UP, |m| owner: Some(&m.organisation_id), fields: FollowUpV1 {
+    id: &m.id,
+    company_id: &m.company_id,
+    activity_id: m.activity_id.as_deref(),
+    organisation_id: &m.organisation_id,
+    assignee_sub: m.assignee_sub.as_deref(),
+    description: &m.description,
+    due_on: m.due_on,
+    status: m.status,
+    completed_at: m.completed_at,
+    completion_note: m.completion_note.as_deref(),
+    version: m.version,
+    created_at: m.created_at,
+    updated_at: m.updated_at,
+});
 
 // ---- walking snapshots ----
 
@@ -560,12 +511,7 @@ mod tests {
     use serde_json::json;
 
     fn actor(org: &str, roles: &[Role]) -> Actor {
-        Actor {
-            sub: "u".into(),
-            name: None,
-            organisation_id: org.into(),
-            roles: roles.to_vec(),
-        }
+        Actor::for_test(org, roles)
     }
 
     fn private_activity() -> Value {

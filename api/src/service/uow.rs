@@ -220,8 +220,8 @@ mod tests {
     use super::*;
     use crate::auth::Role;
     use entity::company;
-    use sea_orm::{Database, EntityTrait, PaginatorTrait};
     use migration::MigratorTrait;
+    use sea_orm::{Database, EntityTrait, PaginatorTrait};
 
     async fn database() -> (DatabaseConnection, std::path::PathBuf) {
         let path = std::env::temp_dir().join(format!("kp-uow-{}.db", new_id()));
@@ -269,7 +269,8 @@ mod tests {
 
         // An event but no policy decision: refused, nothing written.
         let mut uow = UnitOfWork::begin(&db, &ctx).await.expect("begin");
-        uow.created("company.registered", &company()).expect("record");
+        uow.created("company.registered", &company())
+            .expect("record");
         let refused = uow.commit().await;
         assert!(matches!(refused, Err(AppError::Internal(m)) if m.contains("policy decision")));
         assert_eq!(events().await, 0);
@@ -283,7 +284,8 @@ mod tests {
         // A denied decision does not count as one.
         let mut uow = UnitOfWork::begin(&db, &ctx).await.expect("begin");
         assert!(uow.authorize(&Action::EraseContactPerson).is_err());
-        uow.created("company.registered", &company()).expect("record");
+        uow.created("company.registered", &company())
+            .expect("record");
         assert!(uow.commit().await.is_err());
         assert_eq!(events().await, 0);
 
@@ -291,7 +293,8 @@ mod tests {
         let mut uow = UnitOfWork::begin(&db, &ctx).await.expect("begin");
         uow.authorize(&Action::RegisterCompany).expect("allowed");
         for _ in 0..3 {
-            uow.created("company.registered", &company()).expect("record");
+            uow.created("company.registered", &company())
+                .expect("record");
         }
         uow.commit().await.expect("commit");
         let rows = audit_event::Entity::find().all(&db).await.expect("events");
