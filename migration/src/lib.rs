@@ -9,6 +9,7 @@ mod m20261123_000001_create_reference_tables;
 mod m20261123_000002_seed_reference_data;
 mod m20261123_000003_create_company_record;
 mod m20261130_000004_audit_owner_and_subjects;
+mod m20261130_000005_audit_snapshots_as_views;
 pub mod reference_data;
 
 pub struct Migrator;
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000002_seed_reference_data::Migration),
             Box::new(m20261123_000003_create_company_record::Migration),
             Box::new(m20261130_000004_audit_owner_and_subjects::Migration),
+            Box::new(m20261130_000005_audit_snapshots_as_views::Migration),
         ]
     }
 }
