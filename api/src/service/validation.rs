@@ -301,4 +301,24 @@ mod tests {
             NaiveDate::from_ymd_opt(2026, 7, 10).expect("date")
         );
     }
+
+    #[test]
+    fn danish_dates_across_daylight_saving_changes() {
+        let at = |y, m, d, h, min| {
+            Utc.with_ymd_and_hms(y, m, d, h, min, 0)
+                .single()
+                .expect("time")
+        };
+        let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).expect("date");
+        // Summer time starts 2026-03-29 at 01:00 UTC: 22:30 UTC the day before is 23:30 CET.
+        assert_eq!(danish_today(at(2026, 3, 28, 22, 30)), day(2026, 3, 28));
+        // 22:30 UTC on the 29th is 00:30 CEST on the 30th.
+        assert_eq!(danish_today(at(2026, 3, 29, 22, 30)), day(2026, 3, 30));
+        // Summer time ends 2026-10-25 at 01:00 UTC: 22:30 UTC on the 24th is 00:30 CEST.
+        assert_eq!(danish_today(at(2026, 10, 24, 22, 30)), day(2026, 10, 25));
+        // 22:30 UTC on the 25th is 23:30 CET, still the 25th.
+        assert_eq!(danish_today(at(2026, 10, 25, 22, 30)), day(2026, 10, 25));
+        // Another year: the switch is on the last Sunday of March (2031-03-30).
+        assert_eq!(danish_today(at(2031, 3, 30, 22, 30)), day(2031, 3, 31));
+    }
 }
