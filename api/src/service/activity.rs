@@ -192,6 +192,18 @@ pub async fn log(
     cooldown_days: u32,
     input: LogActivityInput,
 ) -> AppResult<(activity::Model, Vec<Warning>)> {
+    let mut uow = UnitOfWork::begin(db, ctx).await?;
+    let out = log_in(&mut uow, cooldown_days, input).await?;
+    uow.commit().await?;
+    Ok(out)
+}
+
+/// `log` inside the caller's unit of work (several services can share one transaction).
+pub async fn log_in(
+    uow: &mut UnitOfWork<'_>,
+    cooldown_days: u32,
+    input: LogActivityInput,
+) -> AppResult<(activity::Model, Vec<Warning>)> {
     let now = Utc::now();
     let summary = v::optional_text("input.summary", input.summary.as_deref(), SUMMARY_MAX)?;
     check_not_future("input.occurredAt", input.occurred_at, now)?;
@@ -214,7 +226,6 @@ pub async fn log(
         ));
     }
 
-    let mut uow = UnitOfWork::begin(db, ctx).await?;
     uow.authorize(&Action::LogActivity)?;
     let company = company::require(uow.conn(), &input.company_id).await?;
     let actor = uow.actor().clone();
@@ -258,7 +269,6 @@ pub async fn log(
     .insert(uow.conn())
     .await?;
     uow.created("activity.logged", &model)?;
-    uow.commit().await?;
     Ok((model, warnings))
 }
 
@@ -285,7 +295,19 @@ pub async fn set_status(
     status: ActivityStatus,
 ) -> AppResult<activity::Model> {
     let mut uow = UnitOfWork::begin(db, ctx).await?;
-    let before: activity::Model = record::require_visible(&uow, id).await?;
+    let out = set_status_in(&mut uow, id, expected_version, status).await?;
+    uow.commit().await?;
+    Ok(out)
+}
+
+/// `set_status` inside the caller's unit of work (several services can share one transaction).
+pub async fn set_status_in(
+    uow: &mut UnitOfWork<'_>,
+    id: &str,
+    expected_version: i32,
+    status: ActivityStatus,
+) -> AppResult<activity::Model> {
+    let before: activity::Model = record::require_visible(uow, id).await?;
     uow.authorize(&Action::SetActivityStatus {
         owner: &before.organisation_id,
     })?;
@@ -320,8 +342,7 @@ pub async fn set_status(
         am.contact_at = Set(occurred);
     }
     am.status = Set(status);
-    let after = record::update(&mut uow, "activity.statusChanged", &before, am).await?;
-    uow.commit().await?;
+    let after = record::update(uow, "activity.statusChanged", &before, am).await?;
     Ok(after)
 }
 
@@ -337,6 +358,18 @@ fn enum_name<T: serde::Serialize>(v: T) -> String {
 pub async fn record_outcome(
     db: &DatabaseConnection,
     ctx: &WriteContext,
+    activity_id: &str,
+    input: OutcomeInput,
+) -> AppResult<activity::Model> {
+    let mut uow = UnitOfWork::begin(db, ctx).await?;
+    let out = record_outcome_in(&mut uow, activity_id, input).await?;
+    uow.commit().await?;
+    Ok(out)
+}
+
+/// `record_outcome` inside the caller's unit of work (several services can share one transaction).
+pub async fn record_outcome_in(
+    uow: &mut UnitOfWork<'_>,
     activity_id: &str,
     input: OutcomeInput,
 ) -> AppResult<activity::Model> {
@@ -390,8 +423,7 @@ pub async fn record_outcome(
         });
     }
 
-    let mut uow = UnitOfWork::begin(db, ctx).await?;
-    let before: activity::Model = record::require_visible(&uow, activity_id).await?;
+    let before: activity::Model = record::require_visible(uow, activity_id).await?;
     uow.authorize(&Action::RecordOutcome {
         owner: &before.organisation_id,
     })?;
@@ -442,14 +474,13 @@ pub async fn record_outcome(
         am.summary = Set(Some(combined));
     }
     am.outcome_registered = Set(true);
-    let after = record::update(&mut uow, "activity.outcomeRecorded", &before, am).await?;
+    let after = record::update(uow, "activity.outcomeRecorded", &before, am).await?;
     for (kind, positions, note) in agreements {
-        add_agreement_in(&mut uow, &after, kind, positions, note).await?;
+        add_agreement_in(uow, &after, kind, positions, note).await?;
     }
     for f in follow_ups {
-        follow_up::create_in(&mut uow, &after, f).await?;
+        follow_up::create_in(uow, &after, f).await?;
     }
-    uow.commit().await?;
     Ok(after)
 }
 

@@ -284,6 +284,19 @@ pub async fn update(
     expected_version: i32,
     input: UpdateCompanyInput,
 ) -> AppResult<company::Model> {
+    let mut uow = UnitOfWork::begin(db, ctx).await?;
+    let out = update_in(&mut uow, id, expected_version, input).await?;
+    uow.commit().await?;
+    Ok(out)
+}
+
+/// `update` inside the caller's unit of work (several services can share one transaction).
+pub async fn update_in(
+    uow: &mut UnitOfWork<'_>,
+    id: &str,
+    expected_version: i32,
+    input: UpdateCompanyInput,
+) -> AppResult<company::Model> {
     let name = match &input.name {
         Patch::Keep => None,
         Patch::Clear => return Err(AppError::validation("input.name", "a company needs a name")),
@@ -314,7 +327,6 @@ pub async fn update(
     })?;
     let postal_code = patch("input.postalCode", &input.postal_code, &v::postal_code)?;
 
-    let mut uow = UnitOfWork::begin(db, ctx).await?;
     uow.authorize(&Action::UpdateCompany)?;
     let before = require(uow.conn(), id).await?;
     record::check_version(before.version, expected_version, "company")?;
@@ -338,8 +350,7 @@ pub async fn update(
     if let Some(x) = postal_code {
         am.postal_code = Set(x);
     }
-    let after = record::update(&mut uow, "company.updated", &before, am).await?;
-    uow.commit().await?;
+    let after = record::update(uow, "company.updated", &before, am).await?;
     Ok(after)
 }
 
@@ -422,13 +433,24 @@ pub async fn add_production_unit(
     company_id: &str,
     input: ProductionUnitInput,
 ) -> AppResult<production_unit::Model> {
+    let mut uow = UnitOfWork::begin(db, ctx).await?;
+    let out = add_production_unit_in(&mut uow, company_id, input).await?;
+    uow.commit().await?;
+    Ok(out)
+}
+
+/// `add_production_unit` inside the caller's unit of work (several services can share one transaction).
+pub async fn add_production_unit_in(
+    uow: &mut UnitOfWork<'_>,
+    company_id: &str,
+    input: ProductionUnitInput,
+) -> AppResult<production_unit::Model> {
     let p_number = PNumber::parse("input.pNumber", &input.p_number)?.into_string();
     let name = v::optional_text("input.name", input.name.as_deref(), NAME_MAX)?;
     let municipality_code =
         v::municipality_code("input.municipalityCode", input.municipality_code.as_deref())?;
     let address = v::optional_text("input.address", input.address.as_deref(), NAME_MAX)?;
 
-    let mut uow = UnitOfWork::begin(db, ctx).await?;
     uow.authorize(&Action::AddProductionUnit)?;
     let company = require(uow.conn(), company_id).await?;
     if let Some(existing) = production_unit::Entity::find()
@@ -437,6 +459,7 @@ pub async fn add_production_unit(
         .await?
     {
         if existing.company_id == company.id {
+            uow.unchanged();
             return Ok(existing);
         }
         return Err(AppError::Conflict(format!(
@@ -468,7 +491,6 @@ pub async fn add_production_unit(
         }
     })?;
     uow.created("productionUnit.added", &model)?;
-    uow.commit().await?;
     Ok(model)
 }
 
@@ -495,12 +517,23 @@ pub async fn add_contact_person(
     company_id: &str,
     input: ContactPersonInput,
 ) -> AppResult<contact_person::Model> {
+    let mut uow = UnitOfWork::begin(db, ctx).await?;
+    let out = add_contact_person_in(&mut uow, company_id, input).await?;
+    uow.commit().await?;
+    Ok(out)
+}
+
+/// `add_contact_person` inside the caller's unit of work (several services can share one transaction).
+pub async fn add_contact_person_in(
+    uow: &mut UnitOfWork<'_>,
+    company_id: &str,
+    input: ContactPersonInput,
+) -> AppResult<contact_person::Model> {
     let name = v::required_text("input.name", &input.name, NAME_MAX)?;
     let email = v::email("input.email", input.email.as_deref())?;
     let phone = v::phone("input.phone", input.phone.as_deref())?;
     let title = v::optional_text("input.title", input.title.as_deref(), NAME_MAX)?;
 
-    let mut uow = UnitOfWork::begin(db, ctx).await?;
     uow.authorize(&Action::AddContactPerson)?;
     let company = require(uow.conn(), company_id).await?;
     let now = Utc::now();
@@ -521,7 +554,6 @@ pub async fn add_contact_person(
     .insert(uow.conn())
     .await?;
     uow.created("contactPerson.added", &model)?;
-    uow.commit().await?;
     Ok(model)
 }
 

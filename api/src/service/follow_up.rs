@@ -151,8 +151,20 @@ pub async fn complete(
     expected_version: i32,
     note: Option<String>,
 ) -> AppResult<follow_up::Model> {
-    let note = v::optional_text("note", note.as_deref(), NOTE_MAX)?;
     let mut uow = UnitOfWork::begin(db, ctx).await?;
+    let out = complete_in(&mut uow, id, expected_version, note).await?;
+    uow.commit().await?;
+    Ok(out)
+}
+
+/// `complete` inside the caller's unit of work (several services can share one transaction).
+pub async fn complete_in(
+    uow: &mut UnitOfWork<'_>,
+    id: &str,
+    expected_version: i32,
+    note: Option<String>,
+) -> AppResult<follow_up::Model> {
+    let note = v::optional_text("note", note.as_deref(), NOTE_MAX)?;
     let before: follow_up::Model = record::find(uow.conn(), id)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("follow-up {id} not found")))?;
@@ -175,7 +187,6 @@ pub async fn complete(
     am.status = Set(FollowUpStatus::Done);
     am.completed_at = Set(Some(now));
     am.completion_note = Set(note);
-    let after = record::update(&mut uow, "followUp.completed", &before, am).await?;
-    uow.commit().await?;
+    let after = record::update(uow, "followUp.completed", &before, am).await?;
     Ok(after)
 }

@@ -42,6 +42,8 @@ pub struct UnitOfWork<'a> {
     txn: DatabaseTransaction,
     ctx: &'a WriteContext,
     authorized: bool,
+    /// A service found nothing to change (an idempotent repeat) and said so.
+    unchanged: bool,
     events: Vec<PendingEvent>,
 }
 
@@ -60,6 +62,7 @@ impl<'a> UnitOfWork<'a> {
             txn,
             ctx,
             authorized: false,
+            unchanged: false,
             events: Vec::new(),
         })
     }
@@ -113,6 +116,12 @@ impl<'a> UnitOfWork<'a> {
         Ok(())
     }
 
+    /// Says that this request changes nothing (an idempotent repeat returns what exists):
+    /// `commit` then rolls back instead of refusing for want of an audit event.
+    pub fn unchanged(&mut self) {
+        self.unchanged = true;
+    }
+
     /// Notes the creation of a record (no before, its view after).
     pub fn created<A: Audited + ?Sized>(
         &mut self,
@@ -147,7 +156,8 @@ impl<'a> UnitOfWork<'a> {
     }
 
     /// Writes the audit events and commits. Refuses without a policy decision or without any
-    /// recorded event: nothing is committed then.
+    /// recorded event (unless the unit of work was declared `unchanged`, which rolls back):
+    /// nothing is committed then.
     pub async fn commit(self) -> AppResult<()> {
         if !self.authorized {
             return Err(AppError::Internal(
@@ -155,6 +165,10 @@ impl<'a> UnitOfWork<'a> {
             ));
         }
         if self.events.is_empty() {
+            if self.unchanged {
+                self.txn.rollback().await?;
+                return Ok(());
+            }
             return Err(AppError::Internal(
                 "a write was about to commit without an audit event".into(),
             ));
@@ -287,6 +301,13 @@ mod tests {
         uow.created("company.registered", &company())
             .expect("record");
         assert!(uow.commit().await.is_err());
+        assert_eq!(events().await, 0);
+
+        // A declared no-op (an idempotent repeat) rolls back instead of failing.
+        let mut uow = UnitOfWork::begin(&db, &ctx).await.expect("begin");
+        uow.authorize(&Action::AddProductionUnit).expect("allowed");
+        uow.unchanged();
+        uow.commit().await.expect("nothing to commit");
         assert_eq!(events().await, 0);
 
         // Three records in one unit of work: three events, in one transaction.
