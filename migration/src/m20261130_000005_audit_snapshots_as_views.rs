@@ -97,10 +97,7 @@ pub fn convert(entity_type: &str, snapshot: Value) -> Value {
 }
 
 fn owner(snapshot: Option<&Value>) -> Option<String> {
-    snapshot?
-        .get("organisationId")?
-        .as_str()
-        .map(str::to_owned)
+    snapshot?.get("organisationId")?.as_str().map(str::to_owned)
 }
 
 #[async_trait::async_trait]
@@ -206,7 +203,10 @@ mod tests {
         assert_eq!(outcome["organisationId"], "jc-101");
         assert!(outcome.get("contactAt").is_none());
         assert_eq!(outcome["agreements"][0]["__typename"], "Agreement");
-        assert_eq!(outcome["agreements"][0]["activityVisibility"], "ORGANISATION");
+        assert_eq!(
+            outcome["agreements"][0]["activityVisibility"],
+            "ORGANISATION"
+        );
         assert_eq!(outcome["followUps"][0]["dueOn"], "2026-01-01");
         assert_eq!(owner(Some(&outcome)).as_deref(), Some("jc-101"));
         let typed = json!({ "__typename": "Company", "id": "c" });

@@ -145,7 +145,10 @@ async fn legacy_events_become_views(app: TestApp) {
         .gql_ok(&other_admin, EVENTS, json!({ "id": private }))
         .await
         .to_string();
-    assert!(!seen.contains("LEGACY-SUMMARY") && !seen.contains("LEGACY-NOTE"), "{seen}");
+    assert!(
+        !seen.contains("LEGACY-SUMMARY") && !seen.contains("LEGACY-NOTE"),
+        "{seen}"
+    );
     assert!(seen.contains("\"__typename\":\"Activity\""), "{seen}");
 
     let events = app
