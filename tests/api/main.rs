@@ -1,9 +1,13 @@
 //! Black-box tests: the real server on a random port, GraphQL over HTTP, on SQLite and
 //! PostgreSQL. One test binary, so the suite compiles once.
 
+// Test code states its expectations with expect(); the workspace denies it elsewhere.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
 mod fixtures;
 mod helpers;
 
+mod accountability;
 mod activity;
 mod audit;
 mod auth;
@@ -12,6 +16,7 @@ mod company;
 mod concurrency;
 mod follow_up;
 mod http;
+mod legacy_audit;
 mod matrix;
 mod performance;
 mod reference;
