@@ -157,10 +157,11 @@ fn token(
             "unknown organisation {org:?}: use national or jc-<kommunekode>, e.g. jc-101"
         )));
     }
-    if ttl == 0 || ttl > 30 * 24 * 3600 {
-        return Err(CliError::Usage(
-            "--ttl must be between 1 and 2592000 seconds".into(),
-        ));
+    let max = config.jwt.max_lifetime_secs;
+    if ttl == 0 || ttl > max {
+        return Err(CliError::Usage(format!(
+            "--ttl must be between 1 and {max} seconds (KONTAKTPUNKT_JWT_MAX_LIFETIME_SECS)"
+        )));
     }
     mint_token(&config.jwt, sub, name, org, &roles, ttl).map_err(|e| CliError::Usage(e.to_string()))
 }
@@ -194,7 +195,7 @@ fn print_dev_banner(config: &Config, addr: SocketAddr) {
     } else {
         addr
     };
-    let ttl = 12 * 3600;
+    let ttl = config.jwt.max_lifetime_secs.min(12 * 3600);
     let roles = [Role::Admin, Role::National];
     let mut out = String::new();
     let token = match mint_token(

@@ -57,7 +57,12 @@ pub struct JwtConfig {
     pub key: KeySource,
     pub issuer: String,
     pub audience: String,
+    /// Tokens that live longer than this (`exp` − `iat`, or `exp` − now) are refused.
+    pub max_lifetime_secs: u64,
 }
+
+/// Default maximum token lifetime: one working day.
+pub const DEFAULT_MAX_TOKEN_LIFETIME_SECS: u64 = 12 * 3600;
 
 /// Caps that protect the service from expensive or abusive requests.
 #[derive(Debug, Clone)]
@@ -87,6 +92,7 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("KONTAKTPUNKT_JWT_PUBLIC_KEYS", ""),
     ("KONTAKTPUNKT_JWT_ISSUER", DEFAULT_ISSUER),
     ("KONTAKTPUNKT_JWT_AUDIENCE", DEFAULT_AUDIENCE),
+    ("KONTAKTPUNKT_JWT_MAX_LIFETIME_SECS", "43200"),
     ("CONTACT_COOLDOWN_DAYS", "14"),
     ("KONTAKTPUNKT_GRAPHIQL", "true"),
     ("KONTAKTPUNKT_INTROSPECTION", "true"),
@@ -179,6 +185,13 @@ impl Config {
         let issuer = get("KONTAKTPUNKT_JWT_ISSUER").unwrap_or_else(|| DEFAULT_ISSUER.into());
         let audience = get("KONTAKTPUNKT_JWT_AUDIENCE").unwrap_or_else(|| DEFAULT_AUDIENCE.into());
 
+        let max_lifetime_secs = parse_number(
+            &get,
+            "KONTAKTPUNKT_JWT_MAX_LIFETIME_SECS",
+            DEFAULT_MAX_TOKEN_LIFETIME_SECS,
+            60,
+            7 * 24 * 3600,
+        )?;
         let contact_cooldown_days = parse_number(&get, "CONTACT_COOLDOWN_DAYS", 14, 0, 365)?;
         let graphiql = parse_bool(&get, "KONTAKTPUNKT_GRAPHIQL", true)?;
         let introspection = parse_bool(&get, "KONTAKTPUNKT_INTROSPECTION", true)?;
@@ -214,6 +227,7 @@ impl Config {
                 key,
                 issuer,
                 audience,
+                max_lifetime_secs,
             },
             contact_cooldown_days,
             graphiql,

@@ -340,7 +340,7 @@ async fn authenticate(
     let actor = state.verifier.verify(token)?;
     let organisation = service::reference::organisation(&state.db, &actor.organisation_id)
         .await?
-        .ok_or_else(|| AppError::Unauthenticated("token names an unknown organisation".into()))?;
+        .ok_or_else(|| crate::auth::jwt::reject("token names an unknown organisation"))?;
     let reader = Reader::new(actor.clone(), chrono::Utc::now())?;
     Ok((actor, organisation, reader))
 }

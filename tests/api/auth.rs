@@ -146,10 +146,101 @@ async fn leeway_is_thirty_seconds(app: TestApp) {
     expect_unauthenticated(&app, Some(&hs256(&c, TEST_SECRET)), "45 s past exp").await;
 }
 
+/// HS256 with a header jsonwebtoken's `Header` cannot carry (`crit`).
+fn hs256_with_header(header: Value, claims: &Value) -> String {
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let signing_input = format!(
+        "{}.{}",
+        b64.encode(header.to_string()),
+        b64.encode(claims.to_string())
+    );
+    let signature = jsonwebtoken::crypto::sign(
+        signing_input.as_bytes(),
+        &EncodingKey::from_secret(TEST_SECRET.as_bytes()),
+        Algorithm::HS256,
+    )
+    .expect("sign");
+    format!("{signing_input}.{signature}")
+}
+
+/// Lifetime, issue time, critical header extensions and claim contents; every refusal
+/// answers the same message.
+async fn loose_tokens_are_refused_alike(app: TestApp) {
+    let mut messages = std::collections::BTreeSet::new();
+    let mut refuse = async |token: String, why: &str| {
+        let (status, body) = app.gql(Some(&token), ME, json!({})).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{why}: {body}");
+        assert_eq!(
+            first_error_code(&body).as_deref(),
+            Some("UNAUTHENTICATED"),
+            "{why}"
+        );
+        messages.insert(body["errors"][0]["message"].as_str().expect("m").to_owned());
+    };
+    let hour = 3600;
+    // A 13-hour token (default maximum 12 h), with and without iat.
+    let mut c = claims(&app);
+    c["iat"] = json!(now());
+    c["exp"] = json!(now() + 13 * hour);
+    refuse(hs256(&c, TEST_SECRET), "13 h lifetime").await;
+    let mut c = claims(&app);
+    c["exp"] = json!(now() + 13 * hour);
+    refuse(hs256(&c, TEST_SECRET), "13 h to go, no iat").await;
+    // Issued in the future beyond the leeway.
+    let mut c = claims(&app);
+    c["iat"] = json!(now() + 120);
+    refuse(hs256(&c, TEST_SECRET), "iat in the future").await;
+    // A critical header extension we do not understand.
+    let c = claims(&app);
+    refuse(
+        hs256_with_header(json!({ "alg": "HS256", "typ": "JWT", "crit": ["exp"] }), &c),
+        "crit",
+    )
+    .await;
+    // Claims that cannot be stored or compared.
+    for (claim, value) in [
+        ("sub", "u1\u{0}x".to_owned()),
+        ("org", "jc-461\u{0}".to_owned()),
+        ("sub", "x".repeat(201)),
+        ("name", "Bo\u{7}".to_owned()),
+    ] {
+        let mut c = claims(&app);
+        c[claim] = json!(value);
+        refuse(hs256(&c, TEST_SECRET), claim).await;
+    }
+    // Wrong signature and unknown organisation answer the same words.
+    refuse(
+        hs256(
+            &claims(&app),
+            "another-secret-of-sufficient-length-0123456789",
+        ),
+        "sig",
+    )
+    .await;
+    let mut c = claims(&app);
+    c["org"] = json!("jc-999");
+    refuse(hs256(&c, TEST_SECRET), "unknown org").await;
+    assert_eq!(
+        messages.len(),
+        1,
+        "one message for every refusal: {messages:?}"
+    );
+
+    // The limits themselves pass: 12 h exactly, iat within the leeway.
+    let mut c = claims(&app);
+    c["iat"] = json!(now() + 10);
+    c["exp"] = json!(now() + 10 + 12 * hour);
+    assert_eq!(
+        app.gql_ok(&hs256(&c, TEST_SECRET), ME, json!({})).await["me"]["sub"],
+        "u1"
+    );
+}
+
 db_tests!(
     me_answers_with_a_valid_token,
     every_bad_token_is_unauthenticated,
-    leeway_is_thirty_seconds
+    leeway_is_thirty_seconds,
+    loose_tokens_are_refused_alike
 );
 
 fn sign(claims: &Value, alg: Algorithm, pem: &str, kid: Option<&str>) -> String {

@@ -14,8 +14,38 @@ use super::{Actor, Role};
 use crate::config::{ConfigError, JwtConfig, KeySource};
 use crate::error::AppError;
 
-/// Clock skew tolerated on `exp` and `nbf`.
+/// Clock skew tolerated on `exp`, `nbf` and `iat`.
 pub const LEEWAY_SECONDS: u64 = 30;
+
+/// The one answer to every token that is not accepted; the reason goes to the log only, so a
+/// caller learns nothing about which check failed.
+pub const TOKEN_REJECTED: &str = "the bearer token is not valid";
+
+/// Longest `sub` and `org` a token may carry.
+const CLAIM_MAX: usize = 200;
+
+/// Refuses a token: logs why (with the request id of the current span), answers the same.
+pub fn reject(reason: &str) -> AppError {
+    tracing::info!(reason, "bearer token rejected");
+    AppError::Unauthenticated(TOKEN_REJECTED.into())
+}
+
+/// A claim that names someone or something: non-empty, bounded, no control characters
+/// (a NUL cannot be stored in PostgreSQL text and must not reach it).
+pub fn is_plain_identifier(s: &str, max: usize) -> bool {
+    !s.trim().is_empty() && s.chars().count() <= max && !s.chars().any(char::is_control)
+}
+
+/// The token's header as JSON (`decode_header` drops fields it does not know, `crit` among
+/// them).
+fn raw_header(token: &str) -> Option<serde_json::Value> {
+    use base64::Engine as _;
+    let segment = token.split('.').next()?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(segment.trim_end_matches('='))
+        .ok()?;
+    serde_json::from_slice(&bytes).ok()
+}
 
 /// The claims Kontaktpunkt reads. `exp`, `iss`, `aud` are checked by the validator as well.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -40,6 +70,7 @@ struct PinnedKey {
 pub struct TokenVerifier {
     /// Keys by `kid`; a single key without `kid` is stored under "".
     keys: HashMap<String, PinnedKey>,
+    max_lifetime_secs: u64,
 }
 
 impl std::fmt::Debug for TokenVerifier {
@@ -88,26 +119,34 @@ impl TokenVerifier {
                 }
             }
         }
-        Ok(TokenVerifier { keys })
+        Ok(TokenVerifier {
+            keys,
+            max_lifetime_secs: config.max_lifetime_secs,
+        })
     }
 
-    /// Checks signature, algorithm, `exp`/`nbf` (30 s leeway), `iss`, `aud` and the claim
-    /// shapes. The organisation is checked against the database by the caller.
+    /// Checks signature, algorithm, `exp`/`nbf`/`iat` (30 s leeway), the lifetime, `iss`,
+    /// `aud`, `crit` and the claim shapes. The organisation is checked against the database by
+    /// the caller. Every refusal answers [`TOKEN_REJECTED`]; the reason is logged.
     pub fn verify(&self, token: &str) -> Result<Actor, AppError> {
-        let unauth = |m: &str| AppError::Unauthenticated(m.to_string());
+        let raw = raw_header(token).ok_or_else(|| reject("malformed token header"))?;
+        if raw.get("crit").is_some() {
+            // RFC 7515 4.1.11: extensions we do not understand must not be ignored.
+            return Err(reject("token header names critical extensions (crit)"));
+        }
         let header = jsonwebtoken::decode_header(token)
-            .map_err(|_| unauth("malformed token or unsupported algorithm"))?;
+            .map_err(|_| reject("malformed token or unsupported algorithm"))?;
         let pinned = match (&header.kid, self.keys.len()) {
             (Some(kid), _) => self.keys.get(kid).or_else(|| self.keys.get("")),
             (None, 1) => self.keys.values().next(),
             (None, _) => None,
         }
-        .ok_or_else(|| unauth("token signed with an unknown key"))?;
+        .ok_or_else(|| reject("token signed with an unknown key"))?;
 
         let data =
             jsonwebtoken::decode::<serde_json::Value>(token, &pinned.key, &pinned.validation)
                 .map_err(|e| {
-                    unauth(match e.kind() {
+                    reject(match e.kind() {
                         ErrorKind::ExpiredSignature => "token expired",
                         ErrorKind::ImmatureSignature => "token not valid yet",
                         ErrorKind::InvalidIssuer => "token issuer not accepted",
@@ -122,25 +161,50 @@ impl TokenVerifier {
                     })
                 })?;
         let claims: Claims = serde_json::from_value(data.claims)
-            .map_err(|_| unauth("token claims missing or of the wrong type (sub, org, roles)"))?;
-        if claims.sub.trim().is_empty() || claims.org.trim().is_empty() {
-            return Err(unauth("token sub and org must not be empty"));
+            .map_err(|_| reject("token claims missing or of the wrong type (sub, org, roles)"))?;
+        self.check_lifetime(&claims, jsonwebtoken::get_current_timestamp())?;
+        if !is_plain_identifier(&claims.sub, CLAIM_MAX) || !is_plain_identifier(&claims.org, 64) {
+            return Err(reject(
+                "token sub or org empty, too long or with control characters",
+            ));
+        }
+        if claims
+            .name
+            .as_deref()
+            .is_some_and(|n| !is_plain_identifier(n, CLAIM_MAX))
+        {
+            return Err(reject("token name too long or with control characters"));
         }
         if claims.roles.is_empty() {
-            return Err(unauth("token carries no role"));
+            return Err(reject("token carries no role"));
         }
         let roles = claims
             .roles
             .iter()
             .map(|r| r.parse::<Role>())
             .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| AppError::Unauthenticated(format!("token roles: {e}")))?;
+            .map_err(|_| reject("token names an unknown role"))?;
         Ok(Actor {
             sub: claims.sub,
             name: claims.name,
             organisation_id: claims.org,
             roles,
         })
+    }
+
+    /// A token may not live longer than the configured maximum, nor be issued in the future.
+    fn check_lifetime(&self, claims: &Claims, now: u64) -> Result<(), AppError> {
+        if let Some(iat) = claims.iat {
+            if iat > now + LEEWAY_SECONDS {
+                return Err(reject("token issued in the future (iat)"));
+            }
+            if claims.exp.saturating_sub(iat) > self.max_lifetime_secs {
+                return Err(reject("token lifetime (exp - iat) exceeds the maximum"));
+            }
+        } else if claims.exp.saturating_sub(now) > self.max_lifetime_secs {
+            return Err(reject("token lifetime (exp - now) exceeds the maximum"));
+        }
+        Ok(())
     }
 }
 
@@ -247,6 +311,7 @@ mod tests {
             key: KeySource::Secret(SecretString::from("s".repeat(40))),
             issuer: "kontaktpunkt".into(),
             audience: "kontaktpunkt-api".into(),
+            max_lifetime_secs: crate::config::DEFAULT_MAX_TOKEN_LIFETIME_SECS,
         }
     }
 
