@@ -13,6 +13,22 @@ fn days_ago(days: i64) -> String {
     (chrono::Utc::now() - chrono::Duration::days(days)).to_rfc3339()
 }
 
+/// A DateTime the API answered, parsed.
+fn time(v: &Value) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::parse_from_rfc3339(v.as_str().unwrap_or_else(|| panic!("a time: {v}")))
+        .unwrap_or_else(|e| panic!("{v}: {e}"))
+        .with_timezone(&chrono::Utc)
+}
+
+/// `v` is a time within the last minute (the server's "now" when it answered).
+fn assert_just_now(v: &Value, what: &str) {
+    let age = chrono::Utc::now() - time(v);
+    assert!(
+        age >= chrono::Duration::seconds(-5) && age < chrono::Duration::minutes(1),
+        "{what}: {v} is not now"
+    );
+}
+
 async fn every_kind_and_status_can_be_logged(app: TestApp) {
     let token = consultant(&app, "jc-101");
     let company = company_id(&app, &token).await;
@@ -56,9 +72,9 @@ async fn every_kind_and_status_can_be_logged(app: TestApp) {
         .await;
     assert_eq!(a["activity"]["initiatedBy"], "JOBCENTRE");
     assert_eq!(a["activity"]["visibility"], "SHARED");
-    assert!(
-        a["activity"]["occurredAt"].is_string(),
-        "HELD defaults occurredAt to now"
+    assert_just_now(
+        &a["activity"]["occurredAt"],
+        "HELD defaults occurredAt to now",
     );
     let national = app.token("n1", "national", &[api::auth::Role::National]);
     let r = log_activity(&app, &national, &company, "HELD", json!({})).await;
@@ -105,23 +121,35 @@ async fn coordination_warnings(app: TestApp) {
     let again = log_activity(&app, &odense, &company, "HELD", json!({})).await;
     assert_eq!(again["warnings"], json!([]));
 
-    // Another organisation within the cooldown: a warning naming Odense and the time.
+    // Another organisation within the cooldown: a warning naming Odense and the time of its
+    // latest contact (the second visit).
+    let latest = app
+        .gql_ok(
+            &odense,
+            "query($id: ID!) { activity(id: $id) { occurredAt } }",
+            json!({ "id": again["activity"]["id"] }),
+        )
+        .await["activity"]["occurredAt"]
+        .clone();
     let r = log_activity(&app, &aarhus, &company, "BOOKED", json!({})).await;
     let warnings = r["warnings"].as_array().expect("warnings");
     assert_eq!(warnings.len(), 1, "{r}");
     assert_eq!(warnings[0]["code"], "RECENT_CONTACT_BY_OTHER_ORGANISATION");
-    assert_eq!(warnings[0]["organisation"]["id"], "jc-461");
-    assert!(
-        warnings[0]["message"]
-            .as_str()
-            .expect("message")
-            .contains("Jobcenter Odense")
+    assert_eq!(
+        warnings[0]["organisation"],
+        json!({ "id": "jc-461", "name": "Jobcenter Odense" })
     );
-    let at = chrono::DateTime::parse_from_rfc3339(warnings[0]["at"].as_str().expect("at"))
-        .expect("time");
-    assert!(
-        chrono::Utc::now() - at.with_timezone(&chrono::Utc) < chrono::Duration::minutes(5),
+    assert_eq!(
+        time(&warnings[0]["at"]),
+        time(&latest),
         "the latest contact"
+    );
+    assert_eq!(
+        warnings[0]["message"],
+        format!(
+            "Jobcenter Odense had contact with this company on {} (within the 14-day coordination window); coordinate before contacting",
+            time(&latest).format("%Y-%m-%d %H:%M UTC")
+        )
     );
 
     // Outside the cooldown (14 days) or a draft: no warning.
@@ -185,7 +213,7 @@ async fn status_changes_use_expected_version(app: TestApp) {
         log_activity(&app, &token, &company, "BOOKED", json!({})).await["activity"].clone();
     assert_eq!(booked["version"], 1);
 
-    let before = app.row_counts().await;
+    let before = app.table_digests().await;
     let (_, body) = app
         .gql(
             Some(&token),
@@ -206,7 +234,7 @@ async fn status_changes_use_expected_version(app: TestApp) {
         Some("VALIDATION"),
         "BOOKED cannot go back to DRAFT: {body}"
     );
-    assert_eq!(app.row_counts().await, before, "nothing written");
+    assert_eq!(app.table_digests().await, before, "nothing written");
 
     for (status, expect) in [
         ("CANCELLED_BY_COMPANY", "CANCELLED_BY_COMPANY"),
@@ -232,7 +260,11 @@ async fn status_changes_use_expected_version(app: TestApp) {
             json!({ "id": booked["id"], "v": 1, "s": "HELD" }),
         )
         .await;
-    assert!(r["setActivityStatus"]["occurredAt"].is_string());
+    // Booked for next week and held now: it happened now.
+    assert_just_now(
+        &r["setActivityStatus"]["occurredAt"],
+        "held before its time",
+    );
     // HELD is final.
     let code = app
         .gql_error_code(
@@ -272,6 +304,7 @@ async fn outcome_adds_agreements_and_follow_ups(app: TestApp) {
 
     // Bad input anywhere in the outcome: VALIDATION with the path, nothing written.
     let before = app.row_counts().await;
+    let digests = app.table_digests().await;
     for (input, field) in [
         (
             json!({ "agreements": [{ "kind": "WAGE_SUBSIDY", "positions": 1 }, { "kind": "IGU", "positions": 0 }], "followUps": [] }),
@@ -308,8 +341,22 @@ async fn outcome_adds_agreements_and_follow_ups(app: TestApp) {
         .await;
     assert_eq!(error_code(&body), Some("VALIDATION"));
     let after = app.row_counts().await;
-    assert_eq!(after["agreement"], before["agreement"]);
-    assert_eq!(after["follow_up"], before["follow_up"]);
+    let after_digests = app.table_digests().await;
+    for table in ["agreement", "follow_up", "company"] {
+        assert_eq!(after_digests[table], digests[table], "{table} unchanged");
+    }
+    let held_now = app
+        .gql_ok(
+            &token,
+            "query($id: ID!) { activity(id: $id) { version outcomeRegistered } }",
+            json!({ "id": aid }),
+        )
+        .await;
+    assert_eq!(
+        held_now["activity"],
+        json!({ "version": 3, "outcomeRegistered": true }),
+        "the refused outcomes did not touch the meeting (two outcomes recorded before)"
+    );
     assert_eq!(
         after["audit_event"],
         before["audit_event"] + 1,
@@ -336,6 +383,8 @@ async fn private_activities_show_only_that_they_happened(app: TestApp) {
     let node = &mine["company"]["activities"]["nodes"][0];
     assert_eq!(node["summary"], "Fortroligt: omstrukturering");
     assert_eq!(node["agreements"][0]["note"], "to smede");
+    let occurred = node["occurredAt"].clone();
+    assert_just_now(&occurred, "held now");
 
     for other in [consultant(&app, "jc-751"), admin(&app)] {
         let theirs = app.gql_ok(&other, q, json!({ "id": company })).await;
@@ -347,7 +396,9 @@ async fn private_activities_show_only_that_they_happened(app: TestApp) {
             "that it happened and what was agreed is shared"
         );
         assert_eq!(node["organisation"]["id"], "jc-101");
-        assert!(node["occurredAt"].is_string());
+        assert_eq!(node["occurredAt"], occurred, "when it happened is shared");
+        assert_eq!(node["kind"], "VISIT");
+        assert_eq!(node["status"], "HELD");
     }
 }
 
@@ -381,15 +432,26 @@ async fn soft_delete_hides_and_restores(app: TestApp) {
         before["company"]["activities"]["nodes"][0]["id"], new["id"],
         "newest first"
     );
-    app.gql_ok(&owner, del, json!({ "id": new["id"] })).await;
+    let deleted = app.gql_ok(&owner, del, json!({ "id": new["id"] })).await;
+    assert_eq!(deleted["deleteActivity"]["id"], new["id"]);
+    assert_just_now(&deleted["deleteActivity"]["deletedAt"], "deleted now");
     let after = app.gql_ok(&owner, q, json!({ "id": company })).await;
     assert_eq!(
         after["company"]["activities"]["nodes"],
         json!([{ "id": old["id"] }])
     );
-    assert_ne!(
-        after["company"]["lastActivityAt"], before["company"]["lastActivityAt"],
-        "deleted activities do not count"
+    let old_occurred = app
+        .gql_ok(
+            &owner,
+            "query($id: ID!) { activity(id: $id) { occurredAt } }",
+            json!({ "id": old["id"] }),
+        )
+        .await["activity"]["occurredAt"]
+        .clone();
+    assert_eq!(
+        time(&after["company"]["lastActivityAt"]),
+        time(&old_occurred),
+        "deleted activities do not count: the older one is the last contact"
     );
 
     // Others see nothing: the deleted activity answers like a missing one.
@@ -399,9 +461,10 @@ async fn soft_delete_hides_and_restores(app: TestApp) {
         app.gql_ok(&other, one, json!({ "id": new["id"] })).await["activity"],
         Value::Null
     );
-    assert!(
-        app.gql_ok(&owner, one, json!({ "id": new["id"] })).await["activity"]["deletedAt"]
-            .is_string()
+    assert_eq!(
+        app.gql_ok(&owner, one, json!({ "id": new["id"] })).await["activity"],
+        json!({ "id": new["id"], "deletedAt": deleted["deleteActivity"]["deletedAt"] }),
+        "the owner still reads it, as deleted"
     );
     assert_eq!(
         app.gql_error_code(Some(&other), restore, json!({ "id": new["id"] }))

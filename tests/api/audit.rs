@@ -1,6 +1,6 @@
-//! The audit trail: exactly one event per mutation, in the same transaction, with actor,
-//! organisation, action, entity, before/after and the request id; visible to admins and to
-//! the acting organisation.
+//! The audit trail: exactly one event per changed record, in the mutation's transaction, with
+//! actor, organisation, action, entity, before/after (audit views) and the request id; visible
+//! to admins, to the acting organisation and to the organisation that owns the record.
 
 use serde_json::{Value, json};
 
@@ -10,7 +10,7 @@ use crate::helpers::TestApp;
 
 const EVENTS: &str = "query($id: ID, $first: Int, $after: String) { auditEvents(entityId: $id, first: $first, after: $after) { id at actorSub organisation { id } action entityType entityId before after requestId } }";
 
-async fn every_mutation_writes_one_event(app: TestApp) {
+async fn every_changed_record_writes_one_event(app: TestApp) {
     let token = consultant(&app, "jc-101");
     let admin = admin(&app);
     // Each mutation: one more event, naming the request that made it.
@@ -99,7 +99,12 @@ async fn every_mutation_writes_one_event(app: TestApp) {
             "activity.restored"
         ]
     );
-    assert_eq!(actions(&on(&follow_up).await), ["followUp.completed"]);
+    assert_eq!(
+        actions(&on(&follow_up).await),
+        ["followUp.created", "followUp.completed"]
+    );
+    let agreement = id(&outcome["agreements"][0]);
+    assert_eq!(actions(&on(&agreement).await), ["agreement.created"]);
 
     // Before/after snapshots show the change.
     let updated = &on(&company).await["auditEvents"][1];
@@ -108,18 +113,22 @@ async fn every_mutation_writes_one_event(app: TestApp) {
     assert_eq!(updated["before"]["version"], 1);
     assert_eq!(updated["after"]["version"], 2);
     let outcome_event = &on(&aid).await["auditEvents"][1];
+    assert_eq!(outcome_event["before"]["outcomeRegistered"], false);
+    assert_eq!(outcome_event["after"]["outcomeRegistered"], true);
+    let agreement_event = &on(&agreement).await["auditEvents"][0];
+    assert_eq!(agreement_event["after"]["kind"], "RECRUITMENT");
+    assert_eq!(agreement_event["after"]["activityId"], aid.as_str());
+    let created = &on(&follow_up).await["auditEvents"][0];
+    assert_eq!(created["after"]["activityId"], aid.as_str());
+    assert_eq!(created["after"]["description"], "Send CV'er");
     assert_eq!(
-        outcome_event["after"]["agreements"][0]["kind"],
-        "RECRUITMENT"
-    );
-    assert_eq!(
-        outcome_event["after"]["followUps"][0]["id"],
-        follow_up.as_str()
+        created["requestId"], outcome_event["requestId"],
+        "the outcome's records change in one request"
     );
 
-    // Every event of the day: 1 register + 1 person + 1 log + 1 outcome + 1 complete +
-    // 1 update + 1 delete + 1 restore.
-    assert_eq!(app.row_counts().await["audit_event"], 8);
+    // Every event of the day: 1 register + 1 person + 1 log + 3 for the outcome (activity,
+    // agreement, follow-up) + 1 complete + 1 update + 1 delete + 1 restore.
+    assert_eq!(app.row_counts().await["audit_event"], 10);
 }
 
 async fn who_reads_which_events(app: TestApp) {
@@ -142,6 +151,8 @@ async fn who_reads_which_events(app: TestApp) {
     );
     let theirs = app.gql_ok(&cph, EVENTS, json!({ "id": company })).await;
     assert_eq!(theirs["auditEvents"].as_array().expect("e").len(), 1);
+    assert_eq!(theirs["auditEvents"][0]["action"], "company.registered");
+    assert_eq!(theirs["auditEvents"][0]["organisation"]["id"], "jc-101");
 
     let all = app.gql_ok(&admin(&app), EVENTS, json!({})).await;
     assert_eq!(
@@ -164,4 +175,7 @@ async fn who_reads_which_events(app: TestApp) {
     assert_eq!(next["auditEvents"][0]["organisation"]["id"], "jc-751");
 }
 
-db_tests!(every_mutation_writes_one_event, who_reads_which_events);
+db_tests!(
+    every_changed_record_writes_one_event,
+    who_reads_which_events
+);

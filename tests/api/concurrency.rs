@@ -33,6 +33,17 @@ async fn concurrent_registration_yields_one_company(app: TestApp) {
         })
         .collect();
     assert_eq!(ids.len(), 1, "one company for one CVR: {ids:?}");
+    let stored = app
+        .gql_ok(
+            &tokens[0],
+            "query($cvr: String) { company(cvr: $cvr) { id name version } }",
+            json!({ "cvr": cvr }),
+        )
+        .await;
+    assert_eq!(
+        stored["company"],
+        json!({ "id": ids.first().expect("id"), "name": "Kapløb A/S", "version": 1 })
+    );
     assert_eq!(app.row_counts().await["company"], 1);
     assert_eq!(
         app.row_counts().await["audit_event"],
@@ -53,23 +64,39 @@ async fn exactly_one_of_racing_updates_wins(app: TestApp) {
         )
     });
     let results = futures::future::join_all(calls).await;
-    let won = results
+    let winners: Vec<usize> = results
         .iter()
-        .filter(|(_, b)| b.get("errors").is_none())
-        .count();
+        .enumerate()
+        .filter(|(_, (_, b))| b.get("errors").is_none())
+        .map(|(i, _)| i)
+        .collect();
     let conflicts = results
         .iter()
-        .filter(|(_, b)| error_code(b) == Some("VERSION_CONFLICT"))
+        .filter(|(_, b)| error_code(b) == Some("VERSION_CONFLICT") && b["data"].is_null())
         .count();
-    assert_eq!((won, conflicts), (1, 5), "{results:?}");
+    assert_eq!((winners.len(), conflicts), (1, 5), "{results:?}");
+    let winner = winners[0];
+    assert_eq!(
+        results[winner].1["data"],
+        json!({ "updateCompany": { "version": 2 } })
+    );
+    // The stored company is the winner's update, and only that.
     let now = app
         .gql_ok(
             &token,
-            "query($id: ID) { company(id: $id) { version } }",
+            "query($id: ID) { company(id: $id) { name version } }",
             json!({ "id": company }),
         )
         .await;
-    assert_eq!(now["company"]["version"], 2);
+    assert_eq!(
+        now["company"],
+        json!({ "name": format!("Navn {winner}"), "version": 2 })
+    );
+    assert_eq!(
+        app.row_counts().await["audit_event"],
+        2,
+        "register + one update"
+    );
 }
 
 db_tests!(

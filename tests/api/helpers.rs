@@ -23,8 +23,28 @@ pub enum Backend {
 }
 
 /// Runs each named `async fn name(app: TestApp)` on SQLite and on PostgreSQL.
+///
+/// `db_tests!(config = customize; a, b)` spawns the apps with `fn customize(&mut Config)` of
+/// the calling module applied to the test configuration.
 #[macro_export]
 macro_rules! db_tests {
+    (config = $config:ident; $($test:ident),+ $(,)?) => {
+        $(
+            mod $test {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    let app = $crate::helpers::spawn_app_with($crate::helpers::Backend::Sqlite, super::$config).await;
+                    super::$test(app.expect("SQLite is always available")).await;
+                }
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    if let Some(app) = $crate::helpers::spawn_app_with($crate::helpers::Backend::Postgres, super::$config).await {
+                        super::$test(app).await;
+                    }
+                }
+            }
+        )+
+    };
     ($($test:ident),+ $(,)?) => {
         $(
             mod $test {
@@ -162,6 +182,17 @@ impl Drop for TestDatabase {
     }
 }
 
+/// The tables of the company record (everything but reference data and migrations).
+pub const COMPANY_RECORD_TABLES: [&str; 7] = [
+    "company",
+    "production_unit",
+    "contact_person",
+    "activity",
+    "agreement",
+    "follow_up",
+    "audit_event",
+];
+
 pub struct TestApp {
     pub addr: std::net::SocketAddr,
     pub client: reqwest::Client,
@@ -230,15 +261,7 @@ impl TestApp {
             .await
             .expect("connect");
         let mut out = std::collections::BTreeMap::new();
-        for table in [
-            "company",
-            "production_unit",
-            "contact_person",
-            "activity",
-            "agreement",
-            "follow_up",
-            "audit_event",
-        ] {
+        for table in COMPANY_RECORD_TABLES {
             let row = db
                 .query_one_raw(sea_orm::Statement::from_string(
                     db.get_database_backend(),
@@ -248,6 +271,77 @@ impl TestApp {
                 .expect("count")
                 .expect("row");
             out.insert(table, row.try_get::<i64>("", "n").expect("n"));
+        }
+        db.close().await.ok();
+        out
+    }
+
+    /// A digest of every row of every table (except the migration bookkeeping), read straight
+    /// from the database: equal digests mean nothing was inserted, deleted or updated in place.
+    /// Generic over the schema, so a table added later is covered without touching this.
+    /// The value is `"<rows>:<hash>"`, so a failing comparison also shows the row counts.
+    pub async fn table_digests(&self) -> std::collections::BTreeMap<String, String> {
+        use std::hash::{Hash as _, Hasher as _};
+
+        let db = Database::connect(self.database_url())
+            .await
+            .expect("connect");
+        let backend = db.get_database_backend();
+        let texts = |sql: String| {
+            let db = &db;
+            async move {
+                db.query_all_raw(sea_orm::Statement::from_string(backend, sql.clone()))
+                    .await
+                    .unwrap_or_else(|e| panic!("{sql}: {e}"))
+                    .into_iter()
+                    .map(|row| row.try_get::<String>("", "t").expect("text column t"))
+                    .collect::<Vec<String>>()
+            }
+        };
+        let tables = match self.backend {
+            Backend::Sqlite => {
+                texts(
+                    "SELECT name AS t FROM sqlite_master WHERE type = 'table' \
+                     AND name NOT LIKE 'sqlite_%' AND name <> 'seaql_migrations' ORDER BY name"
+                        .into(),
+                )
+                .await
+            }
+            Backend::Postgres => texts(
+                "SELECT tablename::text AS t FROM pg_tables WHERE schemaname = current_schema() \
+                     AND tablename <> 'seaql_migrations' ORDER BY tablename"
+                    .into(),
+            )
+            .await,
+        };
+        for expected in COMPANY_RECORD_TABLES {
+            assert!(
+                tables.iter().any(|t| t == expected),
+                "table {expected} missing from the database: {tables:?}"
+            );
+        }
+        let mut out = std::collections::BTreeMap::new();
+        for table in tables {
+            let rows = match self.backend {
+                Backend::Sqlite => {
+                    let columns = texts(format!(
+                        "SELECT name AS t FROM pragma_table_info('{table}') ORDER BY cid"
+                    ))
+                    .await;
+                    let row = columns
+                        .iter()
+                        .map(|c| format!("quote(\"{c}\")"))
+                        .collect::<Vec<_>>()
+                        .join(" || ',' || ");
+                    texts(format!("SELECT {row} AS t FROM \"{table}\" ORDER BY 1")).await
+                }
+                Backend::Postgres => {
+                    texts(format!("SELECT r::text AS t FROM \"{table}\" r ORDER BY 1")).await
+                }
+            };
+            let mut hasher = std::collections::hash_map::DefaultHasher::new();
+            rows.hash(&mut hasher);
+            out.insert(table, format!("{}:{:016x}", rows.len(), hasher.finish()));
         }
         db.close().await.ok();
         out

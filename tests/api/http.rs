@@ -93,8 +93,10 @@ async fn content_negotiation(app: TestApp) {
     assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
     let json: Value = resp.json().await.expect("json");
     assert_eq!(first_error_code(&json).as_deref(), Some("VALIDATION"));
+    assert!(json.get("data").is_none(), "{json}");
 
-    // A field error is not a request error: 200 with data under both media types.
+    // A variable of the wrong value is caught while the document is validated, before
+    // anything runs: a request error (400, no data), naming the argument.
     let resp = post(
         &app,
         Some(GRAPHQL_RESPONSE),
@@ -102,17 +104,37 @@ async fn content_negotiation(app: TestApp) {
         r#"{"query":"query($k: OrganisationKind) { organisations(kind: $k) { id } }","variables":{"k":"PLANET"}}"#,
     )
     .await;
-    let status = resp.status();
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
     let json: Value = resp.json().await.expect("json");
     assert_eq!(
         first_error_code(&json).as_deref(),
         Some("VALIDATION"),
         "{json}"
     );
-    assert!(
-        status == StatusCode::BAD_REQUEST || status == StatusCode::OK,
-        "{status}"
+    assert_eq!(
+        json.pointer("/errors/0/extensions/field"),
+        Some(&json!("kind")),
+        "{json}"
     );
+    assert!(json.get("data").is_none(), "{json}");
+
+    // A field error is not a request error: 200 with data under both media types.
+    let field_error = r#"{"query":"{ me { sub } company(id: \"x\", cvr: \"y\") { id } }"}"#;
+    for accept in [GRAPHQL_RESPONSE, "application/json"] {
+        let resp = post(&app, Some(accept), "application/json", field_error).await;
+        assert_eq!(resp.status(), StatusCode::OK, "{accept}");
+        let json: Value = resp.json().await.expect("json");
+        // The sibling's data stays. async-graphql leaves the failed nullable field out of
+        // `data` (the GraphQL spec would have `"company": null`); pinned so a change shows.
+        assert_eq!(json["data"], json!({ "me": { "sub": "u1" } }), "{json}");
+        assert_eq!(json["errors"].as_array().map(Vec::len), Some(1), "{json}");
+        assert_eq!(json["errors"][0]["path"], json!(["company"]), "{json}");
+        assert_eq!(
+            first_error_code(&json).as_deref(),
+            Some("VALIDATION"),
+            "{json}"
+        );
+    }
 }
 
 async fn health_ready_metrics_and_request_ids(app: TestApp) {
@@ -180,7 +202,13 @@ async fn health_ready_metrics_and_request_ids(app: TestApp) {
     let errors_before = app
         .metric("kontaktpunkt_graphql_errors_total{code=\"UNAUTHENTICATED\"}")
         .await;
-    let _ = app.gql(None, "{ me { sub } }", json!({})).await;
+    let (status, body) = app.gql(None, "{ me { sub } }", json!({})).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        first_error_code(&body).as_deref(),
+        Some("UNAUTHENTICATED"),
+        "{body}"
+    );
     let text = app
         .client
         .get(app.url("/metrics"))
@@ -300,13 +328,21 @@ async fn graphiql_and_introspection_can_be_switched_off() {
         .expect("get");
     assert_eq!(resp.status(), StatusCode::NOT_FOUND);
     let token = app.consultant("jc-101");
-    let (_, body) = app
+    // With introspection off `__schema` still validates but resolves to null, without an
+    // error: no type information leaves the server.
+    let (status, body) = app
         .gql(Some(&token), "{ __schema { types { name } } }", json!({}))
         .await;
-    assert!(
-        body.get("errors").is_some() || body["data"]["__schema"].is_null(),
-        "{body}"
-    );
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body, json!({ "data": { "__schema": null } }));
+    let (_, body) = app
+        .gql(
+            Some(&token),
+            r#"{ __type(name: "Query") { name } }"#,
+            json!({}),
+        )
+        .await;
+    assert_eq!(body, json!({ "data": { "__type": null } }));
     // Ordinary queries still work.
     app.gql_ok(&token, "{ me { sub } }", json!({})).await;
 }

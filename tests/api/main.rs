@@ -19,4 +19,5 @@ mod http;
 mod legacy_audit;
 mod matrix;
 mod performance;
+mod privacy;
 mod reference;

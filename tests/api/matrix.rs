@@ -30,18 +30,32 @@ const CALLERS: [Caller; 7] = [
     Caller::NoToken,
 ];
 
-fn token(app: &TestApp, caller: Caller) -> Option<String> {
+/// The token's `sub` and `org` of each caller (empty for no token).
+fn identity(caller: Caller) -> (&'static str, &'static str) {
     match caller {
-        Caller::OwnerConsultant => Some(app.token("owner", "jc-101", &[Role::Consultant])),
-        Caller::OtherConsultant => Some(app.token("other", "jc-751", &[Role::Consultant])),
-        Caller::Coordinator => Some(app.token("coord", "jc-101", &[Role::Coordinator])),
-        Caller::National => Some(app.token("jsd", "national", &[Role::National])),
+        Caller::OwnerConsultant => ("owner", "jc-101"),
+        Caller::OtherConsultant => ("other", "jc-751"),
+        Caller::Coordinator => ("coord", "jc-101"),
+        Caller::National => ("jsd", "national"),
         // Same organisation as the owner: the role, not the organisation, denies it.
-        Caller::Integration => Some(app.token("sync", "jc-101", &[Role::Integration])),
+        Caller::Integration => ("sync", "jc-101"),
         // An admin of another organisation: admin rights, not ownership, allow it.
-        Caller::Admin => Some(app.token("root", "national", &[Role::Admin])),
-        Caller::NoToken => None,
+        Caller::Admin => ("root", "national"),
+        Caller::NoToken => ("", ""),
     }
+}
+
+fn token(app: &TestApp, caller: Caller) -> Option<String> {
+    let role = match caller {
+        Caller::OwnerConsultant | Caller::OtherConsultant => Role::Consultant,
+        Caller::Coordinator => Role::Coordinator,
+        Caller::National => Role::National,
+        Caller::Integration => Role::Integration,
+        Caller::Admin => Role::Admin,
+        Caller::NoToken => return None,
+    };
+    let (sub, org) = identity(caller);
+    Some(app.token(sub, org, &[role]))
 }
 
 /// Records owned by jc-101 that every mutation can act on.
@@ -113,28 +127,93 @@ const ADMIN_ONLY: [Expect; 7] = [
     UNAUTHENTICATED,
 ];
 
+/// Which record a mutation acts on: one the fixture made, or one it creates.
+enum Target {
+    Existing(String),
+    Created,
+}
+
+/// The id a mutation's answer names (`{ id }`, or `{ activity { id } }` for logActivity).
+fn returned_id(body: &Value, mutation: &str) -> Option<String> {
+    let field = &body["data"][mutation];
+    field["id"]
+        .as_str()
+        .or_else(|| field["activity"]["id"].as_str())
+        .map(str::to_owned)
+}
+
+/// Runs `call` for every caller against fresh records. An allowed call answers with the
+/// record it acted on, is audited (the latest event on that record is `action`, by the
+/// caller) and writes exactly the tables in `changes` (besides the audit trail's own); a
+/// denied call answers with the expected code and leaves every row of every table as it was
+/// (compared by digest, so an in-place update counts too).
 async fn check(
     app: TestApp,
     mutation: &str,
+    action: &str,
+    changes: &[&str],
     expected: [Expect; 7],
-    call: impl Fn(&Fixture) -> (&'static str, Value),
+    call: impl Fn(&Fixture) -> (&'static str, Value, Target),
 ) {
+    let admin = fx::admin(&app);
     for (caller, expect) in CALLERS.into_iter().zip(expected) {
         let f = fixture(&app).await;
-        let (query, vars) = call(&f);
-        let before = app.row_counts().await;
-        let (status, body) = app.gql(token(&app, caller).as_deref(), query, vars).await;
+        let (query, vars, target) = call(&f);
+        let counts = app.row_counts().await;
+        let before = app.table_digests().await;
+        let caller_token = token(&app, caller);
+        let (status, body) = app.gql(caller_token.as_deref(), query, vars).await;
+        let after = app.table_digests().await;
         match expect {
             Ok(()) => {
                 assert!(
                     body.get("errors").is_none(),
                     "{mutation} by {caller:?}: expected allowed, got {body}"
                 );
-                assert!(!body["data"].is_null(), "{mutation} by {caller:?}: {body}");
+                let id = returned_id(&body, mutation)
+                    .unwrap_or_else(|| panic!("{mutation} by {caller:?}: no id in {body}"));
+                match &target {
+                    Target::Existing(existing) => assert_eq!(
+                        &id, existing,
+                        "{mutation} by {caller:?}: acted on the record it was given"
+                    ),
+                    Target::Created => assert!(
+                        uuid::Uuid::parse_str(&id).is_ok(),
+                        "{mutation} by {caller:?}: a new id, got {id}"
+                    ),
+                }
+                assert!(
+                    app.row_counts().await["audit_event"] > counts["audit_event"],
+                    "{mutation} by {caller:?}: audited"
+                );
+                // The record's tables written, exactly; the audit trail's own tables aside.
+                let changed: Vec<&str> = after
+                    .iter()
+                    .filter(|(table, digest)| before.get(*table) != Some(digest))
+                    .map(|(table, _)| table.as_str())
+                    .filter(|table| !table.starts_with("audit_"))
+                    .collect();
                 assert_eq!(
-                    app.row_counts().await["audit_event"],
-                    before["audit_event"] + 1,
-                    "{mutation} by {caller:?}: one audit event"
+                    changed, changes,
+                    "{mutation} by {caller:?}: the tables written"
+                );
+                let events = app
+                    .gql_ok(
+                        &admin,
+                        "query($id: ID) { auditEvents(entityId: $id) { action entityId actorSub organisation { id } } }",
+                        json!({ "id": id }),
+                    )
+                    .await;
+                let last = events["auditEvents"]
+                    .as_array()
+                    .and_then(|e| e.last())
+                    .cloned()
+                    .unwrap_or_else(|| panic!("{mutation} by {caller:?}: no event on {id}"));
+                let (sub, org) = identity(caller);
+                assert_eq!(
+                    last,
+                    json!({ "action": action, "entityId": id, "actorSub": sub, "organisation": { "id": org } }),
+                    "{mutation} by {caller:?}: the audit event"
                 );
             }
             Err(code) => {
@@ -144,9 +223,13 @@ async fn check(
                     "{mutation} by {caller:?} ({status}): {body}"
                 );
                 assert_eq!(
-                    app.row_counts().await,
-                    before,
-                    "{mutation} by {caller:?}: nothing written"
+                    body["data"],
+                    Value::Null,
+                    "{mutation} by {caller:?}: no data with a denial: {body}"
+                );
+                assert_eq!(
+                    after, before,
+                    "{mutation} by {caller:?}: nothing written (no row added, removed or changed)"
                 );
             }
         }
@@ -154,136 +237,265 @@ async fn check(
 }
 
 async fn register_company(app: TestApp) {
-    check(app, "registerCompany", STAFF, |_| {
-        (
-            "mutation($i: RegisterCompanyInput!) { registerCompany(input: $i) { id } }",
-            json!({ "i": { "cvr": valid_cvr(), "name": "Matrix A/S" } }),
-        )
-    })
+    check(
+        app,
+        "registerCompany",
+        "company.registered",
+        &["company"],
+        STAFF,
+        |_| {
+            (
+                "mutation($i: RegisterCompanyInput!) { registerCompany(input: $i) { id } }",
+                json!({ "i": { "cvr": valid_cvr(), "name": "Matrix A/S" } }),
+                Target::Created,
+            )
+        },
+    )
     .await;
 }
 
 async fn update_company(app: TestApp) {
-    check(app, "updateCompany", STAFF, |f| {
+    check(app, "updateCompany", "company.updated", &["company"], STAFF, |f| {
         (
             "mutation($id: ID!, $i: UpdateCompanyInput!) { updateCompany(id: $id, expectedVersion: 1, input: $i) { id } }",
             json!({ "id": f.company, "i": { "name": "Nyt navn" } }),
+            Target::Existing(f.company.clone()),
         )
     })
     .await;
 }
 
 async fn add_production_unit(app: TestApp) {
-    check(app, "addProductionUnit", STAFF, |f| {
+    check(app, "addProductionUnit", "productionUnit.added", &["production_unit"], STAFF, |f| {
         (
             "mutation($c: ID!, $i: ProductionUnitInput!) { addProductionUnit(companyId: $c, input: $i) { id } }",
             json!({ "c": f.company, "i": { "pNumber": p_number() } }),
+            Target::Created,
         )
     })
     .await;
 }
 
 async fn add_contact_person(app: TestApp) {
-    check(app, "addContactPerson", STAFF, |f| {
+    check(app, "addContactPerson", "contactPerson.added", &["contact_person"], STAFF, |f| {
         (
             "mutation($c: ID!, $i: ContactPersonInput!) { addContactPerson(companyId: $c, input: $i) { id } }",
             json!({ "c": f.company, "i": { "name": "Ny Person" } }),
+            Target::Created,
         )
     })
     .await;
 }
 
 async fn delete_contact_person(app: TestApp) {
-    check(app, "deleteContactPerson", OWNER, |f| {
-        (
-            "mutation($id: ID!) { deleteContactPerson(id: $id) { id } }",
-            json!({ "id": f.person }),
-        )
-    })
+    check(
+        app,
+        "deleteContactPerson",
+        "contactPerson.deleted",
+        &["contact_person"],
+        OWNER,
+        |f| {
+            (
+                "mutation($id: ID!) { deleteContactPerson(id: $id) { id } }",
+                json!({ "id": f.person }),
+                Target::Existing(f.person.clone()),
+            )
+        },
+    )
     .await;
 }
 
 async fn restore_contact_person(app: TestApp) {
-    check(app, "restoreContactPerson", OWNER_DELETED, |f| {
-        (
-            "mutation($id: ID!) { restoreContactPerson(id: $id) { id } }",
-            json!({ "id": f.deleted_person }),
-        )
-    })
+    check(
+        app,
+        "restoreContactPerson",
+        "contactPerson.restored",
+        &["contact_person"],
+        OWNER_DELETED,
+        |f| {
+            (
+                "mutation($id: ID!) { restoreContactPerson(id: $id) { id } }",
+                json!({ "id": f.deleted_person }),
+                Target::Existing(f.deleted_person.clone()),
+            )
+        },
+    )
     .await;
 }
 
 async fn erase_contact_person(app: TestApp) {
-    check(app, "eraseContactPerson", ADMIN_ONLY, |f| {
-        (
-            "mutation($id: ID!) { eraseContactPerson(id: $id) { id } }",
-            json!({ "id": f.person }),
-        )
-    })
+    check(
+        app,
+        "eraseContactPerson",
+        "contactPerson.erased",
+        &["contact_person"],
+        ADMIN_ONLY,
+        |f| {
+            (
+                "mutation($id: ID!) { eraseContactPerson(id: $id) { id } }",
+                json!({ "id": f.person }),
+                Target::Existing(f.person.clone()),
+            )
+        },
+    )
     .await;
 }
 
 async fn log_activity(app: TestApp) {
-    check(app, "logActivity", STAFF, |f| {
-        (
-            "mutation($i: LogActivityInput!) { logActivity(input: $i) { activity { id } } }",
-            json!({ "i": { "companyId": f.company, "kind": "PHONE", "status": "HELD" } }),
-        )
-    })
+    check(
+        app,
+        "logActivity",
+        "activity.logged",
+        &["activity"],
+        STAFF,
+        |f| {
+            (
+                "mutation($i: LogActivityInput!) { logActivity(input: $i) { activity { id } } }",
+                json!({ "i": { "companyId": f.company, "kind": "PHONE", "status": "HELD" } }),
+                Target::Created,
+            )
+        },
+    )
     .await;
 }
 
 async fn set_activity_status(app: TestApp) {
-    check(app, "setActivityStatus", OWNER, |f| {
+    check(app, "setActivityStatus", "activity.statusChanged", &["activity"], OWNER, |f| {
         (
             "mutation($id: ID!) { setActivityStatus(id: $id, expectedVersion: 1, status: HELD) { id } }",
             json!({ "id": f.booked }),
+            Target::Existing(f.booked.clone()),
         )
     })
     .await;
 }
 
 async fn record_outcome(app: TestApp) {
-    check(app, "recordOutcome", OWNER, |f| {
+    check(app, "recordOutcome", "activity.outcomeRecorded", &["activity", "agreement"], OWNER, |f| {
         (
             "mutation($id: ID!) { recordOutcome(activityId: $id, input: { agreements: [{ kind: MENTOR, positions: 1 }], followUps: [] }) { id } }",
             json!({ "id": f.held }),
+            Target::Existing(f.held.clone()),
         )
     })
     .await;
 }
 
 async fn delete_activity(app: TestApp) {
-    check(app, "deleteActivity", OWNER, |f| {
-        (
-            "mutation($id: ID!) { deleteActivity(id: $id) { id } }",
-            json!({ "id": f.held }),
-        )
-    })
+    check(
+        app,
+        "deleteActivity",
+        "activity.deleted",
+        &["activity"],
+        OWNER,
+        |f| {
+            (
+                "mutation($id: ID!) { deleteActivity(id: $id) { id } }",
+                json!({ "id": f.held }),
+                Target::Existing(f.held.clone()),
+            )
+        },
+    )
     .await;
 }
 
 async fn restore_activity(app: TestApp) {
-    check(app, "restoreActivity", OWNER_DELETED, |f| {
-        (
-            "mutation($id: ID!) { restoreActivity(id: $id) { id } }",
-            json!({ "id": f.deleted_activity }),
-        )
-    })
+    check(
+        app,
+        "restoreActivity",
+        "activity.restored",
+        &["activity"],
+        OWNER_DELETED,
+        |f| {
+            (
+                "mutation($id: ID!) { restoreActivity(id: $id) { id } }",
+                json!({ "id": f.deleted_activity }),
+                Target::Existing(f.deleted_activity.clone()),
+            )
+        },
+    )
     .await;
 }
 
 async fn complete_follow_up(app: TestApp) {
-    check(app, "completeFollowUp", OWNER, |f| {
-        (
-            "mutation($id: ID!) { completeFollowUp(id: $id, expectedVersion: 1) { id } }",
-            json!({ "id": f.follow_up }),
-        )
-    })
+    check(
+        app,
+        "completeFollowUp",
+        "followUp.completed",
+        &["follow_up"],
+        OWNER,
+        |f| {
+            (
+                "mutation($id: ID!) { completeFollowUp(id: $id, expectedVersion: 1) { id } }",
+                json!({ "id": f.follow_up }),
+                Target::Existing(f.follow_up.clone()),
+            )
+        },
+    )
     .await;
 }
 
+/// The "nothing written" check of the matrix compares table digests, not row counts: an
+/// in-place update leaves every count as it was but changes the digest of its table.
+async fn digests_catch_in_place_updates(app: TestApp) {
+    let owner = token(&app, Caller::OwnerConsultant).expect("token");
+    let company = company_id(&app, &owner).await;
+    let counts = app.row_counts().await;
+    let before = app.table_digests().await;
+    assert_eq!(
+        before.get("company").map(|d| d.starts_with("1:")),
+        Some(true),
+        "{before:?}"
+    );
+
+    // Through the API: the company row changes in place, the audit trail grows.
+    app.gql_ok(
+        &owner,
+        "mutation($id: ID!) { updateCompany(id: $id, expectedVersion: 1, input: { name: \"Omdøbt A/S\" }) { id } }",
+        json!({ "id": company }),
+    )
+    .await;
+    let counts_after = app.row_counts().await;
+    assert_eq!(counts_after["company"], counts["company"]);
+    let after = app.table_digests().await;
+    let changed: Vec<&str> = after
+        .iter()
+        .filter(|(t, d)| before.get(*t) != Some(d))
+        .map(|(t, _)| t.as_str())
+        .collect();
+    assert_eq!(changed, ["audit_event", "company"]);
+
+    // Behind the API's back: every row count stays, only the digest shows the change.
+    let db = sea_orm::Database::connect(app.database_url())
+        .await
+        .expect("db");
+    use sea_orm::ConnectionTrait as _;
+    db.execute_unprepared(&format!(
+        "UPDATE company SET address = 'Skjult vej 1' WHERE id = '{company}'"
+    ))
+    .await
+    .expect("update");
+    db.close().await.ok();
+    assert_eq!(app.row_counts().await, counts_after);
+    let sneaked = app.table_digests().await;
+    let changed: Vec<&str> = sneaked
+        .iter()
+        .filter(|(t, d)| after.get(*t) != Some(d))
+        .map(|(t, _)| t.as_str())
+        .collect();
+    assert_eq!(changed, ["company"]);
+    // Reading changes nothing.
+    app.gql_ok(
+        &owner,
+        "query($id: ID) { company(id: $id) { name address } }",
+        json!({ "id": company }),
+    )
+    .await;
+    assert_eq!(app.table_digests().await, sneaked);
+}
+
 db_tests!(
+    digests_catch_in_place_updates,
     register_company,
     update_company,
     add_production_unit,
