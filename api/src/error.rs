@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use async_graphql::ServerError;
-use sea_orm::DbErr;
+use sea_orm::{DbErr, SqlErr};
 
 /// The stable, machine-readable codes of the contract.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,13 +69,59 @@ pub enum AppError {
     LimitExceeded(String),
     #[error("too many requests, try again later")]
     RateLimited,
+    /// Logged where it arises (`From<DbErr>`), inside the service's span, so the log line
+    /// names the operation and the records involved.
     #[error("internal error")]
-    Database(#[from] DbErr),
+    Database(DbErr),
     #[error("internal error")]
     Internal(String),
 }
 
 pub type AppResult<T> = Result<T, AppError>;
+
+impl From<DbErr> for AppError {
+    fn from(e: DbErr) -> Self {
+        // Emitted in the span of the service call (`#[tracing::instrument]`), whose name and
+        // fields say which operation on which record failed; the client sees "internal error".
+        tracing::error!(error = %e, "database error");
+        AppError::Database(e)
+    }
+}
+
+/// A unique constraint of the schema, as each database names it in a violation: PostgreSQL by
+/// the constraint's name, SQLite by `table.column`.
+#[derive(Debug, Clone, Copy)]
+pub struct UniqueConstraint {
+    pub postgres: &'static str,
+    pub sqlite: &'static str,
+}
+
+pub const COMPANY_CVR: UniqueConstraint = UniqueConstraint {
+    postgres: "company_cvr_key",
+    sqlite: "company.cvr",
+};
+pub const PRODUCTION_UNIT_P_NUMBER: UniqueConstraint = UniqueConstraint {
+    postgres: "production_unit_p_number_key",
+    sqlite: "production_unit.p_number",
+};
+
+/// Whether a database message reports a violation of exactly `c`.
+fn names_constraint(message: &str, c: &UniqueConstraint) -> bool {
+    message.contains(&format!("\"{}\"", c.postgres))
+        || message
+            .rsplit_once("UNIQUE constraint failed: ")
+            .is_some_and(|(_, columns)| columns.trim() == c.sqlite)
+}
+
+/// Whether `e` is a violation of the unique constraint `c` (and not of another one).
+pub fn violates(e: &DbErr, c: &UniqueConstraint) -> bool {
+    matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(m)) if names_constraint(&m, c))
+}
+
+/// Maps a violation of `c` to the error `f` makes; any other error stays what it was.
+pub fn on_constraint(e: DbErr, c: &UniqueConstraint, f: impl FnOnce() -> AppError) -> AppError {
+    if violates(&e, c) { f() } else { e.into() }
+}
 
 impl AppError {
     pub fn validation(field: impl Into<String>, message: impl Into<String>) -> Self {
@@ -102,7 +148,8 @@ impl AppError {
     /// Logs what the client must not see; called once, where the error leaves the service.
     pub fn log_if_internal(&self) {
         match self {
-            AppError::Database(e) => tracing::error!(error = %e, "database error"),
+            // Database errors were logged where they arose, with their operation.
+            AppError::Database(_) => {}
             AppError::Internal(e) => tracing::error!(error = %e, "internal error"),
             _ => {}
         }
@@ -160,6 +207,22 @@ mod tests {
     fn server_error(e: AppError) -> ServerError {
         let e: async_graphql::Error = e.into();
         e.into_server_error(async_graphql::Pos::default())
+    }
+
+    #[test]
+    fn constraints_are_told_apart_by_name() {
+        let pg = "duplicate key value violates unique constraint \"company_cvr_key\"";
+        let sqlite = "UNIQUE constraint failed: company.cvr";
+        assert!(names_constraint(pg, &COMPANY_CVR));
+        assert!(names_constraint(sqlite, &COMPANY_CVR));
+        assert!(!names_constraint(pg, &PRODUCTION_UNIT_P_NUMBER));
+        assert!(!names_constraint(sqlite, &PRODUCTION_UNIT_P_NUMBER));
+        let other = "duplicate key value violates unique constraint \"audit_event_subject_pkey\"";
+        assert!(!names_constraint(other, &COMPANY_CVR));
+        assert!(!names_constraint(
+            "UNIQUE constraint failed: company.cvr_shadow",
+            &COMPANY_CVR
+        ));
     }
 
     #[test]

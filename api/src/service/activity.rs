@@ -21,7 +21,7 @@ use super::pagination::{self, Page};
 use super::read::{Reader, Visible};
 use super::record::{self, check_version};
 use super::reference;
-use super::uow::{UnitOfWork, WriteContext, new_id};
+use super::uow::{self, UnitOfWork, WriteContext, new_id};
 use super::validation::{self as v, NOTE_MAX, SUMMARY_MAX};
 use crate::auth::Actor;
 use crate::auth::policy::Action;
@@ -93,6 +93,7 @@ fn check_not_future(field: &str, at: Option<DateTime<Utc>>, now: DateTime<Utc>) 
 }
 
 /// One activity as `reader` sees it (a deleted one only for those who may restore it).
+#[tracing::instrument(skip_all, fields(id = %id))]
 pub async fn get(
     db: &impl ConnectionTrait,
     reader: &Reader,
@@ -186,19 +187,18 @@ async fn warnings_for(
     Ok(warnings)
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn log(
     db: &DatabaseConnection,
     ctx: &WriteContext,
     cooldown_days: u32,
     input: LogActivityInput,
 ) -> AppResult<(activity::Model, Vec<Warning>)> {
-    let mut uow = UnitOfWork::begin(db, ctx).await?;
-    let out = log_in(&mut uow, cooldown_days, input).await?;
-    uow.commit().await?;
-    Ok(out)
+    uow::write(db, ctx, async |uow| log_in(uow, cooldown_days, input).await).await
 }
 
 /// `log` inside the caller's unit of work (several services can share one transaction).
+#[tracing::instrument(skip_all)]
 pub async fn log_in(
     uow: &mut UnitOfWork<'_>,
     cooldown_days: u32,
@@ -287,6 +287,7 @@ pub fn transition_allowed(from: ActivityStatus, to: ActivityStatus) -> bool {
     )
 }
 
+#[tracing::instrument(skip_all, fields(id = %id))]
 pub async fn set_status(
     db: &DatabaseConnection,
     ctx: &WriteContext,
@@ -294,13 +295,14 @@ pub async fn set_status(
     expected_version: i32,
     status: ActivityStatus,
 ) -> AppResult<activity::Model> {
-    let mut uow = UnitOfWork::begin(db, ctx).await?;
-    let out = set_status_in(&mut uow, id, expected_version, status).await?;
-    uow.commit().await?;
-    Ok(out)
+    uow::write(db, ctx, async |uow| {
+        set_status_in(uow, id, expected_version, status).await
+    })
+    .await
 }
 
 /// `set_status` inside the caller's unit of work (several services can share one transaction).
+#[tracing::instrument(skip_all, fields(id = %id))]
 pub async fn set_status_in(
     uow: &mut UnitOfWork<'_>,
     id: &str,
@@ -355,19 +357,21 @@ fn enum_name<T: serde::Serialize>(v: T) -> String {
 
 /// Registers what a held meeting led to, in one transaction. Calling it again adds to the
 /// outcome; an outcome with nothing in it is valid (the meeting led to nothing).
+#[tracing::instrument(skip_all, fields(activity_id = %activity_id))]
 pub async fn record_outcome(
     db: &DatabaseConnection,
     ctx: &WriteContext,
     activity_id: &str,
     input: OutcomeInput,
 ) -> AppResult<activity::Model> {
-    let mut uow = UnitOfWork::begin(db, ctx).await?;
-    let out = record_outcome_in(&mut uow, activity_id, input).await?;
-    uow.commit().await?;
-    Ok(out)
+    uow::write(db, ctx, async |uow| {
+        record_outcome_in(uow, activity_id, input).await
+    })
+    .await
 }
 
 /// `record_outcome` inside the caller's unit of work (several services can share one transaction).
+#[tracing::instrument(skip_all, fields(activity_id = %activity_id))]
 pub async fn record_outcome_in(
     uow: &mut UnitOfWork<'_>,
     activity_id: &str,
@@ -485,6 +489,7 @@ pub async fn record_outcome_in(
 }
 
 /// Adds an agreement made at `meeting`, in the caller's unit of work (`agreement.created`).
+#[tracing::instrument(skip_all)]
 pub async fn add_agreement_in(
     uow: &mut UnitOfWork<'_>,
     meeting: &activity::Model,
@@ -514,6 +519,7 @@ pub async fn add_agreement_in(
     Ok(model)
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn by_ids(
     db: &impl ConnectionTrait,
     reader: &Reader,
@@ -549,6 +555,7 @@ pub fn decode_activity_cursor(after: Option<&str>) -> AppResult<Option<ActivityC
 
 /// Pages of several companies' activities, newest first, one statement per distinct
 /// (size, cursor): a window function numbers each company's rows.
+#[tracing::instrument(skip_all)]
 pub async fn pages_by_company(
     db: &impl ConnectionTrait,
     reader: &Reader,
@@ -616,6 +623,7 @@ pub async fn pages_by_company(
 }
 
 /// The latest contact (non-draft, not deleted) per company.
+#[tracing::instrument(skip_all)]
 pub async fn last_activity_at(
     db: &impl ConnectionTrait,
     company_ids: &[String],
@@ -634,6 +642,7 @@ pub async fn last_activity_at(
 }
 
 /// The agreements of each activity, their notes as private as the activity's summary.
+#[tracing::instrument(skip_all)]
 pub async fn agreements_by_activity(
     db: &impl ConnectionTrait,
     reader: &Reader,

@@ -13,6 +13,7 @@ use crate::error::AppResult;
 /// Events in the order they happened. Admins see all events; others the events of their own
 /// organisation's actions and those about records their organisation owns. Every snapshot is
 /// redacted for the reader (`read::Reader::audit_event`).
+#[tracing::instrument(skip_all)]
 pub async fn list(
     db: &impl ConnectionTrait,
     reader: &Reader,

@@ -9,8 +9,8 @@ use entity::{
 };
 use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr, Order, Query};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr,
-    EntityTrait, IntoActiveModel, JoinType, QueryFilter, QueryOrder, QuerySelect, Set, SqlErr,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
+    IntoActiveModel, JoinType, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
 use super::audit_view;
@@ -18,10 +18,10 @@ use super::pagination::{self, Page};
 use super::read::{Reader, Visible};
 use super::record;
 use super::reference::NATIONAL_ID;
-use super::uow::{UnitOfWork, WriteContext, new_id};
+use super::uow::{self, UnitOfWork, WriteContext, new_id};
 use super::validation::{self as v, Cvr, NAME_MAX, PNumber};
 use crate::auth::policy::Action;
-use crate::error::{AppError, AppResult};
+use crate::error::{self, AppError, AppResult};
 
 /// A field of an update: leave it, clear it, or set it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -84,6 +84,7 @@ pub fn search_key(name: &str) -> String {
     name.to_lowercase()
 }
 
+#[tracing::instrument(skip_all, fields(id = %id))]
 pub async fn find(db: &impl ConnectionTrait, id: &str) -> AppResult<Option<company::Model>> {
     if !v::is_id(id) {
         return Ok(None);
@@ -91,6 +92,7 @@ pub async fn find(db: &impl ConnectionTrait, id: &str) -> AppResult<Option<compa
     Ok(company::Entity::find_by_id(id.to_owned()).one(db).await?)
 }
 
+#[tracing::instrument(skip_all, fields(cvr = %cvr))]
 pub async fn find_by_cvr(
     db: &impl ConnectionTrait,
     cvr: &str,
@@ -104,6 +106,7 @@ pub async fn find_by_cvr(
         .await?)
 }
 
+#[tracing::instrument(skip_all, fields(id = %id))]
 pub async fn require(db: &impl ConnectionTrait, id: &str) -> AppResult<company::Model> {
     find(db, id)
         .await?
@@ -111,6 +114,7 @@ pub async fn require(db: &impl ConnectionTrait, id: &str) -> AppResult<company::
 }
 
 /// One company by id or by CVR number (exactly one of them), as `reader` sees it.
+#[tracing::instrument(skip_all, fields(id = ?id, cvr = ?cvr))]
 pub async fn get(
     db: &impl ConnectionTrait,
     reader: &Reader,
@@ -125,6 +129,7 @@ pub async fn get(
     Ok(found.map(|c| reader.company(c)))
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn by_ids(
     db: &impl ConnectionTrait,
     reader: &Reader,
@@ -152,6 +157,7 @@ pub struct EntryPoint {
 /// The entry point of each company (one statement for the batch): the jobcentre of the
 /// company's home municipality, else Jobservice Danmark. Job service agreements (whose
 /// coordinator comes first) arrive with the coordination issue and join here.
+#[tracing::instrument(skip_all)]
 pub async fn entry_points(
     db: &impl ConnectionTrait,
     company_ids: &[String],
@@ -215,12 +221,9 @@ async fn check_municipality(
     Ok(())
 }
 
-fn is_unique_violation(e: &DbErr) -> bool {
-    matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
-}
-
 /// Registers a company by CVR. An existing CVR returns the existing company unchanged: no
 /// duplicate, no error, and nothing written (so no audit event).
+#[tracing::instrument(skip_all)]
 pub async fn register(
     db: &DatabaseConnection,
     ctx: &WriteContext,
@@ -264,7 +267,7 @@ pub async fn register(
     let model = match inserted {
         Ok(m) => m,
         // Registered by someone else a moment ago: theirs is the record.
-        Err(e) if is_unique_violation(&e) => {
+        Err(e) if error::violates(&e, &error::COMPANY_CVR) => {
             drop(uow);
             return find_by_cvr(db, cvr.as_str()).await?.ok_or_else(|| {
                 AppError::Conflict("the company was registered concurrently; retry".into())
@@ -277,6 +280,7 @@ pub async fn register(
     Ok(model)
 }
 
+#[tracing::instrument(skip_all, fields(id = %id))]
 pub async fn update(
     db: &DatabaseConnection,
     ctx: &WriteContext,
@@ -284,13 +288,14 @@ pub async fn update(
     expected_version: i32,
     input: UpdateCompanyInput,
 ) -> AppResult<company::Model> {
-    let mut uow = UnitOfWork::begin(db, ctx).await?;
-    let out = update_in(&mut uow, id, expected_version, input).await?;
-    uow.commit().await?;
-    Ok(out)
+    uow::write(db, ctx, async |uow| {
+        update_in(uow, id, expected_version, input).await
+    })
+    .await
 }
 
 /// `update` inside the caller's unit of work (several services can share one transaction).
+#[tracing::instrument(skip_all, fields(id = %id))]
 pub async fn update_in(
     uow: &mut UnitOfWork<'_>,
     id: &str,
@@ -355,6 +360,7 @@ pub async fn update_in(
 }
 
 /// One page of companies ordered by name, filtered.
+#[tracing::instrument(skip_all)]
 pub async fn list(
     db: &impl ConnectionTrait,
     reader: &Reader,
@@ -427,19 +433,21 @@ pub fn company_cursor(c: &company::Model) -> String {
 
 // ---- production units ----
 
+#[tracing::instrument(skip_all, fields(company_id = %company_id))]
 pub async fn add_production_unit(
     db: &DatabaseConnection,
     ctx: &WriteContext,
     company_id: &str,
     input: ProductionUnitInput,
 ) -> AppResult<production_unit::Model> {
-    let mut uow = UnitOfWork::begin(db, ctx).await?;
-    let out = add_production_unit_in(&mut uow, company_id, input).await?;
-    uow.commit().await?;
-    Ok(out)
+    uow::write(db, ctx, async |uow| {
+        add_production_unit_in(uow, company_id, input).await
+    })
+    .await
 }
 
 /// `add_production_unit` inside the caller's unit of work (several services can share one transaction).
+#[tracing::instrument(skip_all, fields(company_id = %company_id))]
 pub async fn add_production_unit_in(
     uow: &mut UnitOfWork<'_>,
     company_id: &str,
@@ -484,16 +492,15 @@ pub async fn add_production_unit_in(
     .insert(uow.conn())
     .await
     .map_err(|e| {
-        if is_unique_violation(&e) {
+        error::on_constraint(e, &error::PRODUCTION_UNIT_P_NUMBER, || {
             AppError::Conflict("the P-number was registered concurrently".into())
-        } else {
-            e.into()
-        }
+        })
     })?;
     uow.created("productionUnit.added", &model)?;
     Ok(model)
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn production_units_by_company(
     db: &impl ConnectionTrait,
     reader: &Reader,
@@ -511,19 +518,21 @@ pub async fn production_units_by_company(
 
 // ---- contact persons ----
 
+#[tracing::instrument(skip_all, fields(company_id = %company_id))]
 pub async fn add_contact_person(
     db: &DatabaseConnection,
     ctx: &WriteContext,
     company_id: &str,
     input: ContactPersonInput,
 ) -> AppResult<contact_person::Model> {
-    let mut uow = UnitOfWork::begin(db, ctx).await?;
-    let out = add_contact_person_in(&mut uow, company_id, input).await?;
-    uow.commit().await?;
-    Ok(out)
+    uow::write(db, ctx, async |uow| {
+        add_contact_person_in(uow, company_id, input).await
+    })
+    .await
 }
 
 /// `add_contact_person` inside the caller's unit of work (several services can share one transaction).
+#[tracing::instrument(skip_all, fields(company_id = %company_id))]
 pub async fn add_contact_person_in(
     uow: &mut UnitOfWork<'_>,
     company_id: &str,
@@ -558,6 +567,7 @@ pub async fn add_contact_person_in(
 }
 
 /// The company's contact persons (deleted ones are left out of the list).
+#[tracing::instrument(skip_all)]
 pub async fn contact_persons_by_company(
     db: &impl ConnectionTrait,
     reader: &Reader,
@@ -578,6 +588,7 @@ pub async fn contact_persons_by_company(
 /// Removes name, e-mail and phone from the row and from every audit snapshot that holds the
 /// person (found through the subject index, nested snapshots included); the anonymous row
 /// stays so that history still adds up.
+#[tracing::instrument(skip_all, fields(id = %id))]
 pub async fn erase_contact_person(
     db: &DatabaseConnection,
     ctx: &WriteContext,
@@ -634,6 +645,7 @@ pub async fn erase_contact_person(
     Ok(after)
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn municipalities_by_codes(
     db: &impl ConnectionTrait,
     codes: &[String],

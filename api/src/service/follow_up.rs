@@ -12,7 +12,7 @@ use sea_orm::{
 use super::pagination::{self, Page};
 use super::read::{FollowUpView, Reader, Visible};
 use super::record::{self, check_version};
-use super::uow::{UnitOfWork, WriteContext, new_id};
+use super::uow::{self, UnitOfWork, WriteContext, new_id};
 use super::validation::{self as v, NOTE_MAX};
 use crate::auth::policy::Action;
 use crate::error::{AppError, AppResult};
@@ -40,6 +40,7 @@ fn overdue_condition(today: NaiveDate) -> Condition {
 }
 
 /// One page of follow-ups by due date, filtered; `overdue` as of the reader's Danish date.
+#[tracing::instrument(skip_all)]
 pub async fn list(
     db: &impl ConnectionTrait,
     reader: &Reader,
@@ -99,6 +100,7 @@ async fn by_parent(
         .collect())
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn by_company(
     db: &impl ConnectionTrait,
     reader: &Reader,
@@ -107,6 +109,7 @@ pub async fn by_company(
     by_parent(db, reader, follow_up::Column::CompanyId, company_ids).await
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn by_activity(
     db: &impl ConnectionTrait,
     reader: &Reader,
@@ -117,6 +120,7 @@ pub async fn by_activity(
 
 /// Creates a follow-up promised at `meeting`, owned by the meeting's organisation, in the
 /// caller's unit of work (one `followUp.created` event each).
+#[tracing::instrument(skip_all)]
 pub async fn create_in(
     uow: &mut UnitOfWork<'_>,
     meeting: &activity::Model,
@@ -144,6 +148,7 @@ pub async fn create_in(
     Ok(model)
 }
 
+#[tracing::instrument(skip_all, fields(id = %id))]
 pub async fn complete(
     db: &DatabaseConnection,
     ctx: &WriteContext,
@@ -151,13 +156,14 @@ pub async fn complete(
     expected_version: i32,
     note: Option<String>,
 ) -> AppResult<follow_up::Model> {
-    let mut uow = UnitOfWork::begin(db, ctx).await?;
-    let out = complete_in(&mut uow, id, expected_version, note).await?;
-    uow.commit().await?;
-    Ok(out)
+    uow::write(db, ctx, async |uow| {
+        complete_in(uow, id, expected_version, note).await
+    })
+    .await
 }
 
 /// `complete` inside the caller's unit of work (several services can share one transaction).
+#[tracing::instrument(skip_all, fields(id = %id))]
 pub async fn complete_in(
     uow: &mut UnitOfWork<'_>,
     id: &str,

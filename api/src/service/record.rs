@@ -116,6 +116,7 @@ pub fn check_version(actual: i32, expected: i32, what: &str) -> AppResult<()> {
 }
 
 /// Loads a record by id, or `None` (also for ids that are not UUIDs).
+#[tracing::instrument(skip_all, fields(id = %id))]
 pub async fn find<R: Versioned>(db: &impl ConnectionTrait, id: &str) -> AppResult<Option<R>> {
     if !v::is_id(id) {
         return Ok(None);
@@ -126,6 +127,7 @@ pub async fn find<R: Versioned>(db: &impl ConnectionTrait, id: &str) -> AppResul
 /// Writes `am` (the changed `before`), bumping `version` and `updated_at`, but only if the
 /// row still has the version that was read (optimistic locking: two writers racing past
 /// `check_version` cannot both win), and records the record's audit event.
+#[tracing::instrument(skip_all)]
 pub async fn update<R: Versioned>(
     uow: &mut UnitOfWork<'_>,
     action: &'static str,
@@ -162,6 +164,7 @@ pub enum SoftDelete {
 /// The one "find visible by id": a deleted record exists only for those who may restore it,
 /// and is `None` to everyone else exactly as a missing one is. Reads redact further
 /// (`read::Reader`); writes use the row as it is.
+#[tracing::instrument(skip_all, fields(id = %id))]
 pub async fn find_visible<R: SoftDeletable>(
     db: &impl ConnectionTrait,
     actor: &Actor,
@@ -173,6 +176,7 @@ pub async fn find_visible<R: SoftDeletable>(
 }
 
 /// `find_visible` for a write: NOT_FOUND when missing or invisible.
+#[tracing::instrument(skip_all, fields(id = %id))]
 pub async fn require_visible<R: SoftDeletable>(uow: &UnitOfWork<'_>, id: &str) -> AppResult<R> {
     find_visible::<R>(uow.conn(), uow.actor(), id)
         .await?
@@ -180,6 +184,7 @@ pub async fn require_visible<R: SoftDeletable>(uow: &UnitOfWork<'_>, id: &str) -
 }
 
 /// Hides (soft-deletes) or restores a record: kept, audited, restorable.
+#[tracing::instrument(skip_all, fields(id = %id))]
 pub async fn set_deleted<R: SoftDeletable>(
     db: &DatabaseConnection,
     ctx: &WriteContext,

@@ -224,6 +224,18 @@ impl<'a> UnitOfWork<'a> {
     }
 }
 
+/// Runs `work` in a new unit of work and commits it: the whole write path of one mutation.
+pub async fn write<T>(
+    db: &DatabaseConnection,
+    ctx: &WriteContext,
+    work: impl AsyncFnOnce(&mut UnitOfWork<'_>) -> AppResult<T>,
+) -> AppResult<T> {
+    let mut uow = UnitOfWork::begin(db, ctx).await?;
+    let out = work(&mut uow).await?;
+    uow.commit().await?;
+    Ok(out)
+}
+
 /// A new time-ordered id.
 pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
