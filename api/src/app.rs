@@ -4,6 +4,9 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
 use sea_orm::DatabaseConnection;
 use tokio::net::TcpListener;
 
@@ -13,6 +16,7 @@ use crate::db;
 use crate::graphql;
 use crate::http::{self, AppState};
 use crate::metrics::Metrics;
+use crate::service::reference::Catalogue;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -25,6 +29,8 @@ pub enum StartupError {
         addr: SocketAddr,
         source: std::io::Error,
     },
+    #[error("reference data: {0}")]
+    Reference(String),
     #[error("metrics: {0}")]
     Metrics(#[from] prometheus::Error),
 }
@@ -34,6 +40,7 @@ pub struct Application {
     router: axum::Router,
     db: DatabaseConnection,
     addr: SocketAddr,
+    header_read_timeout: std::time::Duration,
 }
 
 impl Application {
@@ -44,8 +51,12 @@ impl Application {
         let metrics = Arc::new(Metrics::new()?);
         let db = db::connect(&config.database_url, Some(metrics.clone())).await?;
         db::migrate(&db).await?;
+        let catalogue = Catalogue::load(&db)
+            .await
+            .map_err(|e| StartupError::Reference(e.to_string()))?;
         let schema = graphql::build_schema(
             db.clone(),
+            catalogue.clone(),
             &config.limits,
             config.introspection,
             config.contact_cooldown_days,
@@ -53,6 +64,8 @@ impl Application {
         let state = AppState {
             schema,
             db: db.clone(),
+            catalogue,
+            limits: config.limits.clone(),
             verifier,
             metrics,
             graphiql: config.graphiql,
@@ -76,6 +89,7 @@ impl Application {
             router,
             db,
             addr,
+            header_read_timeout: config.limits.header_read_timeout,
         })
     }
 
@@ -88,17 +102,50 @@ impl Application {
     }
 
     /// Serves until `shutdown` completes, then finishes in-flight requests and closes the pool.
+    ///
+    /// The accept loop is hyper's HTTP/1.1 server with a header read timeout: a client that
+    /// sends its headers slowly (or not at all) is disconnected after
+    /// `KONTAKTPUNKT_HEADER_READ_TIMEOUT_SECS` instead of holding a connection open.
     pub async fn run(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        let result = axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown)
-            .await;
+        let mut builder = hyper::server::conn::http1::Builder::new();
+        builder
+            .timer(TokioTimer::new())
+            .header_read_timeout(self.header_read_timeout);
+        let graceful = GracefulShutdown::new();
+        let mut shutdown = std::pin::pin!(shutdown);
+        loop {
+            tokio::select! {
+                accepted = self.listener.accept() => {
+                    let stream = match accepted {
+                        Ok((stream, _)) => stream,
+                        Err(e) => {
+                            // Out of file descriptors and the like: wait a moment, go on.
+                            tracing::warn!(error = %e, "accepting a connection");
+                            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                            continue;
+                        }
+                    };
+                    let service = TowerToHyperService::new(self.router.clone());
+                    let connection = builder.serve_connection(TokioIo::new(stream), service);
+                    let connection = graceful.watch(connection);
+                    tokio::spawn(async move {
+                        if let Err(e) = connection.await {
+                            tracing::debug!(error = %e, "connection ended with an error");
+                        }
+                    });
+                }
+                () = &mut shutdown => break,
+            }
+        }
+        drop(self.listener);
+        graceful.shutdown().await;
         if let Err(e) = self.db.close().await {
             tracing::warn!(error = %e, "closing the database pool");
         }
-        result
+        Ok(())
     }
 }
 

@@ -71,6 +71,37 @@ pub struct Limits {
     pub max_complexity: usize,
     pub max_body_bytes: usize,
     pub request_timeout: Duration,
+    /// Aliased fields per operation (alias overloading), counted after fragment expansion.
+    pub max_aliases: usize,
+    /// Fields per operation after fragment expansion (refused before validation, in time
+    /// linear in the document's size).
+    pub max_fields: usize,
+    /// Argument values (list items, object fields) per operation, literals and variables.
+    pub max_values: usize,
+    /// A response larger than this is replaced by LIMIT_EXCEEDED.
+    pub max_response_bytes: usize,
+    /// A client must send its request headers within this time.
+    pub header_read_timeout: Duration,
+    /// A client must send its whole request body within this time.
+    pub body_read_timeout: Duration,
+}
+
+impl Limits {
+    /// The defaults of every limit (what `from_env` gives without variables).
+    pub fn defaults() -> Limits {
+        Limits {
+            max_depth: 15,
+            max_complexity: 20_000,
+            max_body_bytes: 1_048_576,
+            request_timeout: Duration::from_secs(30),
+            max_aliases: 100,
+            max_fields: 5_000,
+            max_values: 10_000,
+            max_response_bytes: 4 * 1_048_576,
+            header_read_timeout: Duration::from_secs(5),
+            body_read_timeout: Duration::from_secs(10),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -100,6 +131,12 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("KONTAKTPUNKT_MAX_COMPLEXITY", "20000"),
     ("KONTAKTPUNKT_MAX_BODY_BYTES", "1048576"),
     ("KONTAKTPUNKT_REQUEST_TIMEOUT_SECS", "30"),
+    ("KONTAKTPUNKT_MAX_ALIASES", "100"),
+    ("KONTAKTPUNKT_MAX_FIELDS", "5000"),
+    ("KONTAKTPUNKT_MAX_VALUES", "10000"),
+    ("KONTAKTPUNKT_MAX_RESPONSE_BYTES", "4194304"),
+    ("KONTAKTPUNKT_HEADER_READ_TIMEOUT_SECS", "5"),
+    ("KONTAKTPUNKT_BODY_READ_TIMEOUT_SECS", "10"),
 ];
 
 /// How the key is chosen when none is configured.
@@ -195,29 +232,57 @@ impl Config {
         let contact_cooldown_days = parse_number(&get, "CONTACT_COOLDOWN_DAYS", 14, 0, 365)?;
         let graphiql = parse_bool(&get, "KONTAKTPUNKT_GRAPHIQL", true)?;
         let introspection = parse_bool(&get, "KONTAKTPUNKT_INTROSPECTION", true)?;
+        let d = Limits::defaults();
+        let secs = |name: &'static str, default: Duration, max: u64| {
+            parse_number(&get, name, default.as_secs(), 1, max).map(Duration::from_secs)
+        };
         let limits = Limits {
-            max_depth: parse_number(&get, "KONTAKTPUNKT_MAX_DEPTH", 15, 2, 100)?,
+            max_depth: parse_number(&get, "KONTAKTPUNKT_MAX_DEPTH", d.max_depth, 2, 100)?,
             max_complexity: parse_number(
                 &get,
                 "KONTAKTPUNKT_MAX_COMPLEXITY",
-                20_000,
+                d.max_complexity,
                 10,
                 10_000_000,
             )?,
             max_body_bytes: parse_number(
                 &get,
                 "KONTAKTPUNKT_MAX_BODY_BYTES",
-                1_048_576,
+                d.max_body_bytes,
                 1_024,
                 64 * 1_048_576,
             )?,
-            request_timeout: Duration::from_secs(parse_number(
-                &get,
+            request_timeout: secs(
                 "KONTAKTPUNKT_REQUEST_TIMEOUT_SECS",
-                30,
-                1,
+                d.request_timeout,
                 3_600,
-            )?),
+            )?,
+            max_aliases: parse_number(&get, "KONTAKTPUNKT_MAX_ALIASES", d.max_aliases, 1, 10_000)?,
+            max_fields: parse_number(&get, "KONTAKTPUNKT_MAX_FIELDS", d.max_fields, 10, 1_000_000)?,
+            max_values: parse_number(
+                &get,
+                "KONTAKTPUNKT_MAX_VALUES",
+                d.max_values,
+                10,
+                10_000_000,
+            )?,
+            max_response_bytes: parse_number(
+                &get,
+                "KONTAKTPUNKT_MAX_RESPONSE_BYTES",
+                d.max_response_bytes,
+                1_024,
+                1_073_741_824,
+            )?,
+            header_read_timeout: secs(
+                "KONTAKTPUNKT_HEADER_READ_TIMEOUT_SECS",
+                d.header_read_timeout,
+                300,
+            )?,
+            body_read_timeout: secs(
+                "KONTAKTPUNKT_BODY_READ_TIMEOUT_SECS",
+                d.body_read_timeout,
+                3_600,
+            )?,
         };
 
         Ok(Config {

@@ -156,6 +156,9 @@ impl AppError {
     }
 }
 
+/// Error messages are cut to this many bytes.
+pub const MAX_MESSAGE_BYTES: usize = 500;
+
 /// The one place an error becomes what the client sees: sets `extensions.code` (and `field`
 /// for validation) from the `AppError` a resolver returned with `?`, and logs internal errors.
 /// Errors raised by async-graphql itself (parse, validation, limits, argument coercion) carry
@@ -177,7 +180,7 @@ pub fn annotate(error: &mut ServerError) -> ErrorCode {
             let m = error.message.as_str();
             let limit = m.contains("nested too deep")
                 || m.contains("too complex")
-                || m.contains("too many directives")
+                || m.contains("number of directives")
                 || m.contains("recursion");
             let code = if limit {
                 ErrorCode::LimitExceeded
@@ -192,6 +195,15 @@ pub fn annotate(error: &mut ServerError) -> ErrorCode {
             (code, field)
         }
     };
+    // A parse error quotes the document; an answer never echoes more than a few lines of it.
+    if error.message.len() > MAX_MESSAGE_BYTES {
+        let mut end = MAX_MESSAGE_BYTES;
+        while !error.message.is_char_boundary(end) {
+            end -= 1;
+        }
+        error.message.truncate(end);
+        error.message.push_str(" …");
+    }
     let ext = error.extensions.get_or_insert_with(Default::default);
     ext.set("code", code.as_str());
     if let Some(field) = field {

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use axum::body::Bytes;
+use axum::body::{Body, Bytes};
 use axum::extract::{DefaultBodyLimit, MatchedPath, Path, Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
@@ -23,12 +23,14 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 use crate::auth::{Actor, TokenVerifier};
+use crate::config::Limits;
 use crate::error::{self, AppError, ErrorCode};
+use crate::graphql;
 use crate::graphql::loaders::Loaders;
 use crate::graphql::{AppSchema, RequestMeta};
 use crate::metrics::Metrics;
-use crate::service;
 use crate::service::read::Reader;
+use crate::service::reference::Catalogue;
 
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json; charset=utf-8";
@@ -38,6 +40,8 @@ const APPLICATION_JSON: &str = "application/json; charset=utf-8";
 pub struct AppState {
     pub schema: AppSchema,
     pub db: DatabaseConnection,
+    pub catalogue: Arc<Catalogue>,
+    pub limits: Limits,
     pub verifier: Arc<TokenVerifier>,
     pub metrics: Arc<Metrics>,
     pub graphiql: bool,
@@ -328,24 +332,99 @@ fn bearer_token(headers: &HeaderMap) -> Option<&str> {
         .filter(|t| !t.is_empty())
 }
 
-/// Verifies the token and that its organisation exists, and makes the request's reader
-/// (what this caller may see, as of now).
-async fn authenticate(
-    state: &AppState,
-    headers: &HeaderMap,
-) -> Result<(Actor, entity::organisation::Model, Reader), AppError> {
+/// Verifies the token and that its organisation exists (in the reference data: no SQL), and
+/// makes the request's reader (what this caller may see, as of now).
+fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<(Actor, Reader), AppError> {
     let token = bearer_token(headers).ok_or_else(|| {
         AppError::Unauthenticated("a bearer token is required (Authorization: Bearer …)".into())
     })?;
     let actor = state.verifier.verify(token)?;
-    let organisation = service::reference::organisation(&state.db, &actor.organisation_id)
-        .await?
-        .ok_or_else(|| crate::auth::jwt::reject("token names an unknown organisation"))?;
+    if state
+        .catalogue
+        .organisation(&actor.organisation_id)
+        .is_none()
+    {
+        return Err(crate::auth::jwt::reject(
+            "token names an unknown organisation",
+        ));
+    }
     let reader = Reader::new(actor.clone(), chrono::Utc::now())?;
-    Ok((actor, organisation, reader))
+    Ok((actor, reader))
 }
 
-async fn graphql(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+/// A refusal before execution, as a JSON GraphQL error with its code.
+fn refuse(state: &AppState, status: StatusCode, ct: &str, e: &AppError) -> Response {
+    let code = e.code();
+    state
+        .metrics
+        .graphql_errors
+        .with_label_values(&[code.as_str()])
+        .inc();
+    e.log_if_internal();
+    let mut response = error_response(status, ct, code, &e.to_string());
+    if status == StatusCode::UNAUTHORIZED {
+        response
+            .headers_mut()
+            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    }
+    response
+}
+
+/// Reads the body within the size and time limits: a declared length over the limit is
+/// refused before a byte is read (413), a body that trickles is cut off (408).
+async fn read_body(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<Bytes, (StatusCode, AppError)> {
+    let max = state.limits.max_body_bytes;
+    let too_large = || {
+        (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::LimitExceeded(format!("the request body may be at most {max} bytes")),
+        )
+    };
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|n| n > max as u64) {
+        return Err(too_large());
+    }
+    match tokio::time::timeout(
+        state.limits.body_read_timeout,
+        axum::body::to_bytes(body, max),
+    )
+    .await
+    {
+        Ok(Ok(bytes)) => Ok(bytes),
+        Ok(Err(e)) if is_length_limit(&e) => Err(too_large()),
+        Ok(Err(_)) => Err((
+            StatusCode::BAD_REQUEST,
+            AppError::validation("body", "the request body could not be read"),
+        )),
+        Err(_) => Err((
+            StatusCode::REQUEST_TIMEOUT,
+            AppError::LimitExceeded(format!(
+                "the request body was not received within {} seconds",
+                state.limits.body_read_timeout.as_secs()
+            )),
+        )),
+    }
+}
+
+fn is_length_limit(e: &axum::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = source {
+        if err.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        source = err.source();
+    }
+    false
+}
+
+async fn graphql(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
     let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
     let Some(media) = negotiate(accept) else {
         return error_response(
@@ -369,63 +448,44 @@ async fn graphql(State(state): State<AppState>, headers: HeaderMap, body: Bytes)
             "Content-Type must be application/json",
         );
     }
-
-    let (actor, organisation, reader) = match authenticate(&state, &headers).await {
+    // Who is asking is known before a byte of the body is read.
+    let (actor, reader) = match authenticate(&state, &headers) {
         Ok(ok) => ok,
         Err(e) => {
-            let code = e.code();
-            state
-                .metrics
-                .graphql_errors
-                .with_label_values(&[code.as_str()])
-                .inc();
-            let status = match code {
+            let status = match e.code() {
                 ErrorCode::Unauthenticated => StatusCode::UNAUTHORIZED,
                 ErrorCode::Forbidden => StatusCode::FORBIDDEN,
-                _ => {
-                    e.log_if_internal();
-                    StatusCode::INTERNAL_SERVER_ERROR
-                }
+                _ => StatusCode::INTERNAL_SERVER_ERROR,
             };
-            let mut response = error_response(status, ct, code, &e.to_string());
-            if status == StatusCode::UNAUTHORIZED {
-                response
-                    .headers_mut()
-                    .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-            }
-            return response;
+            return refuse(&state, status, ct, &e);
         }
     };
-
+    let body = match read_body(&state, &headers, body).await {
+        Ok(body) => body,
+        Err((status, e)) => return refuse(&state, status, ct, &e),
+    };
     let parsed = serde_json::from_slice::<async_graphql::Request>(&body)
         .ok()
         .filter(|r| !r.query.trim().is_empty());
-    let request = match parsed {
-        Some(r) => r,
-        None => {
-            state
-                .metrics
-                .graphql_errors
-                .with_label_values(&[ErrorCode::Validation.as_str()])
-                .inc();
-            return error_response(
-                StatusCode::BAD_REQUEST,
-                ct,
-                ErrorCode::Validation,
-                "the body must be a JSON object with a \"query\" string (and optional \"variables\", \"operationName\")",
-            );
-        }
+    let Some(mut request) = parsed else {
+        let e = AppError::validation(
+            "body",
+            "the body must be a JSON object with a \"query\" string (and optional \"variables\", \"operationName\"); batches are not accepted",
+        );
+        return refuse(&state, StatusCode::BAD_REQUEST, ct, &e);
     };
+    // The document's cost is known before async-graphql validates it (see graphql::shield).
+    if let Err(e) = shield(&mut request, &state.limits) {
+        let error = async_graphql::Error::from(e).into_server_error(async_graphql::Pos::default());
+        let response = async_graphql::Response::from_errors(vec![error]);
+        return respond(&state, media, response);
+    }
     let request_id = headers
         .get(REQUEST_ID_HEADER)
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_owned();
     let loaders = Loaders::new(state.db.clone(), reader.clone());
-    loaders
-        .organisation
-        .feed_one(organisation.id.clone(), organisation)
-        .await;
     let batches = loaders.batches();
     let request = request
         .data(actor)
@@ -434,6 +494,17 @@ async fn graphql(State(state): State<AppState>, headers: HeaderMap, body: Bytes)
         .data(RequestMeta { request_id });
     let response = batches.run(state.schema.execute(request)).await;
     respond(&state, media, response)
+}
+
+/// Nesting scan, one parse, and the linear cost walk; the parsed document is kept for
+/// execution.
+fn shield(request: &mut async_graphql::Request, limits: &Limits) -> Result<(), AppError> {
+    graphql::shield::check_nesting(&request.query)?;
+    let doc = async_graphql::parser::parse_query(&request.query)
+        .map_err(|e| AppError::validation("query", e.to_string()))?;
+    graphql::shield::check_document(&doc, &request.variables, limits)?;
+    request.set_parsed_query(doc);
+    Ok(())
 }
 
 /// Serialises a GraphQL response: every error gets a code; a request error (the document did
@@ -475,7 +546,15 @@ fn respond(
     } else {
         StatusCode::OK
     };
-    let mut resp = (status, body.to_string()).into_response();
+    let text = body.to_string();
+    if text.len() > state.limits.max_response_bytes {
+        let e = AppError::LimitExceeded(format!(
+            "the answer would exceed {} bytes; ask for fewer fields or a smaller page",
+            state.limits.max_response_bytes
+        ));
+        return refuse(state, status, media.content_type(), &e);
+    }
+    let mut resp = (status, text).into_response();
     resp.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static(match media {

@@ -8,7 +8,7 @@ use crate::db_tests;
 use crate::fixtures::*;
 use crate::helpers::TestApp;
 
-const EVENTS: &str = "query($id: ID, $first: Int, $after: String) { auditEvents(entityId: $id, first: $first, after: $after) { id at actorSub organisation { id } action entityType entityId before after requestId } }";
+const EVENTS: &str = "query($id: ID, $first: Int, $after: String) { auditEvents(entityId: $id, first: $first, after: $after) { id at actorSub organisation { id } action entityType entityId before after requestId cursor } }";
 
 async fn every_changed_record_writes_one_event(app: TestApp) {
     let token = consultant(&app, "jc-101");
@@ -161,7 +161,7 @@ async fn who_reads_which_events(app: TestApp) {
         "admins read all"
     );
 
-    // Paging through with `after`.
+    // Paging through with `after` = the cursor of the last event read.
     let first = app
         .gql_ok(&admin(&app), EVENTS, json!({ "first": 1 }))
         .await;
@@ -169,10 +169,28 @@ async fn who_reads_which_events(app: TestApp) {
         .gql_ok(
             &admin(&app),
             EVENTS,
-            json!({ "first": 1, "after": first["auditEvents"][0]["id"] }),
+            json!({ "first": 1, "after": first["auditEvents"][0]["cursor"] }),
         )
         .await;
     assert_eq!(next["auditEvents"][0]["organisation"]["id"], "jc-751");
+    let end = app
+        .gql_ok(
+            &admin(&app),
+            EVENTS,
+            json!({ "first": 1, "after": next["auditEvents"][0]["cursor"] }),
+        )
+        .await;
+    assert_eq!(end["auditEvents"], json!([]));
+    // A raw event id is not a cursor.
+    let (_, body) = app
+        .gql(
+            Some(&admin(&app)),
+            EVENTS,
+            json!({ "first": 1, "after": first["auditEvents"][0]["id"] }),
+        )
+        .await;
+    assert_eq!(error_code(&body), Some("VALIDATION"), "{body}");
+    assert_eq!(error_field(&body), Some("after"), "{body}");
 }
 
 db_tests!(

@@ -190,14 +190,17 @@ async fn health_ready_metrics_and_request_ids(app: TestApp) {
     )
     .await;
     let after = app.metric("kontaktpunkt_sql_statements_total").await;
-    // Organisation check + municipalities + one batched jobcentre load: not one per municipality.
-    assert!(after > before, "statements are counted");
+    // Reference data and the token's organisation are served from memory: no SQL at all.
     assert_eq!(
         after - before,
-        3.0,
-        "batched: {} statements",
+        0.0,
+        "reference data: {} statements",
         after - before
     );
+    app.gql_ok(&token, "{ companies { nodes { id } } }", json!({}))
+        .await;
+    let counted = app.metric("kontaktpunkt_sql_statements_total").await;
+    assert_eq!(counted - after, 1.0, "one page of companies: one statement");
 
     let errors_before = app
         .metric("kontaktpunkt_graphql_errors_total{code=\"UNAUTHENTICATED\"}")

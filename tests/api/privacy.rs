@@ -28,10 +28,14 @@ const LONG_SUMMARY: usize = 9_990;
 /// Requests in flight at a time during a walk.
 const PARALLEL: usize = 4;
 
-/// No depth or complexity limit: the walker asks for everything at once.
+/// No depth, complexity or size limit: the walker asks for everything at once.
 fn unlimited(c: &mut Config) {
     c.limits.max_depth = 64;
     c.limits.max_complexity = usize::MAX;
+    c.limits.max_fields = usize::MAX;
+    c.limits.max_aliases = usize::MAX;
+    c.limits.max_values = usize::MAX;
+    c.limits.max_response_bytes = usize::MAX;
     c.limits.max_body_bytes = 64 * 1024 * 1024;
     c.limits.request_timeout = std::time::Duration::from_secs(300);
 }

@@ -48,6 +48,10 @@ impl AuditEvent {
     async fn after(&self) -> Option<Json<serde_json::Value>> {
         self.0.after.clone().map(Json)
     }
+    /// Pass as `after` to read the events that follow this one.
+    async fn cursor(&self) -> String {
+        svc::cursor(&self.0)
+    }
     /// The `x-request-id` of the request that made the change.
     async fn request_id(&self) -> &str {
         &self.0.request_id
@@ -61,7 +65,8 @@ pub struct AuditQuery;
 impl AuditQuery {
     /// Audit events in the order they happened, optionally of one entity. Admins read all;
     /// others the events of their own organisation's actions and about its own records.
-    /// `after` is an event id.
+    /// `after` is the `cursor` of the last event read; at most 100 per page.
+    #[graphql(complexity = "first.unwrap_or(20).clamp(0, 100) as usize * child_complexity")]
     async fn audit_events(
         &self,
         ctx: &Context<'_>,

@@ -9,7 +9,7 @@ use entity::{company, contact_person, production_unit};
 use super::activity::{Activity, activity_connection};
 use super::follow_up::FollowUp;
 use super::loaders::load_one;
-use super::reference::{Municipality, Organisation, load_organisation};
+use super::reference::{Municipality, Organisation, find_municipality, load_organisation};
 use super::{connection, db, loaders, reader, write_context};
 use crate::error::AppError;
 use crate::service::company::{self as svc, Patch};
@@ -51,9 +51,7 @@ impl Company {
         let Some(code) = &self.0.municipality_code else {
             return Ok(None);
         };
-        Ok(load_one(&loaders(ctx)?.municipality, code.clone())
-            .await?
-            .map(Municipality))
+        find_municipality(ctx, code)
     }
     async fn address(&self) -> Option<&str> {
         self.0.address.as_deref()
@@ -161,9 +159,7 @@ impl ProductionUnit {
         let Some(code) = &self.0.municipality_code else {
             return Ok(None);
         };
-        Ok(load_one(&loaders(ctx)?.municipality, code.clone())
-            .await?
-            .map(Municipality))
+        find_municipality(ctx, code)
     }
     async fn address(&self) -> Option<&str> {
         self.0.address.as_deref()

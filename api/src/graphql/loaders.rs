@@ -16,9 +16,7 @@ use std::time::Duration;
 
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use chrono::{DateTime, Utc};
-use entity::{
-    activity, agreement, company, contact_person, municipality, organisation, production_unit,
-};
+use entity::{activity, agreement, company, contact_person, production_unit};
 use futures::future::BoxFuture;
 use futures::task::ArcWake;
 use sea_orm::DatabaseConnection;
@@ -133,26 +131,6 @@ fn group<T>(
 }
 
 loader!(
-    OrganisationLoader,
-    String,
-    organisation::Model,
-    |db, _reader, keys| async move {
-        let rows = service::reference::organisations_by_ids(db, keys).await?;
-        Ok(rows.into_iter().map(|o| (o.id.clone(), o)).collect())
-    }
-);
-
-loader!(
-    MunicipalityLoader,
-    String,
-    municipality::Model,
-    |db, _reader, keys| async move {
-        let rows = service::company::municipalities_by_codes(db, keys).await?;
-        Ok(rows.into_iter().map(|m| (m.code.clone(), m)).collect())
-    }
-);
-
-loader!(
     CompanyLoader,
     String,
     Visible<company::Model>,
@@ -254,8 +232,6 @@ loader!(
 
 pub struct Loaders {
     queue: BatchQueue,
-    pub organisation: DataLoader<OrganisationLoader, HashMapCache>,
-    pub municipality: DataLoader<MunicipalityLoader, HashMapCache>,
     pub company: DataLoader<CompanyLoader, HashMapCache>,
     pub activity: DataLoader<ActivityLoader, HashMapCache>,
     pub production_units: DataLoader<ProductionUnitsByCompany, HashMapCache>,
@@ -284,8 +260,6 @@ impl Loaders {
             };
         }
         Loaders {
-            organisation: make!(OrganisationLoader),
-            municipality: make!(MunicipalityLoader),
             company: make!(CompanyLoader),
             activity: make!(ActivityLoader),
             production_units: make!(ProductionUnitsByCompany),

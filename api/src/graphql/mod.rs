@@ -7,7 +7,10 @@ pub mod follow_up;
 pub mod loaders;
 pub mod reference;
 pub mod scalars;
+pub mod shield;
 pub mod viewer;
+
+use std::sync::Arc;
 
 use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, EmptySubscription, MergedObject, OutputType, Schema, SchemaBuilder};
@@ -18,6 +21,7 @@ use crate::config::Limits;
 use crate::error::AppError;
 use crate::service::pagination::Page;
 use crate::service::read::Reader;
+use crate::service::reference::Catalogue;
 use crate::service::uow::WriteContext;
 use loaders::Loaders;
 
@@ -63,12 +67,14 @@ pub fn schema_builder(
 
 pub fn build_schema(
     db: DatabaseConnection,
+    catalogue: Arc<Catalogue>,
     limits: &Limits,
     introspection: bool,
     contact_cooldown_days: u32,
 ) -> AppSchema {
     schema_builder(limits, introspection)
         .data(db)
+        .data(catalogue)
         .data(Settings {
             contact_cooldown_days,
         })
@@ -86,8 +92,7 @@ pub fn sdl() -> String {
     let limits = Limits {
         max_depth: usize::MAX,
         max_complexity: usize::MAX,
-        max_body_bytes: usize::MAX,
-        request_timeout: std::time::Duration::from_secs(1),
+        ..Limits::defaults()
     };
     schema_builder(&limits, true).finish().sdl()
 }
@@ -132,6 +137,13 @@ pub fn loaders<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Loaders> {
     ctx.data_opt::<Loaders>().ok_or_else(|| missing("loaders"))
 }
 
+/// The reference data (municipalities, organisations), in memory.
+pub fn catalogue<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Catalogue> {
+    ctx.data_opt::<Arc<Catalogue>>()
+        .map(|c| c.as_ref())
+        .ok_or_else(|| missing("reference data"))
+}
+
 pub fn settings<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Settings> {
     ctx.data_opt::<Settings>()
         .ok_or_else(|| missing("settings"))
@@ -145,4 +157,42 @@ pub fn write_context(ctx: &Context<'_>) -> async_graphql::Result<WriteContext> {
         .map(|m| m.request_id.clone())
         .unwrap_or_default();
     Ok(WriteContext { actor, request_id })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::{ErrorCode, annotate};
+
+    /// `error::annotate` recognises async-graphql's own limit errors by their words; this pins
+    /// every message it relies on, so an upgrade that rewords one fails here, not in production.
+    #[tokio::test]
+    async fn async_graphql_limit_messages_are_pinned() {
+        let strict = |max_depth, max_complexity| {
+            schema_builder(
+                &Limits {
+                    max_depth,
+                    max_complexity,
+                    ..Limits::defaults()
+                },
+                true,
+            )
+            .finish()
+        };
+        let too_deep = "{ companies { nodes { activities { nodes { kind } } } } }";
+        let too_complex = "{ companies(first: 100) { nodes { id name cvr } } }";
+        let directives = format!("{{ me {} {{ sub }} }}", "@include(if: true) ".repeat(17));
+        let recursion = format!("{}{}", "{ me ".repeat(34), "}".repeat(34));
+        for (schema, query, words) in [
+            (strict(3, 1_000_000), too_deep.to_owned(), "nested too deep"),
+            (strict(50, 50), too_complex.to_owned(), "too complex"),
+            (strict(50, 1_000_000), directives, "number of directives"),
+            (strict(100, 1_000_000), recursion, "recursion"),
+        ] {
+            let response = schema.execute(query.as_str()).await;
+            let mut error = response.errors.into_iter().next().expect("an error");
+            assert!(error.message.contains(words), "{words}: {}", error.message);
+            assert_eq!(annotate(&mut error), ErrorCode::LimitExceeded, "{words}");
+        }
+    }
 }

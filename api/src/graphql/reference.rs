@@ -4,9 +4,7 @@ use async_graphql::{Context, ID, Object, Result};
 use entity::enums::{OrganisationKind, RarArea};
 use entity::{municipality, organisation};
 
-use super::loaders::load_error;
 use crate::error::AppError;
-use crate::service;
 
 pub struct Organisation(pub organisation::Model);
 
@@ -56,15 +54,21 @@ impl Municipality {
     }
 }
 
-/// Loads an organisation through the request's DataLoader; a dangling id is an internal error.
+/// The organisation `id` from the reference data; a dangling id is an internal error.
 pub async fn load_organisation(ctx: &Context<'_>, id: &str) -> Result<Organisation> {
-    super::loaders(ctx)?
-        .organisation
-        .load_one(id.to_owned())
-        .await
-        .map_err(load_error)?
+    super::catalogue(ctx)?
+        .organisation(id)
+        .cloned()
         .map(Organisation)
         .ok_or_else(|| AppError::Internal(format!("organisation {id} not found")).into())
+}
+
+/// The municipality `code` from the reference data, or `None`.
+pub fn find_municipality(ctx: &Context<'_>, code: &str) -> Result<Option<Municipality>> {
+    Ok(super::catalogue(ctx)?
+        .municipality(code)
+        .cloned()
+        .map(Municipality))
 }
 
 #[derive(Default)]
@@ -74,8 +78,13 @@ pub struct ReferenceQuery;
 impl ReferenceQuery {
     /// All 98 municipalities, ordered by code.
     async fn municipalities(&self, ctx: &Context<'_>) -> Result<Vec<Municipality>> {
-        let rows = service::reference::municipalities(super::db(ctx)?, super::reader(ctx)?).await?;
-        Ok(rows.into_iter().map(Municipality).collect())
+        let reader = super::reader(ctx)?;
+        Ok(super::catalogue(ctx)?
+            .municipalities(reader)
+            .iter()
+            .cloned()
+            .map(Municipality)
+            .collect())
     }
 
     /// Jobcentres and Jobservice Danmark, ordered by id; `kind` narrows the list.
@@ -84,19 +93,20 @@ impl ReferenceQuery {
         ctx: &Context<'_>,
         kind: Option<OrganisationKind>,
     ) -> Result<Vec<Organisation>> {
-        let rows =
-            service::reference::organisations(super::db(ctx)?, super::reader(ctx)?, kind).await?;
-        Ok(rows.into_iter().map(Organisation).collect())
+        let reader = super::reader(ctx)?;
+        Ok(super::catalogue(ctx)?
+            .organisations(reader, kind)
+            .cloned()
+            .map(Organisation)
+            .collect())
     }
 
     /// One organisation by id, or null.
     async fn organisation(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Organisation>> {
         super::reader(ctx)?;
-        Ok(super::loaders(ctx)?
-            .organisation
-            .load_one(id.0)
-            .await
-            .map_err(load_error)?
+        Ok(super::catalogue(ctx)?
+            .organisation(&id)
+            .cloned()
             .map(Organisation))
     }
 }

@@ -415,10 +415,9 @@ pub async fn record_outcome_in(
                 "a follow-up is due within two years",
             ));
         }
-        let assignee = v::optional_text(
+        let assignee = v::subject(
             &format!("input.followUps[{i}].assigneeSub"),
             f.assignee_sub.as_deref(),
-            v::NAME_MAX,
         )?;
         follow_ups.push(NewFollowUp {
             description,

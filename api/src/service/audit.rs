@@ -34,6 +34,7 @@ pub async fn list(
                 .add(audit_event::Column::OwnerOrganisationId.eq(actor.organisation_id.clone())),
         );
     }
+    let after: Option<String> = pagination::decode("after", after)?;
     if let Some(after) = after {
         q = q.filter(audit_event::Column::Id.gt(after));
     }
@@ -44,4 +45,9 @@ pub async fn list(
         .into_iter()
         .map(|e| reader.audit_event(e))
         .collect())
+}
+
+/// The opaque position of an event in the trail (its time-ordered id, encoded).
+pub fn cursor(event: &audit_event::Model) -> String {
+    pagination::encode(&event.id)
 }

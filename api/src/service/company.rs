@@ -644,14 +644,3 @@ pub async fn erase_contact_person(
     uow.commit().await?;
     Ok(after)
 }
-
-#[tracing::instrument(skip_all)]
-pub async fn municipalities_by_codes(
-    db: &impl ConnectionTrait,
-    codes: &[String],
-) -> AppResult<Vec<municipality::Model>> {
-    Ok(municipality::Entity::find()
-        .filter(municipality::Column::Code.is_in(codes.iter().cloned()))
-        .all(db)
-        .await?)
-}

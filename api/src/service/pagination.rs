@@ -38,6 +38,8 @@ pub fn decode<T: DeserializeOwned>(field: &str, cursor: Option<&str>) -> AppResu
     base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(cursor)
         .ok()
+        // A cursor is ours only if it holds nothing the database could not compare.
+        .filter(|bytes| !bytes.contains(&0) && !bytes.windows(6).any(|w| w == b"\\u0000"))
         .and_then(|bytes| serde_json::from_slice(&bytes).ok())
         .map(Some)
         .ok_or_else(|| AppError::validation(field, "not a cursor this list gave out"))

@@ -1,8 +1,14 @@
-//! Municipalities and organisations: reference data seeded by migration.
+//! Municipalities and organisations: reference data seeded by migration and never changed by
+//! the API, so it is read once at start into a [`Catalogue`] that every request (and every
+//! replica) shares. Authentication and the reference fields then cost no SQL at all, however
+//! many aliases a document repeats them under.
+
+use std::collections::HashMap;
+use std::sync::Arc;
 
 use entity::enums::OrganisationKind;
 use entity::{municipality, organisation};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ConnectionTrait, EntityTrait, QueryOrder};
 
 use super::read::Reader;
 use crate::error::AppResult;
@@ -15,44 +21,77 @@ pub fn is_national(organisation_id: &str) -> bool {
     organisation_id == NATIONAL_ID
 }
 
-/// Reference data is readable by every reader (`Reader` exists only for those who may read).
-pub async fn municipalities(
-    db: &impl ConnectionTrait,
-    _reader: &Reader,
-) -> AppResult<Vec<municipality::Model>> {
-    Ok(municipality::Entity::find()
-        .order_by_asc(municipality::Column::Code)
-        .all(db)
-        .await?)
+/// The reference data, in memory.
+#[derive(Debug, Default)]
+pub struct Catalogue {
+    organisations: Vec<organisation::Model>,
+    organisation_index: HashMap<String, usize>,
+    municipalities: Vec<municipality::Model>,
+    municipality_index: HashMap<String, usize>,
 }
 
-pub async fn organisations(
-    db: &impl ConnectionTrait,
-    _reader: &Reader,
-    kind: Option<OrganisationKind>,
-) -> AppResult<Vec<organisation::Model>> {
-    let mut q = organisation::Entity::find().order_by_asc(organisation::Column::Id);
-    if let Some(kind) = kind {
-        q = q.filter(organisation::Column::Kind.eq(kind));
+impl Catalogue {
+    /// Reads the reference tables (two statements, at start).
+    pub async fn load(db: &impl ConnectionTrait) -> AppResult<Arc<Catalogue>> {
+        let organisations = organisation::Entity::find()
+            .order_by_asc(organisation::Column::Id)
+            .all(db)
+            .await?;
+        let municipalities = municipality::Entity::find()
+            .order_by_asc(municipality::Column::Code)
+            .all(db)
+            .await?;
+        Ok(Arc::new(Catalogue::new(organisations, municipalities)))
     }
-    Ok(q.all(db).await?)
-}
 
-pub async fn organisations_by_ids(
-    db: &impl ConnectionTrait,
-    ids: &[String],
-) -> AppResult<Vec<organisation::Model>> {
-    Ok(organisation::Entity::find()
-        .filter(organisation::Column::Id.is_in(ids.iter().cloned()))
-        .all(db)
-        .await?)
-}
+    pub fn new(
+        organisations: Vec<organisation::Model>,
+        municipalities: Vec<municipality::Model>,
+    ) -> Catalogue {
+        let organisation_index = organisations
+            .iter()
+            .enumerate()
+            .map(|(i, o)| (o.id.clone(), i))
+            .collect();
+        let municipality_index = municipalities
+            .iter()
+            .enumerate()
+            .map(|(i, m)| (m.code.clone(), i))
+            .collect();
+        Catalogue {
+            organisations,
+            organisation_index,
+            municipalities,
+            municipality_index,
+        }
+    }
 
-pub async fn organisation(
-    db: &impl ConnectionTrait,
-    id: &str,
-) -> AppResult<Option<organisation::Model>> {
-    Ok(organisation::Entity::find_by_id(id.to_owned())
-        .one(db)
-        .await?)
+    /// An organisation by id (authentication checks the token's `org` here).
+    pub fn organisation(&self, id: &str) -> Option<&organisation::Model> {
+        self.organisation_index
+            .get(id)
+            .and_then(|i| self.organisations.get(*i))
+    }
+
+    pub fn municipality(&self, code: &str) -> Option<&municipality::Model> {
+        self.municipality_index
+            .get(code)
+            .and_then(|i| self.municipalities.get(*i))
+    }
+
+    /// All 98 municipalities, ordered by code.
+    pub fn municipalities(&self, _reader: &Reader) -> &[municipality::Model] {
+        &self.municipalities
+    }
+
+    /// Organisations ordered by id; `kind` narrows the list.
+    pub fn organisations(
+        &self,
+        _reader: &Reader,
+        kind: Option<OrganisationKind>,
+    ) -> impl Iterator<Item = &organisation::Model> {
+        self.organisations
+            .iter()
+            .filter(move |o| kind.is_none_or(|k| o.kind == k))
+    }
 }

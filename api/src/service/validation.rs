@@ -85,6 +85,19 @@ pub fn required_text(field: &str, raw: &str, max: usize) -> AppResult<String> {
     Ok(t.to_owned())
 }
 
+/// A user id as tokens carry it (`sub`): non-empty, at most 200 characters, no control
+/// characters; `None` stays `None`.
+pub fn subject(field: &str, raw: Option<&str>) -> AppResult<Option<String>> {
+    match raw.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(t) if crate::auth::jwt::is_plain_identifier(t, NAME_MAX) => Ok(Some(t.to_owned())),
+        Some(_) => Err(AppError::validation(
+            field,
+            "must be a user id as tokens carry it (at most 200 characters, no control characters)",
+        )),
+    }
+}
+
 /// Trimmed text of at most `max` characters; empty becomes `None`.
 pub fn optional_text(field: &str, raw: Option<&str>, max: usize) -> AppResult<Option<String>> {
     match raw.map(str::trim) {
@@ -96,7 +109,33 @@ pub fn optional_text(field: &str, raw: Option<&str>, max: usize) -> AppResult<Op
     }
 }
 
+/// Characters that text fields refuse: control characters other than line breaks and tabs
+/// (a NUL cannot be stored in PostgreSQL), bidirectional controls (U+202A–U+202E,
+/// U+2066–U+2069: they make a name display as something else), and Unicode non-characters.
+pub fn refused_char(c: char) -> Option<&'static str> {
+    let cp = u32::from(c);
+    if c.is_control() && !matches!(c, '\n' | '\r' | '\t') {
+        Some("a control character")
+    } else if (0x202A..=0x202E).contains(&cp) || (0x2066..=0x2069).contains(&cp) {
+        Some("a bidirectional control character")
+    } else if (0xFDD0..=0xFDEF).contains(&cp) || cp & 0xFFFE == 0xFFFE {
+        Some("a Unicode non-character")
+    } else {
+        None
+    }
+}
+
 fn check_length(field: &str, t: &str, max: usize) -> AppResult<()> {
+    if let Some((i, what)) = t
+        .chars()
+        .enumerate()
+        .find_map(|(i, c)| refused_char(c).map(|w| (i, w)))
+    {
+        return Err(AppError::validation(
+            field,
+            format!("contains {what} at position {}", i + 1),
+        ));
+    }
     if t.chars().count() > max {
         return Err(AppError::validation(
             field,
@@ -263,6 +302,25 @@ mod tests {
         for bad in ["1234", "12ab5678", "+45 12 34 56 78 90 12 34 56"] {
             assert!(phone("p", Some(bad)).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn text_refuses_what_cannot_be_stored_or_displayed_honestly() {
+        for bad in [
+            "a\u{0}b",
+            "a\u{7}",
+            "Firma\u{202E}SA/A",
+            "x\u{2066}y",
+            "z\u{FFFE}",
+            "\u{FDD0}",
+        ] {
+            assert!(required_text("n", bad, NAME_MAX).is_err(), "{bad:?}");
+        }
+        assert!(required_text("n", "Linje 1\nLinje 2\tmed tab", NAME_MAX).is_ok());
+        assert!(required_text("n", "Æblegården ApS – 🍎", NAME_MAX).is_ok());
+        assert!(subject("s", Some("bo@jc-461")).is_ok());
+        assert!(subject("s", Some("bo\u{0}")).is_err());
+        assert!(subject("s", Some(&"x".repeat(201))).is_err());
     }
 
     #[test]

@@ -1,0 +1,386 @@
+//! What a document may cost, decided before async-graphql validates it.
+//!
+//! async-graphql's own checks walk fragments without memory (a chain of fragments that each
+//! spread the previous one twice costs 2^n before "too complex" is known), and its parser
+//! recurses per nesting level. So every document first passes, in time linear in its size:
+//!
+//! 1. a scan of the raw text for bracket nesting (no parser recursion beyond [`MAX_NESTING`]);
+//! 2. the parse (once; the parsed document is handed on, not parsed again);
+//! 3. one memoised walk of the operations with their fragments expanded: fields, aliases and
+//!    argument values counted against the limits, fragment cycles refused, and every string
+//!    argument checked for what cannot be stored (a NUL byte);
+//! 4. the same for the variables.
+//!
+//! A refusal is an `AppError` (LIMIT_EXCEEDED or VALIDATION with the argument's path), raised
+//! before any resolver runs, so it costs no SQL.
+
+use std::collections::HashMap;
+
+use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
+use async_graphql::{Positioned, Variables};
+use async_graphql_value::{ConstValue, Value};
+
+use crate::config::Limits;
+use crate::error::AppError;
+
+/// Brackets (`{`, `(`, `[`) nested deeper than this are refused before parsing.
+pub const MAX_NESTING: usize = 64;
+
+/// Refuses a document that nests brackets deeper than [`MAX_NESTING`], in one pass over its
+/// text (strings, block strings and comments are skipped).
+pub fn check_nesting(query: &str) -> Result<(), AppError> {
+    let bytes = query.as_bytes();
+    let (mut depth, mut max, mut i) = (0usize, 0usize, 0usize);
+    while i < bytes.len() {
+        match bytes[i] {
+            b'#' => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'"' if bytes[i..].starts_with(b"\"\"\"") => {
+                i += 3;
+                while i < bytes.len() && !bytes[i..].starts_with(b"\"\"\"") {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+                i += 2;
+            }
+            b'"' => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' && bytes[i] != b'\n' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+            }
+            b'{' | b'(' | b'[' => {
+                depth += 1;
+                max = max.max(depth);
+                if max > MAX_NESTING {
+                    return Err(AppError::LimitExceeded(format!(
+                        "the document nests deeper than {MAX_NESTING} levels"
+                    )));
+                }
+            }
+            b'}' | b')' | b']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        i += 1;
+    }
+    Ok(())
+}
+
+/// What an expanded selection set costs.
+#[derive(Debug, Clone, Copy, Default)]
+struct Cost {
+    fields: u64,
+    aliases: u64,
+    values: u64,
+}
+
+impl Cost {
+    fn add(&mut self, o: Cost) {
+        self.fields = self.fields.saturating_add(o.fields);
+        self.aliases = self.aliases.saturating_add(o.aliases);
+        self.values = self.values.saturating_add(o.values);
+    }
+}
+
+struct Walk<'a> {
+    doc: &'a ExecutableDocument,
+    limits: &'a Limits,
+    /// Expanded cost of each fragment, computed once.
+    memo: HashMap<&'a str, Cost>,
+    /// Fragments being expanded (a spread of one of these is a cycle).
+    stack: Vec<&'a str>,
+    /// Where each variable is used: the argument path it stands for.
+    variable_paths: HashMap<String, String>,
+}
+
+impl<'a> Walk<'a> {
+    fn selection_set(&mut self, set: &'a Positioned<SelectionSet>) -> Result<Cost, AppError> {
+        let mut cost = Cost::default();
+        for item in &set.node.items {
+            match &item.node {
+                Selection::Field(field) => {
+                    let f = &field.node;
+                    cost.add(Cost {
+                        fields: 1,
+                        aliases: u64::from(f.alias.is_some()),
+                        values: 0,
+                    });
+                    for (name, value) in &f.arguments {
+                        cost.values = cost
+                            .values
+                            .saturating_add(self.value(&value.node, name.node.to_string())?);
+                    }
+                    let inner = self.selection_set(&f.selection_set)?;
+                    cost.add(inner);
+                }
+                Selection::FragmentSpread(spread) => {
+                    let name = spread.node.fragment_name.node.as_str();
+                    cost.add(self.fragment(name)?);
+                }
+                Selection::InlineFragment(inline) => {
+                    let inner = self.selection_set(&inline.node.selection_set)?;
+                    cost.add(inner);
+                }
+            }
+            self.check(cost)?;
+        }
+        Ok(cost)
+    }
+
+    fn fragment(&mut self, name: &'a str) -> Result<Cost, AppError> {
+        if let Some(cost) = self.memo.get(name) {
+            return Ok(*cost);
+        }
+        if self.stack.contains(&name) {
+            return Err(AppError::validation(
+                "query",
+                format!("fragment {name} spreads itself (a cycle)"),
+            ));
+        }
+        // An unknown fragment is left to validation, which names it.
+        let Some(fragment) = self.doc.fragments.get(name) else {
+            return Ok(Cost::default());
+        };
+        self.stack.push(name);
+        let cost = self.selection_set(&fragment.node.selection_set)?;
+        self.stack.pop();
+        self.memo.insert(name, cost);
+        Ok(cost)
+    }
+
+    /// Counts the values of an argument and refuses strings that cannot be stored.
+    fn value(&mut self, value: &Value, path: String) -> Result<u64, AppError> {
+        Ok(match value {
+            Value::String(s) => {
+                check_storable(&path, s)?;
+                1
+            }
+            Value::List(items) => {
+                let mut n: u64 = 1;
+                for (i, item) in items.iter().enumerate() {
+                    n = n.saturating_add(self.value(item, format!("{path}[{i}]"))?);
+                    self.check_values(n)?;
+                }
+                n
+            }
+            Value::Object(fields) => {
+                let mut n: u64 = 1;
+                for (key, item) in fields {
+                    n = n.saturating_add(self.value(item, format!("{path}.{key}"))?);
+                    self.check_values(n)?;
+                }
+                n
+            }
+            Value::Variable(name) => {
+                self.variable_paths.entry(name.to_string()).or_insert(path);
+                1
+            }
+            _ => 1,
+        })
+    }
+
+    fn check_values(&self, n: u64) -> Result<(), AppError> {
+        if n > self.limits.max_values as u64 {
+            return Err(AppError::LimitExceeded(format!(
+                "the operation has more than {} argument values",
+                self.limits.max_values
+            )));
+        }
+        Ok(())
+    }
+
+    fn check(&self, cost: Cost) -> Result<(), AppError> {
+        if cost.aliases > self.limits.max_aliases as u64 {
+            return Err(AppError::LimitExceeded(format!(
+                "the operation has more than {} aliases",
+                self.limits.max_aliases
+            )));
+        }
+        if cost.fields > self.limits.max_fields as u64 {
+            return Err(AppError::LimitExceeded(format!(
+                "the operation selects more than {} fields (fragments expanded)",
+                self.limits.max_fields
+            )));
+        }
+        self.check_values(cost.values)
+    }
+}
+
+/// A string that the databases can store and compare: no NUL byte (PostgreSQL text cannot
+/// hold one; SQLite would cut or compare it differently).
+pub fn check_storable(field: &str, s: &str) -> Result<(), AppError> {
+    if s.contains('\0') {
+        return Err(AppError::validation(
+            field,
+            "contains a NUL character, which cannot be stored",
+        ));
+    }
+    Ok(())
+}
+
+fn const_value(value: &ConstValue, path: &str, count: &mut u64, max: u64) -> Result<(), AppError> {
+    *count = count.saturating_add(1);
+    if *count > max {
+        return Err(AppError::LimitExceeded(format!(
+            "the variables hold more than {max} values"
+        )));
+    }
+    match value {
+        ConstValue::String(s) => check_storable(path, s),
+        ConstValue::List(items) => items
+            .iter()
+            .enumerate()
+            .try_for_each(|(i, v)| const_value(v, &format!("{path}[{i}]"), count, max)),
+        ConstValue::Object(fields) => fields
+            .iter()
+            .try_for_each(|(k, v)| const_value(v, &format!("{path}.{k}"), count, max)),
+        _ => Ok(()),
+    }
+}
+
+/// Checks a parsed document and its variables against the limits (see the module doc).
+pub fn check_document(
+    doc: &ExecutableDocument,
+    variables: &Variables,
+    limits: &Limits,
+) -> Result<(), AppError> {
+    let mut walk = Walk {
+        doc,
+        limits,
+        memo: HashMap::new(),
+        stack: Vec::new(),
+        variable_paths: HashMap::new(),
+    };
+    let mut total = Cost::default();
+    for (_, operation) in doc.operations.iter() {
+        for definition in &operation.node.variable_definitions {
+            if let Some(default) = &definition.node.default_value {
+                let path = format!("${}", definition.node.name.node);
+                let mut n = 0;
+                const_value(&default.node, &path, &mut n, limits.max_values as u64)?;
+            }
+        }
+        total.add(walk.selection_set(&operation.node.selection_set)?);
+        walk.check(total)?;
+    }
+    // Fragments no operation spreads are still checked for cycles by validation; their
+    // arguments are not executed, so they need no further checks here.
+    let mut count = 0u64;
+    for (name, value) in variables.iter() {
+        let path = walk
+            .variable_paths
+            .get(name.as_str())
+            .cloned()
+            .unwrap_or_else(|| format!("${name}"));
+        const_value(value, &path, &mut count, limits.max_values as u64)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use async_graphql::parser::parse_query;
+
+    fn limits() -> Limits {
+        Limits::defaults()
+    }
+
+    fn check(query: &str) -> Result<(), AppError> {
+        check_nesting(query)?;
+        let doc = parse_query(query).map_err(|e| AppError::validation("query", e.to_string()))?;
+        check_document(&doc, &Variables::default(), &limits())
+    }
+
+    #[test]
+    fn nesting_is_refused_before_parsing() {
+        let deep = format!("{}{}", "{ a ".repeat(10_000), "}".repeat(10_000));
+        let started = std::time::Instant::now();
+        assert!(matches!(check(&deep), Err(AppError::LimitExceeded(_))));
+        assert!(started.elapsed() < std::time::Duration::from_secs(1));
+        // Brackets inside strings and comments do not count.
+        let q = format!(
+            "{{ a(s: \"{}\") # {}\n }}",
+            "{".repeat(100),
+            "(".repeat(100)
+        );
+        assert!(check_nesting(&q).is_ok());
+    }
+
+    #[test]
+    fn fragment_chains_cost_linear_time() {
+        let mut q = String::from("fragment F0 on Query { me { sub } }\n");
+        for i in 1..=60 {
+            q.push_str(&format!(
+                "fragment F{i} on Query {{ ...F{} ...F{} }}\n",
+                i - 1,
+                i - 1
+            ));
+        }
+        q.push_str("{ ...F60 }");
+        let started = std::time::Instant::now();
+        assert!(matches!(check(&q), Err(AppError::LimitExceeded(_))));
+        assert!(started.elapsed() < std::time::Duration::from_secs(1));
+    }
+
+    #[test]
+    fn fragment_cycles_are_refused() {
+        let q = "fragment A on Query { ...B } fragment B on Query { ...A } { ...A }";
+        assert!(matches!(check(q), Err(AppError::Validation { .. })));
+    }
+
+    #[test]
+    fn aliases_are_counted_after_expansion() {
+        let hundred: String = (0..100).map(|i| format!("a{i}: me {{ sub }} ")).collect();
+        assert!(check(&format!("{{ {hundred} }}")).is_ok());
+        assert!(matches!(
+            check(&format!("{{ {hundred} extra: me {{ sub }} }}")),
+            Err(AppError::LimitExceeded(_))
+        ));
+        // Aliases inside fragments count where the fragment is spread.
+        let f: String = (0..60).map(|i| format!("f{i}: me {{ sub }} ")).collect();
+        let g: String = (0..41).map(|i| format!("g{i}: me {{ sub }} ")).collect();
+        let q = format!("fragment F on Query {{ {f} }} fragment G on Query {{ {g} }}");
+        // An unused fragment is validation's matter (it names it), not a cost.
+        assert!(check(&format!("{q} {{ ...F }}")).is_ok());
+        assert!(matches!(
+            check(&format!("{q} {{ ...F ...G }}")),
+            Err(AppError::LimitExceeded(_))
+        ));
+    }
+
+    #[test]
+    fn nul_bytes_are_refused_with_their_path() {
+        let err = check(r#"{ companies(filter: { nameContains: "a\u0000b" }) { nodes { id } } }"#);
+        assert!(
+            matches!(&err, Err(AppError::Validation { field, .. }) if field == "filter.nameContains"),
+            "{err:?}"
+        );
+        let doc =
+            parse_query("query($f: CompanyFilter) { companies(filter: $f) { nodes { id } } }")
+                .expect("parse");
+        let vars = Variables::from_json(serde_json::json!({ "f": { "nameContains": "x\u{0}" } }));
+        let err = check_document(&doc, &vars, &limits());
+        assert!(
+            matches!(&err, Err(AppError::Validation { field, .. }) if field == "filter.nameContains"),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn huge_lists_are_refused() {
+        let items = "1,".repeat(20_000);
+        assert!(matches!(
+            check(&format!("{{ a(l: [{items}]) }}")),
+            Err(AppError::LimitExceeded(_))
+        ));
+        let doc = parse_query("query($l: [Int]) { a(l: $l) }").expect("parse");
+        let vars = Variables::from_json(serde_json::json!({ "l": vec![1; 20_000] }));
+        assert!(matches!(
+            check_document(&doc, &vars, &limits()),
+            Err(AppError::LimitExceeded(_))
+        ));
+    }
+}
