@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{DefaultBodyLimit, MatchedPath, Path, Request, State};
-use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
@@ -15,9 +15,6 @@ use sea_orm::DatabaseConnection;
 use serde_json::{Value, json};
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::request_id::{
-    MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
-};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
@@ -33,6 +30,9 @@ use crate::service::read::Reader;
 use crate::service::reference::Catalogue;
 
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
+/// Inside the service: the caller's own request id, when it sent a usable one.
+pub const CLIENT_REQUEST_ID_HEADER: &str = "x-client-request-id";
+pub const SERVER_REQUEST_ID_HEADER: &str = "x-server-request-id";
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json; charset=utf-8";
 const APPLICATION_JSON: &str = "application/json; charset=utf-8";
 
@@ -48,7 +48,6 @@ pub struct AppState {
 }
 
 pub fn router(state: AppState, limits: &crate::config::Limits) -> Router {
-    let request_id = HeaderName::from_static(REQUEST_ID_HEADER);
     Router::new()
         .route("/graphql", get(graphiql).post(graphql))
         .route("/graphiql/assets/{file}", get(graphiql_asset))
@@ -60,29 +59,27 @@ pub fn router(state: AppState, limits: &crate::config::Limits) -> Router {
         .layer(middleware::from_fn_with_state(state.clone(), track_metrics))
         .layer(
             ServiceBuilder::new()
-                .layer(middleware::map_request(drop_unusable_request_id))
-                .layer(SetRequestIdLayer::new(
-                    request_id.clone(),
-                    MakeRequestUuidV7,
-                ))
+                .layer(middleware::from_fn(request_ids))
                 .layer(
                     TraceLayer::new_for_http()
                         .make_span_with(|req: &Request| {
-                            let id = req
-                                .headers()
-                                .get(REQUEST_ID_HEADER)
-                                .and_then(|v| v.to_str().ok())
-                                .unwrap_or("-");
+                            let header = |name: &str| {
+                                req.headers()
+                                    .get(name)
+                                    .and_then(|v| v.to_str().ok())
+                                    .unwrap_or("-")
+                                    .to_owned()
+                            };
                             tracing::info_span!(
                                 "request",
-                                request_id = %id,
+                                request_id = %header(REQUEST_ID_HEADER),
+                                client_request_id = %header(CLIENT_REQUEST_ID_HEADER),
                                 method = %req.method(),
                                 path = %req.uri().path(),
                             )
                         })
                         .on_response(DefaultOnResponse::new().level(Level::INFO)),
                 )
-                .layer(PropagateRequestIdLayer::new(request_id))
                 .layer(CatchPanicLayer::custom(panic_response))
                 .layer(TimeoutLayer::with_status_code(
                     StatusCode::REQUEST_TIMEOUT,
@@ -92,32 +89,36 @@ pub fn router(state: AppState, limits: &crate::config::Limits) -> Router {
         .with_state(state)
 }
 
-/// Time-ordered request ids (UUID v7), unless the caller sent a usable one.
-#[derive(Clone, Copy)]
-struct MakeRequestUuidV7;
-
-impl MakeRequestId for MakeRequestUuidV7 {
-    fn make_request_id<B>(&mut self, _: &axum::http::Request<B>) -> Option<RequestId> {
-        HeaderValue::from_str(&uuid::Uuid::now_v7().to_string())
-            .ok()
-            .map(RequestId::new)
+/// Every request gets the server's own id (UUID v7): the span, the logs and the audit trail
+/// carry it. A caller's `x-request-id` is kept for correlation when it is short and plain
+/// (logged and audited as the client's id, and echoed back as `x-request-id`); anything else
+/// is dropped, so logs never carry arbitrary client text. The server's id is always returned
+/// as `x-server-request-id`.
+async fn request_ids(mut req: Request, next: Next) -> Response {
+    let client = req
+        .headers()
+        .get(REQUEST_ID_HEADER)
+        .filter(|v| {
+            let b = v.as_bytes();
+            !b.is_empty()
+                && b.len() <= 128
+                && b.iter()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.' | b':'))
+        })
+        .cloned();
+    let server = HeaderValue::from_str(&uuid::Uuid::now_v7().to_string())
+        .unwrap_or_else(|_| HeaderValue::from_static("-"));
+    let headers = req.headers_mut();
+    headers.remove(CLIENT_REQUEST_ID_HEADER);
+    if let Some(client) = &client {
+        headers.insert(CLIENT_REQUEST_ID_HEADER, client.clone());
     }
-}
-
-/// A caller's request id is kept for correlation only if it is short and plain; anything else
-/// is replaced, so logs and audit events never carry arbitrary client text.
-async fn drop_unusable_request_id(mut req: Request) -> Request {
-    let usable = req.headers().get(REQUEST_ID_HEADER).is_some_and(|v| {
-        let b = v.as_bytes();
-        !b.is_empty()
-            && b.len() <= 128
-            && b.iter()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.' | b':'))
-    });
-    if !usable {
-        req.headers_mut().remove(REQUEST_ID_HEADER);
-    }
-    req
+    headers.insert(REQUEST_ID_HEADER, server.clone());
+    let mut response = next.run(req).await;
+    let headers = response.headers_mut();
+    headers.insert(REQUEST_ID_HEADER, client.unwrap_or_else(|| server.clone()));
+    headers.insert(SERVER_REQUEST_ID_HEADER, server);
+    response
 }
 
 fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
@@ -480,18 +481,24 @@ async fn graphql(State(state): State<AppState>, headers: HeaderMap, body: Body) 
         let response = async_graphql::Response::from_errors(vec![error]);
         return respond(&state, media, response);
     }
-    let request_id = headers
-        .get(REQUEST_ID_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let request_id = header(REQUEST_ID_HEADER).unwrap_or_default();
+    let client_request_id = header(CLIENT_REQUEST_ID_HEADER);
     let loaders = Loaders::new(state.db.clone(), reader.clone());
     let batches = loaders.batches();
     let request = request
         .data(actor)
         .data(reader)
         .data(loaders)
-        .data(RequestMeta { request_id });
+        .data(RequestMeta {
+            request_id,
+            client_request_id,
+        });
     let response = batches.run(state.schema.execute(request)).await;
     respond(&state, media, response)
 }

@@ -17,7 +17,10 @@ pub struct Model {
     pub entity_id: String,
     pub before: Option<Json>,
     pub after: Option<Json>,
+    /// The server's own id of the request that made the change.
     pub request_id: String,
+    /// The caller's `x-request-id`, when it sent one (for correlation only).
+    pub client_request_id: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -258,7 +258,55 @@ async fn erasure_reaches_every_snapshot_of_the_person(app: TestApp) {
     }
 }
 
+/// The audit trail records the server's own request id; a caller's id is kept beside it for
+/// correlation only (a caller could send anyone's id).
+async fn the_trail_records_the_servers_request_id(app: TestApp) {
+    let token = consultant(&app, "jc-101");
+    let send = |client_id: &'static str| {
+        let req = app
+            .client
+            .post(app.url("/graphql"))
+            .bearer_auth(&token)
+            .header("x-request-id", client_id)
+            .json(&json!({
+                "query": "mutation($i: RegisterCompanyInput!) { registerCompany(input: $i) { id } }",
+                "variables": { "i": { "cvr": valid_cvr(), "name": "Korrelation ApS" } },
+            }));
+        async move { req.send().await.expect("request") }
+    };
+    for (client_id, kept) in [("trace-77.a", Some("trace-77.a")), ("not plain!", None)] {
+        let resp = send(client_id).await;
+        let server_id = resp.headers()["x-server-request-id"]
+            .to_str()
+            .expect("server id")
+            .to_owned();
+        assert!(uuid::Uuid::parse_str(&server_id).is_ok(), "{server_id}");
+        let echoed = resp.headers()["x-request-id"]
+            .to_str()
+            .expect("id")
+            .to_owned();
+        assert_eq!(echoed, kept.unwrap_or(server_id.as_str()));
+        let body: Value = resp.json().await.expect("json");
+        let company = body["data"]["registerCompany"]["id"]
+            .as_str()
+            .expect("id")
+            .to_owned();
+        let data = app
+            .gql_ok(
+                &token,
+                "query($id: ID) { auditEvents(entityId: $id) { requestId clientRequestId } }",
+                json!({ "id": company }),
+            )
+            .await;
+        assert_eq!(
+            data["auditEvents"],
+            json!([{ "requestId": server_id, "clientRequestId": kept }])
+        );
+    }
+}
+
 db_tests!(
+    the_trail_records_the_servers_request_id,
     an_outcome_writes_one_event_per_record,
     snapshots_are_views_not_table_rows,
     the_owner_reads_what_others_did_to_its_records,

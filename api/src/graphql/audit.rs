@@ -52,9 +52,13 @@ impl AuditEvent {
     async fn cursor(&self) -> String {
         svc::cursor(&self.0)
     }
-    /// The `x-request-id` of the request that made the change.
+    /// The server's id of the request that made the change (`x-server-request-id`).
     async fn request_id(&self) -> &str {
         &self.0.request_id
+    }
+    /// The caller's own `x-request-id` of that request, when it sent one.
+    async fn client_request_id(&self) -> Option<&str> {
+        self.0.client_request_id.as_deref()
     }
 }
 

@@ -47,7 +47,10 @@ pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
 /// Per-request facts the handler puts into the GraphQL request.
 #[derive(Debug, Clone)]
 pub struct RequestMeta {
+    /// The server's own id of the request.
     pub request_id: String,
+    /// The caller's `x-request-id`, when it sent a usable one.
+    pub client_request_id: Option<String>,
 }
 
 /// The schema with its limits but without data: enough to print the SDL.
@@ -152,11 +155,12 @@ pub fn settings<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Settings> {
 /// The actor and request id every write records in the audit trail.
 pub fn write_context(ctx: &Context<'_>) -> async_graphql::Result<WriteContext> {
     let actor = actor(ctx)?.clone();
-    let request_id = ctx
-        .data_opt::<RequestMeta>()
-        .map(|m| m.request_id.clone())
-        .unwrap_or_default();
-    Ok(WriteContext { actor, request_id })
+    let meta = ctx.data_opt::<RequestMeta>();
+    Ok(WriteContext {
+        actor,
+        request_id: meta.map(|m| m.request_id.clone()).unwrap_or_default(),
+        client_request_id: meta.and_then(|m| m.client_request_id.clone()),
+    })
 }
 
 #[cfg(test)]

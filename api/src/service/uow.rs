@@ -26,7 +26,10 @@ use crate::error::{AppError, AppResult};
 #[derive(Debug, Clone)]
 pub struct WriteContext {
     pub actor: Actor,
+    /// The server's own id of the request.
     pub request_id: String,
+    /// The caller's `x-request-id`, kept for correlation.
+    pub client_request_id: Option<String>,
 }
 
 struct PendingEvent {
@@ -206,6 +209,7 @@ impl<'a> UnitOfWork<'a> {
                 before: Set(event.before),
                 after: Set(event.after),
                 request_id: Set(self.ctx.request_id.clone()),
+                client_request_id: Set(self.ctx.client_request_id.clone()),
             });
         }
         // Chunks keep each INSERT well under the databases' bound-parameter limits.
@@ -267,6 +271,7 @@ mod tests {
                 roles: vec![Role::Consultant],
             },
             request_id: "r".into(),
+            client_request_id: None,
         }
     }
 
