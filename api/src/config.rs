@@ -78,6 +78,8 @@ pub struct Limits {
     pub max_fields: usize,
     /// Argument values (list items, object fields) per operation, literals and variables.
     pub max_values: usize,
+    /// Tokens of a document, counted before it is parsed.
+    pub max_tokens: usize,
     /// A response larger than this is replaced by LIMIT_EXCEEDED.
     pub max_response_bytes: usize,
     /// A client must send its request headers within this time.
@@ -97,6 +99,7 @@ impl Limits {
             max_aliases: 100,
             max_fields: 5_000,
             max_values: 10_000,
+            max_tokens: 20_000,
             max_response_bytes: 4 * 1_048_576,
             header_read_timeout: Duration::from_secs(5),
             body_read_timeout: Duration::from_secs(10),
@@ -134,6 +137,7 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("KONTAKTPUNKT_MAX_ALIASES", "100"),
     ("KONTAKTPUNKT_MAX_FIELDS", "5000"),
     ("KONTAKTPUNKT_MAX_VALUES", "10000"),
+    ("KONTAKTPUNKT_MAX_TOKENS", "20000"),
     ("KONTAKTPUNKT_MAX_RESPONSE_BYTES", "4194304"),
     ("KONTAKTPUNKT_HEADER_READ_TIMEOUT_SECS", "5"),
     ("KONTAKTPUNKT_BODY_READ_TIMEOUT_SECS", "10"),
@@ -264,6 +268,13 @@ impl Config {
                 "KONTAKTPUNKT_MAX_VALUES",
                 d.max_values,
                 10,
+                10_000_000,
+            )?,
+            max_tokens: parse_number(
+                &get,
+                "KONTAKTPUNKT_MAX_TOKENS",
+                d.max_tokens,
+                100,
                 10_000_000,
             )?,
             max_response_bytes: parse_number(

@@ -477,7 +477,10 @@ async fn graphql(State(state): State<AppState>, headers: HeaderMap, body: Body) 
     };
     // The document's cost is known before async-graphql validates it (see graphql::shield).
     if let Err(e) = shield(&mut request, &state.limits) {
-        let error = async_graphql::Error::from(e).into_server_error(async_graphql::Pos::default());
+        let mut error =
+            async_graphql::Error::from(e).into_server_error(async_graphql::Pos::default());
+        // Refused before parsing or for the whole document: there is no location to name.
+        error.locations.clear();
         let response = async_graphql::Response::from_errors(vec![error]);
         return respond(&state, media, response);
     }
@@ -506,7 +509,7 @@ async fn graphql(State(state): State<AppState>, headers: HeaderMap, body: Body) 
 /// Nesting scan, one parse, and the linear cost walk; the parsed document is kept for
 /// execution.
 fn shield(request: &mut async_graphql::Request, limits: &Limits) -> Result<(), AppError> {
-    graphql::shield::check_nesting(&request.query)?;
+    graphql::shield::check_text(&request.query, limits.max_tokens)?;
     let doc = async_graphql::parser::parse_query(&request.query)
         .map_err(|e| AppError::validation("query", e.to_string()))?;
     graphql::shield::check_document(&doc, &request.variables, limits)?;

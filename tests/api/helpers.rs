@@ -200,7 +200,6 @@ pub struct TestApp {
     #[allow(dead_code)] // read by tests that differ per backend
     pub backend: Backend,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
-    server: Option<tokio::task::JoinHandle<()>>,
     // Dropped last: the server lets go of the database first.
     _db: TestDatabase,
 }
@@ -218,25 +217,41 @@ pub async fn spawn_app_with(
     let mut config = test_config();
     config.database_url = db.url.clone();
     customize(&mut config);
-    let app = Application::build(&config)
-        .await
-        .expect("application builds");
-    let addr = app.local_addr();
+    // The server runs on a runtime of its own thread, as in production: a request stuck in
+    // CPU work (a regression) fails its test by timeout instead of holding the test's runtime,
+    // and the test process can still exit.
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(async move {
-        let _ = app
-            .run(async {
-                let _ = rx.await;
-            })
-            .await;
-    });
+    let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
+    let server_config = config.clone();
+    std::thread::Builder::new()
+        .name("test-server".into())
+        .spawn(move || {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .expect("server runtime");
+            runtime.block_on(async move {
+                let app = Application::build(&server_config)
+                    .await
+                    .expect("application builds");
+                let _ = ready_tx.send(app.local_addr());
+                let _ = app
+                    .run(async {
+                        let _ = rx.await;
+                    })
+                    .await;
+            });
+            runtime.shutdown_background();
+        })
+        .expect("server thread");
+    let addr = ready_rx.await.expect("the server started");
     Some(TestApp {
         addr,
         client: reqwest::Client::new(),
         config,
         backend,
         shutdown: Some(tx),
-        server: Some(server),
         _db: db,
     })
 }
@@ -440,9 +455,6 @@ impl Drop for TestApp {
     fn drop(&mut self) {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
-        }
-        if let Some(server) = self.server.take() {
-            server.abort();
         }
     }
 }

@@ -129,7 +129,9 @@ async fn legacy_events_become_views(app: TestApp) {
     assert_eq!(events["auditEvents"][1]["after"], Value::Null, "{events}");
 
     // The migration rewrites them: run it again (down to just before it, then up).
-    let applied = Migrator::get_applied_migrations(&db).await.expect("applied");
+    let applied = Migrator::get_applied_migrations(&db)
+        .await
+        .expect("applied");
     let position = applied
         .iter()
         .position(|m| m.name() == "m20261130_000005_audit_snapshots_as_views")

@@ -15,6 +15,7 @@ mod binary;
 mod company;
 mod concurrency;
 mod follow_up;
+mod hostile;
 mod http;
 mod legacy_audit;
 mod matrix;

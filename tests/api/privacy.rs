@@ -35,6 +35,7 @@ fn unlimited(c: &mut Config) {
     c.limits.max_fields = usize::MAX;
     c.limits.max_aliases = usize::MAX;
     c.limits.max_values = usize::MAX;
+    c.limits.max_tokens = usize::MAX;
     c.limits.max_response_bytes = usize::MAX;
     c.limits.max_body_bytes = 64 * 1024 * 1024;
     c.limits.request_timeout = std::time::Duration::from_secs(300);

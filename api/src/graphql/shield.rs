@@ -26,13 +26,48 @@ use crate::error::AppError;
 /// Brackets (`{`, `(`, `[`) nested deeper than this are refused before parsing.
 pub const MAX_NESTING: usize = 64;
 
-/// Refuses a document that nests brackets deeper than [`MAX_NESTING`], in one pass over its
-/// text (strings, block strings and comments are skipped).
-pub fn check_nesting(query: &str) -> Result<(), AppError> {
+/// Refuses, in one pass over its text and before it is parsed, a document that nests brackets
+/// deeper than [`MAX_NESTING`] or holds more than `max_tokens` tokens (names, numbers,
+/// strings, punctuation; comments and commas do not count).
+pub fn check_text(query: &str, max_tokens: usize) -> Result<(), AppError> {
     let bytes = query.as_bytes();
-    let (mut depth, mut max, mut i) = (0usize, 0usize, 0usize);
+    let (mut depth, mut max, mut i, mut tokens) = (0usize, 0usize, 0usize, 0usize);
+    let is_word = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'+');
     while i < bytes.len() {
-        match bytes[i] {
+        let b = bytes[i];
+        if is_word(b)
+            || matches!(
+                b,
+                b'"' | b'{'
+                    | b'}'
+                    | b'('
+                    | b')'
+                    | b'['
+                    | b']'
+                    | b':'
+                    | b'='
+                    | b'@'
+                    | b'$'
+                    | b'!'
+                    | b'|'
+                    | b'&'
+            )
+        {
+            tokens += 1;
+            if tokens > max_tokens {
+                return Err(AppError::LimitExceeded(format!(
+                    "the document has more than {max_tokens} tokens"
+                )));
+            }
+        }
+        if is_word(b) {
+            while i + 1 < bytes.len() && is_word(bytes[i + 1]) {
+                i += 1;
+            }
+            i += 1;
+            continue;
+        }
+        match b {
             b'#' => {
                 while i < bytes.len() && bytes[i] != b'\n' {
                     i += 1;
@@ -289,7 +324,7 @@ mod tests {
     }
 
     fn check(query: &str) -> Result<(), AppError> {
-        check_nesting(query)?;
+        check_text(query, 1_000_000)?;
         let doc = parse_query(query).map_err(|e| AppError::validation("query", e.to_string()))?;
         check_document(&doc, &Variables::default(), &limits())
     }
@@ -306,7 +341,14 @@ mod tests {
             "{".repeat(100),
             "(".repeat(100)
         );
-        assert!(check_nesting(&q).is_ok());
+        assert!(check_text(&q, 1_000).is_ok());
+        // Tokens are counted before parsing.
+        let many = format!("{{ a(l: [{}]) }}", "1 ".repeat(30_000));
+        assert!(matches!(
+            check_text(&many, 20_000),
+            Err(AppError::LimitExceeded(_))
+        ));
+        assert!(check_text("{ me { sub } } # a comment with many words in it", 8).is_ok());
     }
 
     #[test]
