@@ -62,49 +62,48 @@ versioned!(contact_person::Model, contact_person, "contact person");
 versioned!(activity::Model, activity, "activity");
 versioned!(follow_up::Model, follow_up, "follow-up");
 
-impl SoftDeletable for contact_person::Model {
-    const DELETED_AT: contact_person::Column = contact_person::Column::DeletedAt;
-    fn owner(&self) -> &str {
-        &self.organisation_id
-    }
-    fn deleted_at(&self) -> Option<DateTime<Utc>> {
-        self.deleted_at
-    }
-    fn action(op: SoftDelete, owner: &str) -> Action<'_> {
-        match op {
-            SoftDelete::Delete => Action::DeleteContactPerson { owner },
-            SoftDelete::Restore => Action::RestoreContactPerson { owner },
+/// `SoftDeletable` for a model with `organisation_id` and `deleted_at`: its policy actions and
+/// audit actions (`<event>.deleted`, `<event>.restored`).
+macro_rules! soft_deletable {
+    ($model:path, $module:ident, $delete:ident, $restore:ident, $event:literal) => {
+        impl SoftDeletable for $model {
+            const DELETED_AT: $module::Column = $module::Column::DeletedAt;
+            fn owner(&self) -> &str {
+                &self.organisation_id
+            }
+            fn deleted_at(&self) -> Option<DateTime<Utc>> {
+                self.deleted_at
+            }
+            fn action(op: SoftDelete, owner: &str) -> Action<'_> {
+                match op {
+                    SoftDelete::Delete => Action::$delete { owner },
+                    SoftDelete::Restore => Action::$restore { owner },
+                }
+            }
+            fn event(op: SoftDelete) -> &'static str {
+                match op {
+                    SoftDelete::Delete => concat!($event, ".deleted"),
+                    SoftDelete::Restore => concat!($event, ".restored"),
+                }
+            }
         }
-    }
-    fn event(op: SoftDelete) -> &'static str {
-        match op {
-            SoftDelete::Delete => "contactPerson.deleted",
-            SoftDelete::Restore => "contactPerson.restored",
-        }
-    }
+    };
 }
 
-impl SoftDeletable for activity::Model {
-    const DELETED_AT: activity::Column = activity::Column::DeletedAt;
-    fn owner(&self) -> &str {
-        &self.organisation_id
-    }
-    fn deleted_at(&self) -> Option<DateTime<Utc>> {
-        self.deleted_at
-    }
-    fn action(op: SoftDelete, owner: &str) -> Action<'_> {
-        match op {
-            SoftDelete::Delete => Action::DeleteActivity { owner },
-            SoftDelete::Restore => Action::RestoreActivity { owner },
-        }
-    }
-    fn event(op: SoftDelete) -> &'static str {
-        match op {
-            SoftDelete::Delete => "activity.deleted",
-            SoftDelete::Restore => "activity.restored",
-        }
-    }
-}
+soft_deletable!(
+    contact_person::Model,
+    contact_person,
+    DeleteContactPerson,
+    RestoreContactPerson,
+    "contactPerson"
+);
+soft_deletable!(
+    activity::Model,
+    activity,
+    DeleteActivity,
+    RestoreActivity,
+    "activity"
+);
 
 pub fn check_version(actual: i32, expected: i32, what: &str) -> AppResult<()> {
     if actual != expected {
