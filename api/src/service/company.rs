@@ -84,12 +84,8 @@ pub fn search_key(name: &str) -> String {
     name.to_lowercase()
 }
 
-#[tracing::instrument(skip_all, fields(id = %id))]
 pub async fn find(db: &impl ConnectionTrait, id: &str) -> AppResult<Option<company::Model>> {
-    if !v::is_id(id) {
-        return Ok(None);
-    }
-    Ok(company::Entity::find_by_id(id.to_owned()).one(db).await?)
+    record::find(db, id).await
 }
 
 #[tracing::instrument(skip_all, fields(cvr = %cvr))]
