@@ -68,21 +68,28 @@ pub fn check_text(query: &str, max_tokens: usize) -> Result<(), AppError> {
             continue;
         }
         match b {
+            // A comment ends at either line terminator, as the grammar's does.
             b'#' => {
-                while i < bytes.len() && bytes[i] != b'\n' {
+                while i < bytes.len() && !matches!(bytes[i], b'\n' | b'\r') {
                     i += 1;
                 }
             }
+            // In a block string only \""" is an escape.
             b'"' if bytes[i..].starts_with(b"\"\"\"") => {
                 i += 3;
                 while i < bytes.len() && !bytes[i..].starts_with(b"\"\"\"") {
-                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                    i += if bytes[i..].starts_with(b"\\\"\"\"") {
+                        4
+                    } else {
+                        1
+                    };
                 }
                 i += 2;
             }
+            // A string cannot span lines; a backslash escapes the next character.
             b'"' => {
                 i += 1;
-                while i < bytes.len() && bytes[i] != b'"' && bytes[i] != b'\n' {
+                while i < bytes.len() && !matches!(bytes[i], b'"' | b'\n' | b'\r') {
                     i += if bytes[i] == b'\\' { 2 } else { 1 };
                 }
             }
@@ -142,7 +149,9 @@ impl<'a> Walk<'a> {
                         aliases: u64::from(f.alias.is_some()),
                         values: 0,
                     });
-                    for (name, value) in &f.arguments {
+                    let directive_arguments =
+                        f.directives.iter().flat_map(|d| d.node.arguments.iter());
+                    for (name, value) in f.arguments.iter().chain(directive_arguments) {
                         cost.values = cost
                             .values
                             .saturating_add(self.value(&value.node, name.node.to_string())?);
@@ -300,8 +309,12 @@ pub fn check_document(
         total.add(walk.selection_set(&operation.node.selection_set)?);
         walk.check(total)?;
     }
-    // Fragments no operation spreads are still checked for cycles by validation; their
-    // arguments are not executed, so they need no further checks here.
+    // Fragments no operation spreads are priced too: validation walks them, and a chain of
+    // unused fragments must not cost it more than a used one would.
+    for name in doc.fragments.keys() {
+        let cost = walk.fragment(name.as_str())?;
+        walk.check(cost)?;
+    }
     let mut count = 0u64;
     for (name, value) in variables.iter() {
         let path = walk
@@ -349,6 +362,43 @@ mod tests {
             Err(AppError::LimitExceeded(_))
         ));
         assert!(check_text("{ me { sub } } # a comment with many words in it", 8).is_ok());
+    }
+
+    #[test]
+    fn the_scan_ends_comments_and_strings_where_the_parser_does() {
+        let deep = format!("{}{}", "[".repeat(100), "]".repeat(100));
+        // A comment ends at a lone carriage return.
+        let q = format!("{{ me(x: #\r{deep}) {{ sub }} }}");
+        assert!(matches!(
+            check_text(&q, 1_000_000),
+            Err(AppError::LimitExceeded(_))
+        ));
+        // In a block string a backslash escapes only \""".
+        // `"""\\""" """` is one string (`\` then the escape `\"""`); what follows is code.
+        let q = format!("{{ me(x: \"\"\"\\\\\"\"\" \"\"\", y: {deep}) {{ sub }} }}");
+        assert!(matches!(
+            check_text(&q, 1_000_000),
+            Err(AppError::LimitExceeded(_))
+        ));
+        let q = format!("{{ me(x: \"\"\" \\\"\"\" {deep} \"\"\") {{ sub }} }}");
+        assert!(
+            check_text(&q, 1_000_000).is_ok(),
+            "an escaped delimiter stays inside"
+        );
+    }
+
+    #[test]
+    fn unused_fragment_chains_are_priced_too() {
+        let mut q = String::from("fragment F0 on Query { me { sub } }\n");
+        for i in 1..=40 {
+            q.push_str(&format!(
+                "fragment F{i} on Query {{ ...F{} ...F{} }}\n",
+                i - 1,
+                i - 1
+            ));
+        }
+        q.push_str("{ me { sub } }");
+        assert!(matches!(check(&q), Err(AppError::LimitExceeded(_))));
     }
 
     #[test]
