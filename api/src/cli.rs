@@ -1,4 +1,4 @@
-//! Command line: `serve [--dev]`, `migrate`, `token`, `print-schema`.
+//! Command line: `serve [--dev]`, `migrate`, `token`, `print-schema`, `seed-demo`.
 
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -54,6 +54,18 @@ enum Command {
     },
     /// Print the GraphQL schema (SDL), as committed in schema.graphql.
     PrintSchema,
+    /// Fill an empty database with a deterministic national demo data set (migrates first).
+    SeedDemo {
+        /// Companies (Denmark has about 181,000 firms with employees).
+        #[arg(long, default_value_t = 200_000)]
+        companies: u32,
+        /// The same seed gives the same companies, people and contacts.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Activities per company on average.
+        #[arg(long, default_value_t = 5)]
+        activities_per_company: u32,
+    },
 }
 
 /// Entry point of the binary; returns the process exit code.
@@ -110,6 +122,29 @@ fn run(cli: Cli) -> Result<(), CliError> {
             let token = token(&config, &sub, name.as_deref(), &org, &roles, ttl)?;
             println!("{token}");
             Ok(())
+        }
+        Command::SeedDemo {
+            companies,
+            seed,
+            activities_per_company,
+        } => {
+            let config = Config::from_env(KeyMode::GenerateIfMissing)?;
+            telemetry::init(telemetry::DEFAULT_FILTER);
+            runtime()?.block_on(async {
+                let conn = db::connect(&config.database_url, None).await?;
+                db::migrate(&conn).await?;
+                let options = crate::service::seed::SeedOptions {
+                    companies,
+                    seed,
+                    activities_per_company,
+                };
+                let report = crate::service::seed::seed_and_report(&conn, &options)
+                    .await
+                    .map_err(|e| CliError::Usage(format!("seed-demo: {e}")))?;
+                println!("{report}");
+                conn.close().await.ok();
+                Ok(())
+            })
         }
         Command::Migrate => {
             let config = Config::from_env(KeyMode::GenerateIfMissing)?;

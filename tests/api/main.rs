@@ -22,3 +22,4 @@ mod matrix;
 mod performance;
 mod privacy;
 mod reference;
+mod seed;

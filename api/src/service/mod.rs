@@ -10,5 +10,6 @@ pub mod pagination;
 pub mod read;
 pub mod record;
 pub mod reference;
+pub mod seed;
 pub mod uow;
 pub mod validation;

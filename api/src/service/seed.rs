@@ -1,0 +1,558 @@
+//! A deterministic national demo data set (`kontaktpunkt seed-demo`): companies with valid CVR
+//! numbers over the 98 municipalities (weighted roughly by population), contact persons,
+//! three years of activities by every organisation (some private), agreements and follow-ups
+//! (a share overdue). The same `--companies` and `--seed` give the same rows.
+//!
+//! Rows are written with bulk inserts, in transactions of a few thousand rows, and are rows the
+//! API could have written (valid CVRs, enums, ownership, versions). Demo rows carry no audit
+//! events: they were never changed by anyone.
+
+use std::time::Instant;
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use entity::enums::{
+    ActivityKind, ActivityStatus, AgreementKind, FollowUpStatus, InitiatedBy, Visibility,
+};
+use entity::{activity, agreement, company, contact_person, follow_up, municipality};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use sea_orm::{
+    ActiveModelTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, Set,
+    TransactionTrait,
+};
+
+use super::company::search_key;
+use super::reference::NATIONAL_ID;
+use super::validation::danish_today;
+use crate::error::{AppError, AppResult};
+
+#[derive(Debug, Clone)]
+pub struct SeedOptions {
+    pub companies: u32,
+    pub seed: u64,
+    /// Activities per company on average (default 5: 1,000,000 for 200,000 companies).
+    pub activities_per_company: u32,
+}
+
+impl Default for SeedOptions {
+    fn default() -> Self {
+        SeedOptions {
+            companies: 200_000,
+            seed: 1,
+            activities_per_company: 5,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SeedCounts {
+    pub companies: u64,
+    pub contact_persons: u64,
+    pub activities: u64,
+    pub agreements: u64,
+    pub follow_ups: u64,
+}
+
+impl SeedCounts {
+    pub fn total(&self) -> u64 {
+        self.companies + self.contact_persons + self.activities + self.agreements + self.follow_ups
+    }
+}
+
+/// Rows per INSERT: well under both databases' bound-parameter limits.
+const CHUNK: usize = 400;
+/// Companies per transaction (with everything that hangs off them).
+const BATCH: u32 = 2_000;
+
+/// Inhabitants (thousands) of the largest municipalities; the others count 40.
+const POPULATION: &[(&str, u32)] = &[
+    ("101", 660),
+    ("751", 370),
+    ("851", 222),
+    ("461", 210),
+    ("561", 117),
+    ("630", 120),
+    ("147", 105),
+    ("730", 100),
+    ("621", 95),
+    ("615", 98),
+    ("791", 98),
+    ("657", 90),
+    ("265", 90),
+    ("607", 62),
+    ("157", 78),
+    ("159", 77),
+];
+
+const FIRST: &[&str] = &[
+    "Anne", "Mette", "Hanne", "Kirsten", "Susanne", "Maria", "Lone", "Camilla", "Peter", "Jens",
+    "Lars", "Michael", "Henrik", "Thomas", "Søren", "Niels", "Rasmus", "Mads", "Ida", "Freja",
+];
+const LAST: &[&str] = &[
+    "Nielsen",
+    "Jensen",
+    "Hansen",
+    "Pedersen",
+    "Andersen",
+    "Christensen",
+    "Larsen",
+    "Sørensen",
+    "Rasmussen",
+    "Jørgensen",
+    "Petersen",
+    "Madsen",
+    "Kristensen",
+    "Olsen",
+    "Thomsen",
+    "Møller",
+];
+const WORDS: &[&str] = &[
+    "Nordisk",
+    "Fynsk",
+    "Jysk",
+    "Sjællandsk",
+    "Øresund",
+    "Limfjord",
+    "Kyst",
+    "Skov",
+    "Ådal",
+    "Bølge",
+    "Grøn",
+    "Vest",
+    "Øst",
+    "Syd",
+    "Nord",
+    "Hede",
+    "Bakke",
+    "Mølle",
+    "Eng",
+    "Fjord",
+];
+const TRADES: &[(&str, &str)] = &[
+    ("Stål", "251100"),
+    ("Byg", "412000"),
+    ("Transport", "494100"),
+    ("Pleje", "871000"),
+    ("Rengøring", "812100"),
+    ("Data", "620100"),
+    ("Mejeri", "105100"),
+    ("Slagteri", "101100"),
+    ("Maskinfabrik", "282200"),
+    ("Elektro", "432100"),
+    ("Restaurant", "561010"),
+    ("Handel", "471100"),
+    ("Logistik", "521000"),
+    ("Vvs", "432200"),
+    ("Møbler", "310900"),
+];
+const FORMS: &[&str] = &["ApS", "A/S", "I/S", "& Co.", "ApS", "A/S"];
+const STREETS: &[&str] = &[
+    "Industrivej",
+    "Hovedgaden",
+    "Vestergade",
+    "Østergade",
+    "Havnevej",
+    "Fabriksvej",
+    "Erhvervsvej",
+    "Stationsvej",
+    "Skolevej",
+    "Kongevejen",
+];
+const SUMMARIES: &[&str] = &[
+    "Drøftede rekrutteringsbehov til næste kvartal",
+    "Virksomheden mangler faglærte til ny produktionslinje",
+    "Gennemgik muligheder for praktik og løntilskud",
+    "Opfølgning på tidligere aftale om jobordre",
+    "Virksomheden vil gerne tage en voksenlærling",
+    "Status på fastholdelse af sygemeldt medarbejder",
+];
+
+fn pick<'a, T>(rng: &mut StdRng, items: &'a [T]) -> &'a T {
+    &items[rng.random_range(0..items.len())]
+}
+
+/// The `n`-th CVR number of a permutation of all 7-digit prefixes (so numbers never repeat),
+/// skipping prefixes whose check digit would be 10.
+struct Cvrs {
+    next: u64,
+    offset: u64,
+}
+
+impl Cvrs {
+    const RANGE: u64 = 9_000_000;
+    /// Coprime with 9,000,000 (= 2^6 · 3^2 · 5^6), so `i * STRIDE` permutes the range.
+    const STRIDE: u64 = 7_919;
+
+    fn new(seed: u64) -> Cvrs {
+        Cvrs {
+            next: 0,
+            offset: seed.wrapping_mul(2_654_435_761) % Self::RANGE,
+        }
+    }
+
+    fn next(&mut self) -> AppResult<String> {
+        loop {
+            if self.next >= Self::RANGE {
+                return Err(AppError::Internal("no CVR numbers left".into()));
+            }
+            let prefix = 1_000_000 + (self.next * Self::STRIDE + self.offset) % Self::RANGE;
+            self.next += 1;
+            let digits: Vec<u32> = prefix
+                .to_string()
+                .bytes()
+                .map(|b| u32::from(b - b'0'))
+                .collect();
+            let sum: u32 = digits
+                .iter()
+                .zip([2, 7, 6, 5, 4, 3, 2])
+                .map(|(d, w)| d * w)
+                .sum();
+            let check = (11 - sum % 11) % 11;
+            if check < 10 {
+                return Ok(format!("{prefix}{check}"));
+            }
+        }
+    }
+}
+
+/// A deterministic id from the seed's generator (UUID v4 layout; demo rows only).
+fn id(rng: &mut StdRng) -> String {
+    uuid::Builder::from_random_bytes(rng.random())
+        .into_uuid()
+        .to_string()
+}
+
+/// Seeds `db` (migrated, without companies). Returns the rows written.
+pub async fn seed(db: &DatabaseConnection, options: &SeedOptions) -> AppResult<SeedCounts> {
+    if company::Entity::find().count(db).await? > 0 {
+        return Err(AppError::Conflict(
+            "the database already holds companies; seed-demo fills an empty record".into(),
+        ));
+    }
+    let municipalities = municipality::Entity::find().all(db).await?;
+    if municipalities.is_empty() {
+        return Err(AppError::Internal(
+            "reference data missing: migrate first".into(),
+        ));
+    }
+    let weights: Vec<(String, String, u32)> = municipalities
+        .iter()
+        .map(|m| {
+            let w = POPULATION
+                .iter()
+                .find(|(code, _)| *code == m.code)
+                .map_or(40, |(_, w)| *w);
+            (m.code.clone(), m.jobcentre_id.clone(), w)
+        })
+        .collect();
+    let total_weight: u32 = weights.iter().map(|(_, _, w)| w).sum();
+    let mut organisations: Vec<String> = weights.iter().map(|(_, jc, _)| jc.clone()).collect();
+    organisations.sort();
+    organisations.dedup();
+    organisations.push(NATIONAL_ID.to_owned());
+
+    let mut rng = StdRng::seed_from_u64(options.seed);
+    let mut cvrs = Cvrs::new(options.seed);
+    // A fixed "now" per seed day keeps the rows of one seed the same within a day.
+    let now = Utc::now();
+    let today = danish_today(now);
+    let mut counts = SeedCounts::default();
+    let mut done = 0;
+    while done < options.companies {
+        let n = BATCH.min(options.companies - done);
+        let mut rows = Rows::default();
+        for _ in 0..n {
+            rows.company(
+                &mut rng,
+                &mut cvrs,
+                &weights,
+                total_weight,
+                &organisations,
+                options,
+                now,
+                today,
+            )?;
+        }
+        rows.write(db, &mut counts).await?;
+        done += n;
+    }
+    Ok(counts)
+}
+
+#[derive(Default)]
+struct Rows {
+    companies: Vec<company::ActiveModel>,
+    people: Vec<contact_person::ActiveModel>,
+    activities: Vec<activity::ActiveModel>,
+    agreements: Vec<agreement::ActiveModel>,
+    follow_ups: Vec<follow_up::ActiveModel>,
+}
+
+impl Rows {
+    #[allow(clippy::too_many_arguments)]
+    fn company(
+        &mut self,
+        rng: &mut StdRng,
+        cvrs: &mut Cvrs,
+        weights: &[(String, String, u32)],
+        total_weight: u32,
+        organisations: &[String],
+        options: &SeedOptions,
+        now: DateTime<Utc>,
+        today: NaiveDate,
+    ) -> AppResult<()> {
+        let mut ticket = rng.random_range(0..total_weight);
+        let (code, jobcentre) = weights
+            .iter()
+            .find(|(_, _, w)| {
+                let hit = ticket < *w;
+                ticket = ticket.saturating_sub(*w);
+                hit
+            })
+            .map(|(c, j, _)| (c.clone(), j.clone()))
+            .ok_or_else(|| AppError::Internal("municipality weights".into()))?;
+        let (trade, industry) = *pick(rng, TRADES);
+        let name = format!("{} {trade} {}", pick(rng, WORDS), pick(rng, FORMS));
+        let created = now - Duration::days(rng.random_range(365..3_650));
+        let company_id = id(rng);
+        self.companies.push(company::ActiveModel {
+            id: Set(company_id.clone()),
+            cvr: Set(cvrs.next()?),
+            name_search: Set(search_key(&name)),
+            name: Set(name),
+            industry_code: Set(Some(industry.to_owned())),
+            municipality_code: Set(Some(code)),
+            address: Set(Some(format!(
+                "{} {}",
+                pick(rng, STREETS),
+                rng.random_range(1..200)
+            ))),
+            postal_code: Set(Some(rng.random_range(1_000..9_990).to_string())),
+            version: Set(1),
+            created_at: Set(created),
+            updated_at: Set(created),
+        });
+        for _ in 0..rng.random_range(1..=3) {
+            let (first, last) = (*pick(rng, FIRST), *pick(rng, LAST));
+            self.people.push(contact_person::ActiveModel {
+                id: Set(id(rng)),
+                company_id: Set(company_id.clone()),
+                organisation_id: Set(jobcentre.clone()),
+                name: Set(Some(format!("{first} {last}"))),
+                email: Set(Some(format!(
+                    "{}.{}@firma.dk",
+                    first.to_lowercase(),
+                    last.to_lowercase()
+                ))),
+                phone: Set(Some(format!(
+                    "+45 {}",
+                    rng.random_range(20_000_000..99_999_999)
+                ))),
+                title: Set(Some("HR".into())),
+                erased: Set(false),
+                version: Set(1),
+                created_at: Set(created),
+                updated_at: Set(created),
+                deleted_at: Set(None),
+            });
+        }
+        let activities = rng.random_range(0..=2 * options.activities_per_company);
+        for _ in 0..activities {
+            self.activity(rng, &company_id, &jobcentre, organisations, now, today);
+        }
+        Ok(())
+    }
+
+    fn activity(
+        &mut self,
+        rng: &mut StdRng,
+        company_id: &str,
+        home: &str,
+        organisations: &[String],
+        now: DateTime<Utc>,
+        today: NaiveDate,
+    ) {
+        let roll = rng.random_range(0..100);
+        let organisation = if roll < 60 {
+            home.to_owned()
+        } else if roll < 70 {
+            NATIONAL_ID.to_owned()
+        } else {
+            pick(rng, organisations).clone()
+        };
+        let at = now - Duration::minutes(rng.random_range(-60 * 24 * 60..3 * 365 * 24 * 60));
+        let future = at > now;
+        let status = if future {
+            ActivityStatus::Booked
+        } else {
+            match rng.random_range(0..100) {
+                0..=6 => ActivityStatus::CancelledByCompany,
+                7..=9 => ActivityStatus::CancelledByJobcentre,
+                10..=11 => ActivityStatus::NoShow,
+                _ => ActivityStatus::Held,
+            }
+        };
+        let kind = *pick(
+            rng,
+            &[
+                ActivityKind::Visit,
+                ActivityKind::Visit,
+                ActivityKind::Phone,
+                ActivityKind::Phone,
+                ActivityKind::Video,
+                ActivityKind::Email,
+                ActivityKind::Meeting,
+            ],
+        );
+        let held = status == ActivityStatus::Held;
+        let with_outcome = held && rng.random_range(0..100) < 36;
+        let activity_id = id(rng);
+        let visibility = if rng.random_range(0..100) < 10 {
+            Visibility::Organisation
+        } else {
+            Visibility::Shared
+        };
+        self.activities.push(activity::ActiveModel {
+            id: Set(activity_id.clone()),
+            company_id: Set(company_id.to_owned()),
+            organisation_id: Set(organisation.clone()),
+            kind: Set(kind),
+            status: Set(status),
+            initiated_by: Set(if organisation == NATIONAL_ID {
+                InitiatedBy::National
+            } else {
+                InitiatedBy::Jobcentre
+            }),
+            visibility: Set(visibility),
+            scheduled_at: Set((future || kind == ActivityKind::Visit).then_some(at)),
+            occurred_at: Set((!future && status != ActivityStatus::NoShow).then_some(at)),
+            contact_at: Set(at),
+            summary: Set(Some((*pick(rng, SUMMARIES)).to_owned())),
+            campaign_id: Set(None),
+            outcome_registered: Set(with_outcome),
+            created_by_sub: Set(format!("demo@{organisation}")),
+            version: Set(1),
+            created_at: Set(at.min(now)),
+            updated_at: Set(at.min(now)),
+            deleted_at: Set(None),
+        });
+        if !with_outcome {
+            return;
+        }
+        // About 0.65 agreements per outcome and one follow-up each: per company 1 and 1.5,
+        // as in the national set (200,000 agreements, 300,000 follow-ups).
+        let agreements = usize::from(rng.random_range(0..100) >= 35);
+        for _ in 0..agreements {
+            self.agreements.push(agreement::ActiveModel {
+                id: Set(id(rng)),
+                activity_id: Set(activity_id.clone()),
+                company_id: Set(company_id.to_owned()),
+                organisation_id: Set(organisation.clone()),
+                kind: Set(*pick(
+                    rng,
+                    &[
+                        AgreementKind::Recruitment,
+                        AgreementKind::Recruitment,
+                        AgreementKind::CompanyInternship,
+                        AgreementKind::WageSubsidy,
+                        AgreementKind::AdultApprentice,
+                        AgreementKind::UpskillingJob,
+                        AgreementKind::FlexJob,
+                        AgreementKind::Mentor,
+                    ],
+                )),
+                positions: Set(rng.random_range(1..=4)),
+                note: Set(None),
+                created_at: Set(at),
+            });
+        }
+        {
+            let due_on = at.date_naive() + Duration::days(rng.random_range(3..45));
+            // Most promises past their date were kept; about one in five was not (overdue).
+            let done = due_on < today && rng.random_range(0..100) < 80;
+            self.follow_ups.push(follow_up::ActiveModel {
+                id: Set(id(rng)),
+                company_id: Set(company_id.to_owned()),
+                activity_id: Set(Some(activity_id.clone())),
+                organisation_id: Set(organisation.clone()),
+                assignee_sub: Set(Some(format!("demo@{organisation}"))),
+                description: Set("Send kandidater til opslået stilling".into()),
+                due_on: Set(due_on),
+                status: Set(if done {
+                    FollowUpStatus::Done
+                } else {
+                    FollowUpStatus::Open
+                }),
+                completed_at: Set(done.then_some(at + Duration::days(2))),
+                completion_note: Set(None),
+                version: Set(if done { 2 } else { 1 }),
+                created_at: Set(at),
+                updated_at: Set(at),
+            });
+        }
+    }
+
+    async fn write(self, db: &DatabaseConnection, counts: &mut SeedCounts) -> AppResult<()> {
+        let txn = db.begin().await?;
+        counts.companies += insert(&txn, self.companies).await?;
+        counts.contact_persons += insert(&txn, self.people).await?;
+        counts.activities += insert(&txn, self.activities).await?;
+        counts.agreements += insert(&txn, self.agreements).await?;
+        counts.follow_ups += insert(&txn, self.follow_ups).await?;
+        txn.commit().await?;
+        Ok(())
+    }
+}
+
+async fn insert<A>(db: &impl ConnectionTrait, rows: Vec<A>) -> AppResult<u64>
+where
+    A: ActiveModelTrait + Send,
+{
+    let n = rows.len() as u64;
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<A> = rows.by_ref().take(CHUNK).collect();
+        A::Entity::insert_many(chunk)
+            .exec_without_returning(db)
+            .await?;
+    }
+    Ok(n)
+}
+
+/// Seeds and reports as `seed-demo` prints it.
+pub async fn seed_and_report(db: &DatabaseConnection, options: &SeedOptions) -> AppResult<String> {
+    let started = Instant::now();
+    let counts = seed(db, options).await?;
+    let secs = started.elapsed().as_secs_f64().max(0.001);
+    Ok(format!(
+        "seeded {} companies, {} contact persons, {} activities, {} agreements, {} follow-ups \
+         ({} rows in {secs:.1} s, {:.0} rows/s; seed {})",
+        counts.companies,
+        counts.contact_persons,
+        counts.activities,
+        counts.agreements,
+        counts.follow_ups,
+        counts.total(),
+        counts.total() as f64 / secs,
+        options.seed
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::service::validation::Cvr;
+
+    #[test]
+    fn cvr_numbers_are_valid_unique_and_repeatable() {
+        let mut a = Cvrs::new(7);
+        let mut b = Cvrs::new(7);
+        let mut seen = std::collections::HashSet::new();
+        for _ in 0..50_000 {
+            let cvr = a.next().expect("cvr");
+            assert!(Cvr::parse("cvr", &cvr).is_ok(), "{cvr}");
+            assert!(seen.insert(cvr.clone()), "{cvr} twice");
+            assert_eq!(b.next().expect("cvr"), cvr);
+        }
+    }
+}
