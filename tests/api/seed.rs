@@ -33,7 +33,10 @@ async fn seeded_rows_are_api_rows(app: TestApp) {
     let db = Database::connect(app.database_url()).await.expect("db");
     let counts = seed(&db, &OPTIONS).await.expect("seed");
     assert_eq!(counts.companies, 60);
-    assert!(counts.contact_persons >= 60 && counts.contact_persons <= 180, "{counts:?}");
+    assert!(
+        counts.contact_persons >= 60 && counts.contact_persons <= 180,
+        "{counts:?}"
+    );
     assert!(counts.activities > 100, "{counts:?}");
     assert!(counts.follow_ups > 0 && counts.agreements > 0, "{counts:?}");
     // A second run refuses instead of doubling the record.
@@ -60,7 +63,12 @@ async fn seeded_rows_are_api_rows(app: TestApp) {
             )
             .await;
         assert_eq!(data["company"]["cvr"], cvr.as_str());
-        assert!(!data["company"]["contactPersons"].as_array().expect("people").is_empty());
+        assert!(
+            !data["company"]["contactPersons"]
+                .as_array()
+                .expect("people")
+                .is_empty()
+        );
     }
     let data = app
         .gql_ok(
@@ -71,7 +79,11 @@ async fn seeded_rows_are_api_rows(app: TestApp) {
         .await;
     let overdue = data["followUps"]["nodes"].as_array().expect("nodes");
     assert!(!overdue.is_empty(), "a share of the promises is overdue");
-    assert!(overdue.iter().all(|f| f["overdue"] == true && f["status"] == "OPEN"));
+    assert!(
+        overdue
+            .iter()
+            .all(|f| f["overdue"] == true && f["status"] == "OPEN")
+    );
 }
 
 db_tests!(seeded_rows_are_api_rows);
