@@ -18,8 +18,8 @@ use std::ops::Deref;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::enums::{FollowUpStatus, Visibility};
+use entity::production_unit;
 use entity::{activity, agreement, audit_event, company, contact_person, follow_up};
-use entity::{municipality, production_unit};
 
 use super::audit_view;
 use super::validation::danish_today;
@@ -75,6 +75,7 @@ impl Reader {
         &self.actor
     }
 
+    /// The request's clock: every derived value of one answer is computed as of this moment.
     pub fn now(&self) -> DateTime<Utc> {
         self.now
     }
@@ -89,10 +90,6 @@ impl Reader {
     }
 
     pub fn production_unit(&self, m: production_unit::Model) -> Visible<production_unit::Model> {
-        Visible(m)
-    }
-
-    pub fn municipality(&self, m: municipality::Model) -> Visible<municipality::Model> {
         Visible(m)
     }
 
