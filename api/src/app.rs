@@ -49,7 +49,7 @@ impl Application {
     pub async fn build(config: &Config) -> Result<Self, StartupError> {
         let verifier = Arc::new(TokenVerifier::from_config(&config.jwt)?);
         let metrics = Arc::new(Metrics::new()?);
-        let db = db::connect(&config.database_url, Some(metrics.clone())).await?;
+        let db = db::connect(&config.database_url, &config.pool, Some(metrics.clone())).await?;
         db::migrate(&db).await?;
         let catalogue = Catalogue::load(&db)
             .await
@@ -69,6 +69,9 @@ impl Application {
             verifier,
             metrics,
             graphiql: config.graphiql,
+            documents: Arc::new(crate::graphql::shield::DocumentCache::new(
+                crate::graphql::shield::DocumentCache::DEFAULT_CAPACITY,
+            )),
         };
         let router = http::router(state, &config.limits);
         let listener =

@@ -131,7 +131,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
             let config = Config::from_env(KeyMode::GenerateIfMissing)?;
             telemetry::init(telemetry::DEFAULT_FILTER);
             runtime()?.block_on(async {
-                let conn = db::connect(&config.database_url, None).await?;
+                let conn = db::connect(&config.database_url, &config.pool, None).await?;
                 db::migrate(&conn).await?;
                 let options = crate::service::seed::SeedOptions {
                     companies,
@@ -150,7 +150,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
             let config = Config::from_env(KeyMode::GenerateIfMissing)?;
             telemetry::init(telemetry::DEFAULT_FILTER);
             runtime()?.block_on(async {
-                let conn = db::connect(&config.database_url, None).await?;
+                let conn = db::connect(&config.database_url, &config.pool, None).await?;
                 db::migrate(&conn).await?;
                 tracing::info!("migrations applied");
                 Ok(())

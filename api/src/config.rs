@@ -110,6 +110,7 @@ impl Limits {
 #[derive(Debug, Clone)]
 pub struct Config {
     pub database_url: String,
+    pub pool: PoolSettings,
     pub listen: SocketAddr,
     pub jwt: JwtConfig,
     pub contact_cooldown_days: u32,
@@ -118,9 +119,37 @@ pub struct Config {
     pub limits: Limits,
 }
 
+/// The database pool. `size: None` picks the default for the backend (8 for SQLite, 16 for
+/// PostgreSQL: on a few cores more connections only queue inside PostgreSQL).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolSettings {
+    pub size: Option<u32>,
+    /// A pooled connection idle at least this long is pinged before it is handed out; busy
+    /// connections are not (a ping on every checkout costs a round trip per statement).
+    pub ping_after_idle: Duration,
+}
+
+impl PoolSettings {
+    pub const DEFAULT_PING_AFTER_IDLE: Duration = Duration::from_secs(30);
+
+    pub fn defaults() -> Self {
+        PoolSettings {
+            size: None,
+            ping_after_idle: Self::DEFAULT_PING_AFTER_IDLE,
+        }
+    }
+
+    pub fn size_for(&self, url: &str) -> u32 {
+        self.size
+            .unwrap_or(if url.starts_with("sqlite:") { 8 } else { 16 })
+    }
+}
+
 /// Every variable Kontaktpunkt reads, with its default (for `--help`, README and errors).
 pub const VARIABLES: &[(&str, &str)] = &[
     ("DATABASE_URL", DEFAULT_DATABASE_URL),
+    ("DATABASE_POOL_SIZE", "16 (PostgreSQL), 8 (SQLite)"),
+    ("DATABASE_PING_AFTER_IDLE_SECS", "30"),
     ("KONTAKTPUNKT_LISTEN", DEFAULT_LISTEN),
     ("KONTAKTPUNKT_JWT_SECRET", ""),
     ("KONTAKTPUNKT_JWT_PUBLIC_KEYS", ""),
@@ -175,6 +204,20 @@ impl Config {
                 "must start with sqlite: or postgres:// (got a URL of another kind)",
             ));
         }
+
+        let pool = PoolSettings {
+            size: match get("DATABASE_POOL_SIZE") {
+                Some(_) => Some(parse_number(&get, "DATABASE_POOL_SIZE", 16, 1, 1_000)?),
+                None => None,
+            },
+            ping_after_idle: Duration::from_secs(parse_number(
+                &get,
+                "DATABASE_PING_AFTER_IDLE_SECS",
+                PoolSettings::DEFAULT_PING_AFTER_IDLE.as_secs(),
+                0,
+                86_400,
+            )?),
+        };
 
         let listen_raw = get("KONTAKTPUNKT_LISTEN").unwrap_or_else(|| DEFAULT_LISTEN.into());
         let listen: SocketAddr = listen_raw.trim().parse().map_err(|_| {
@@ -298,6 +341,7 @@ impl Config {
 
         Ok(Config {
             database_url,
+            pool,
             listen,
             jwt: JwtConfig {
                 key,
@@ -415,6 +459,9 @@ mod tests {
             ("KONTAKTPUNKT_GRAPHIQL", "maybe"),
             ("KONTAKTPUNKT_MAX_DEPTH", "0"),
             ("KONTAKTPUNKT_REQUEST_TIMEOUT_SECS", "x"),
+            ("DATABASE_POOL_SIZE", "0"),
+            ("DATABASE_POOL_SIZE", "many"),
+            ("DATABASE_PING_AFTER_IDLE_SECS", "-5"),
         ];
         for (var, value) in cases {
             let mut vars = vec![(*var, *value)];
@@ -425,6 +472,25 @@ mod tests {
             assert_eq!(err.variable, *var, "{var}={value}: {err}");
             assert!(err.to_string().contains(var), "{err}");
         }
+    }
+
+    #[test]
+    fn pool_size_defaults_per_backend_and_can_be_set() {
+        let c = parse(&[("KONTAKTPUNKT_JWT_SECRET", SECRET)], KeyMode::Required).expect("ok");
+        assert_eq!(c.pool, PoolSettings::defaults());
+        assert_eq!(c.pool.size_for("sqlite://x.db"), 8);
+        assert_eq!(c.pool.size_for("postgres://h/db"), 16);
+        let c = parse(
+            &[
+                ("KONTAKTPUNKT_JWT_SECRET", SECRET),
+                ("DATABASE_POOL_SIZE", "40"),
+                ("DATABASE_PING_AFTER_IDLE_SECS", "0"),
+            ],
+            KeyMode::Required,
+        )
+        .expect("ok");
+        assert_eq!(c.pool.size_for("postgres://h/db"), 40);
+        assert_eq!(c.pool.ping_after_idle, Duration::ZERO);
     }
 
     #[test]

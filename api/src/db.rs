@@ -6,18 +6,31 @@ use std::time::Duration;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
 
+use crate::config::PoolSettings;
 use crate::metrics::Metrics;
 
 pub async fn connect(
     url: &str,
+    pool: &PoolSettings,
     metrics: Option<Arc<Metrics>>,
 ) -> Result<DatabaseConnection, DbErr> {
     let mut opts = ConnectOptions::new(url.to_owned());
-    opts.max_connections(if url.starts_with("sqlite:") { 8 } else { 20 })
+    opts.max_connections(pool.size_for(url))
         .min_connections(1)
+        // sqlx still pings every connection when it is returned; a ping at checkout too
+        // would make every statement three round trips. Only idle connections (the ones a
+        // firewall or a restarted server may have cut) are tested before use.
+        .test_before_acquire_if_idle_for(pool.ping_after_idle)
         .connect_timeout(Duration::from_secs(10))
         .acquire_timeout(Duration::from_secs(10))
         .sqlx_logging(false);
+    if let Some(metrics) = &metrics {
+        let metrics = metrics.clone();
+        opts.after_connect(move |_| {
+            metrics.db_connections_opened.inc();
+            Box::pin(async { Ok(()) })
+        });
+    }
     let mut db = Database::connect(opts).await?;
     if let Some(metrics) = metrics {
         db.set_metric_callback(move |info| {

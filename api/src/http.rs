@@ -17,7 +17,7 @@ use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
-use tracing::Level;
+use tracing::{Instrument, Level};
 
 use crate::auth::{Actor, TokenVerifier};
 use crate::config::Limits;
@@ -45,6 +45,7 @@ pub struct AppState {
     pub verifier: Arc<TokenVerifier>,
     pub metrics: Arc<Metrics>,
     pub graphiql: bool,
+    pub documents: Arc<graphql::shield::DocumentCache>,
 }
 
 pub fn router(state: AppState, limits: &crate::config::Limits) -> Router {
@@ -476,7 +477,15 @@ async fn graphql(State(state): State<AppState>, headers: HeaderMap, body: Body) 
         return refuse(&state, StatusCode::BAD_REQUEST, ct, &e);
     };
     // The document's cost is known before async-graphql validates it (see graphql::shield).
-    if let Err(e) = shield(&mut request, &state.limits) {
+    let prepared = state.documents.prepare(&mut request, &state.limits);
+    if let Ok(outcome) = prepared {
+        state
+            .metrics
+            .document_cache
+            .with_label_values(&[outcome.as_str()])
+            .inc();
+    }
+    if let Err(e) = prepared {
         let mut error =
             async_graphql::Error::from(e).into_server_error(async_graphql::Pos::default());
         // Refused before parsing or for the whole document: there is no location to name.
@@ -502,19 +511,39 @@ async fn graphql(State(state): State<AppState>, headers: HeaderMap, body: Body) 
             request_id,
             client_request_id,
         });
-    let response = batches.run(state.schema.execute(request)).await;
-    respond(&state, media, response)
-}
-
-/// Nesting scan, one parse, and the linear cost walk; the parsed document is kept for
-/// execution.
-fn shield(request: &mut async_graphql::Request, limits: &Limits) -> Result<(), AppError> {
-    graphql::shield::check_text(&request.query, limits.max_tokens)?;
-    let doc = async_graphql::parser::parse_query(&request.query)
-        .map_err(|e| AppError::validation("query", e.to_string()))?;
-    graphql::shield::check_document(&doc, &request.variables, limits)?;
-    request.set_parsed_query(doc);
-    Ok(())
+    // The execution runs as its own task: a client that hangs up drops this handler, not the
+    // statements in flight, so every pooled connection is finished and returned cleanly
+    // instead of being torn down mid-statement (and reopened later at other clients' cost).
+    // The request timeout applies inside the task as well.
+    let schema = state.schema.clone();
+    let timeout = state.limits.request_timeout;
+    let metrics = state.metrics.clone();
+    let execution = tokio::spawn(
+        async move {
+            let result = tokio::time::timeout(timeout, batches.run(schema.execute(request))).await;
+            metrics.graphql_executions.inc();
+            result
+        }
+        .in_current_span(),
+    );
+    match execution.await {
+        Ok(Ok(response)) => respond(&state, media, response),
+        Ok(Err(_)) => error_response(
+            StatusCode::REQUEST_TIMEOUT,
+            media.content_type(),
+            ErrorCode::LimitExceeded,
+            "the request took too long",
+        ),
+        Err(e) => {
+            tracing::error!(error = %e, "GraphQL execution task failed");
+            error_response(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                media.content_type(),
+                ErrorCode::Internal,
+                "internal error",
+            )
+        }
+    }
 }
 
 /// Serialises a GraphQL response: every error gets a code; a request error (the document did
@@ -536,8 +565,20 @@ fn respond(
     let request_error = !response.errors.is_empty()
         && response.data == async_graphql::Value::Null
         && response.errors.iter().all(|e| e.path.is_empty());
-    let mut body = match serde_json::to_value(&response) {
-        Ok(v) => v,
+    // A request error drops `data` (the spec's "not present"); anything else is written
+    // straight to text, without an intermediate JSON tree.
+    let text = if request_error {
+        serde_json::to_value(&response).map(|mut body| {
+            if let Some(obj) = body.as_object_mut() {
+                obj.remove("data");
+            }
+            body.to_string()
+        })
+    } else {
+        serde_json::to_string(&response)
+    };
+    let text = match text {
+        Ok(text) => text,
         Err(e) => {
             tracing::error!(error = %e, "serialising GraphQL response");
             return error_response(
@@ -548,15 +589,11 @@ fn respond(
             );
         }
     };
-    if request_error && let Some(obj) = body.as_object_mut() {
-        obj.remove("data");
-    }
     let status = if request_error && media == ResponseMedia::GraphqlResponseJson {
         StatusCode::BAD_REQUEST
     } else {
         StatusCode::OK
     };
-    let text = body.to_string();
     if text.len() > state.limits.max_response_bytes {
         let e = AppError::LimitExceeded(format!(
             "the answer would exceed {} bytes; ask for fewer fields or a smaller page",

@@ -14,6 +14,9 @@ pub struct Metrics {
     pub sql_statements: IntCounter,
     pub sql_failures: IntCounter,
     pub sql_duration: Histogram,
+    pub document_cache: IntCounterVec,
+    pub db_connections_opened: IntCounter,
+    pub graphql_executions: IntCounter,
 }
 
 impl Metrics {
@@ -53,6 +56,24 @@ impl Metrics {
                 vec![0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0],
             ),
         )?;
+        let document_cache = IntCounterVec::new(
+            Opts::new(
+                "graphql_document_cache_total",
+                "GraphQL documents by whether their parse and cost check came from the cache",
+            ),
+            &["outcome"],
+        )?;
+        let db_connections_opened = IntCounter::new(
+            "db_connections_opened_total",
+            "database connections the pool opened (steady under load when the pool stays warm)",
+        )?;
+        let graphql_executions = IntCounter::new(
+            "graphql_executions_total",
+            "GraphQL executions that ran to their end (answered, or finished after the client left)",
+        )?;
+        registry.register(Box::new(graphql_executions.clone()))?;
+        registry.register(Box::new(document_cache.clone()))?;
+        registry.register(Box::new(db_connections_opened.clone()))?;
         registry.register(Box::new(http_requests.clone()))?;
         registry.register(Box::new(http_duration.clone()))?;
         registry.register(Box::new(graphql_errors.clone()))?;
@@ -71,6 +92,9 @@ impl Metrics {
             sql_statements,
             sql_failures,
             sql_duration,
+            document_cache,
+            db_connections_opened,
+            graphql_executions,
         })
     }
 

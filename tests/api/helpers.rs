@@ -451,6 +451,30 @@ impl TestApp {
     }
 }
 
+impl TestApp {
+    /// Value of one sample in /metrics, named with its labels as the text shows them
+    /// (`name{label="value"}`).
+    pub async fn metric_sample(&self, sample: &str) -> f64 {
+        let text = self
+            .client
+            .get(self.url("/metrics"))
+            .send()
+            .await
+            .expect("metrics")
+            .text()
+            .await
+            .expect("metrics text");
+        text.lines()
+            .filter_map(|l| {
+                l.strip_prefix(sample)?
+                    .strip_prefix(' ')?
+                    .parse::<f64>()
+                    .ok()
+            })
+            .sum()
+    }
+}
+
 impl Drop for TestApp {
     fn drop(&mut self) {
         if let Some(tx) = self.shutdown.take() {

@@ -60,3 +60,122 @@ async fn statements_do_not_grow_with_page_size(app: TestApp) {
 }
 
 db_tests!(statements_do_not_grow_with_page_size);
+
+/// Clients that hang up mid-request cost nobody: their executions finish on their own and
+/// return every pooled connection cleanly, so the pool never reopens connections for them
+/// (each reopening pays PostgreSQL's password key derivation while others wait).
+async fn clients_hanging_up_do_not_cost_connections(app: TestApp) {
+    let token = consultant(&app, "jc-101");
+    for i in 0..30 {
+        let company = id(&register_company(&app, &token, &format!("Afbrudt {i:02}"), "101").await);
+        add_contact_person(&app, &token, &company).await;
+        held_activity(&app, &token, &company).await;
+    }
+    let pool = app.config.pool.size_for(&app.config.database_url) as f64;
+    let body =
+        serde_json::to_string(&json!({ "query": PAGE, "variables": { "n": 30 } })).expect("json");
+    let request = format!(
+        "POST /graphql HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let opened_before = app.metric("kontaktpunkt_db_connections_opened_total").await;
+    let requests_before = app.metric("kontaktpunkt_http_requests_total").await;
+    let executions_before = app.metric("kontaktpunkt_graphql_executions_total").await;
+    let mut clients = Vec::new();
+    for i in 0..48u64 {
+        let (addr, request) = (app.addr, request.clone());
+        clients.push(tokio::spawn(async move {
+            use tokio::io::AsyncWriteExt;
+            let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+            stream.write_all(request.as_bytes()).await.expect("write");
+            // Hang up at different moments of the execution.
+            tokio::time::sleep(std::time::Duration::from_micros(500 * (i % 16))).await;
+            drop(stream);
+        }));
+    }
+    for c in clients {
+        c.await.expect("client");
+    }
+    // The executions that started still run to their end (counted when they finish, answer
+    // written or not); wait until the count stops moving.
+    let (mut done, mut still) = (0.0, 0);
+    for _ in 0..200 {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        let now = app.metric("kontaktpunkt_graphql_executions_total").await - executions_before;
+        still = if now == done { still + 1 } else { 0 };
+        done = now;
+        if still >= 6 {
+            break;
+        }
+    }
+    // (Clients that leave before their body is read are dropped before any execution.)
+    assert!(
+        done >= 1.0,
+        "abandoned requests reached execution and finished: {done} of 48"
+    );
+    // The next clients are served at once, on the connections the pool already has.
+    let mut next = Vec::new();
+    for _ in 0..16 {
+        let (app_client, url, token) = (app.client.clone(), app.url("/graphql"), token.clone());
+        next.push(tokio::spawn(async move {
+            app_client
+                .post(url)
+                .bearer_auth(token)
+                .json(&json!({ "query": PAGE, "variables": { "n": 30 } }))
+                .send()
+                .await
+                .expect("send")
+                .json::<serde_json::Value>()
+                .await
+                .expect("json")
+        }));
+    }
+    for n in next {
+        let body = n.await.expect("client");
+        assert_eq!(
+            body["data"]["companies"]["nodes"].as_array().map(Vec::len),
+            Some(30),
+            "{body}"
+        );
+    }
+    let opened = app.metric("kontaktpunkt_db_connections_opened_total").await - opened_before;
+    let requests = app.metric("kontaktpunkt_http_requests_total").await - requests_before;
+    eprintln!(
+        "48 clients hung up ({done} executions finished), 16 served: {opened} connections opened (pool of {pool}), {requests} requests counted"
+    );
+    assert!(
+        opened_before >= 1.0 && opened <= pool,
+        "the pool reopened connections for clients that hung up: {opened} opened, pool of {pool}"
+    );
+}
+
+/// A document's parse and cost check are done once per text; its variables are checked on
+/// every request, cached or not.
+async fn documents_are_parsed_once_and_variables_always_checked(app: TestApp) {
+    let token = consultant(&app, "jc-101");
+    let q = "query($cvr: String!) { company(cvr: $cvr) { name } }";
+    let hit = "kontaktpunkt_graphql_document_cache_total{outcome=\"hit\"}";
+    let miss = "kontaktpunkt_graphql_document_cache_total{outcome=\"miss\"}";
+    let before = (app.metric_sample(hit).await, app.metric_sample(miss).await);
+    for cvr in ["10000000", "10000001", "10000002"] {
+        let data = app.gql_ok(&token, q, json!({ "cvr": cvr })).await;
+        assert_eq!(data["company"], serde_json::Value::Null);
+    }
+    let after = (app.metric_sample(hit).await, app.metric_sample(miss).await);
+    assert_eq!((after.0 - before.0, after.1 - before.1), (2.0, 1.0));
+    // The cached document with a hostile variable is still refused, naming the argument.
+    let (_, body) = app
+        .gql(Some(&token), q, json!({ "cvr": "1000\u{0}0000" }))
+        .await;
+    assert_eq!(
+        crate::helpers::first_error_code(&body).as_deref(),
+        Some("VALIDATION"),
+        "{body}"
+    );
+    assert!(body.to_string().contains("cvr"), "{body}");
+}
+
+db_tests!(
+    clients_hanging_up_do_not_cost_connections,
+    documents_are_parsed_once_and_variables_always_checked
+);

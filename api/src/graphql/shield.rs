@@ -284,12 +284,18 @@ fn const_value(value: &ConstValue, path: &str, count: &mut u64, max: u64) -> Res
     }
 }
 
-/// Checks a parsed document and its variables against the limits (see the module doc).
-pub fn check_document(
+/// Where each variable of a checked document is used: the argument path it stands for, so a
+/// refused variable value is named by the argument it feeds.
+#[derive(Debug, Clone, Default)]
+pub struct VariablePaths(HashMap<String, String>);
+
+/// Checks a parsed document, without its variables, against the limits (steps 3 of the module
+/// doc). The outcome depends on the document and the limits only, so it may be reused for
+/// the same text.
+pub fn check_operations(
     doc: &ExecutableDocument,
-    variables: &Variables,
     limits: &Limits,
-) -> Result<(), AppError> {
+) -> Result<VariablePaths, AppError> {
     let mut walk = Walk {
         doc,
         limits,
@@ -315,16 +321,125 @@ pub fn check_document(
         let cost = walk.fragment(name.as_str())?;
         walk.check(cost)?;
     }
+    Ok(VariablePaths(walk.variable_paths))
+}
+
+/// Checks a request's variables (step 4): how many values, and no string that cannot be stored.
+pub fn check_variables(
+    paths: &VariablePaths,
+    variables: &Variables,
+    limits: &Limits,
+) -> Result<(), AppError> {
     let mut count = 0u64;
     for (name, value) in variables.iter() {
-        let path = walk
-            .variable_paths
+        let path = paths
+            .0
             .get(name.as_str())
             .cloned()
             .unwrap_or_else(|| format!("${name}"));
         const_value(value, &path, &mut count, limits.max_values as u64)?;
     }
     Ok(())
+}
+
+/// Checks a parsed document and its variables against the limits (see the module doc).
+pub fn check_document(
+    doc: &ExecutableDocument,
+    variables: &Variables,
+    limits: &Limits,
+) -> Result<(), AppError> {
+    let paths = check_operations(doc, limits)?;
+    check_variables(&paths, variables, limits)
+}
+
+/// A document that passed steps 1–3, kept with what checking its variables needs.
+struct Checked {
+    doc: ExecutableDocument,
+    paths: VariablePaths,
+}
+
+/// Parsed and checked documents by their exact text. Clients send the same few documents
+/// with different variables, so parsing and pricing each text once saves that work on
+/// nearly every request (async-graphql's own validation still runs on every request). Only
+/// documents that passed are kept, texts up to [`DocumentCache::MAX_TEXT`] bytes, at most
+/// `capacity` of them (least recently used leave first): the memory is bounded whatever
+/// clients send, and a client sending ever new texts only pays the uncached price.
+pub struct DocumentCache {
+    entries: std::sync::Mutex<lru::LruCache<Box<str>, std::sync::Arc<Checked>>>,
+}
+
+/// Whether [`DocumentCache::prepare`] found the document in the cache.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CacheOutcome {
+    Hit,
+    Miss,
+    /// Too long to keep.
+    Bypass,
+}
+
+impl CacheOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CacheOutcome::Hit => "hit",
+            CacheOutcome::Miss => "miss",
+            CacheOutcome::Bypass => "bypass",
+        }
+    }
+}
+
+impl DocumentCache {
+    pub const MAX_TEXT: usize = 16 * 1024;
+    pub const DEFAULT_CAPACITY: usize = 512;
+
+    pub fn new(capacity: usize) -> Self {
+        let capacity = std::num::NonZeroUsize::new(capacity).unwrap_or(std::num::NonZeroUsize::MIN);
+        DocumentCache {
+            entries: std::sync::Mutex::new(lru::LruCache::new(capacity)),
+        }
+    }
+
+    fn get(&self, text: &str) -> Option<std::sync::Arc<Checked>> {
+        self.entries
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(text)
+            .cloned()
+    }
+
+    /// Steps 1–4 for a request, the first three taken from the cache when the same text
+    /// passed before; the parsed document is handed to the request for execution.
+    pub fn prepare(
+        &self,
+        request: &mut async_graphql::Request,
+        limits: &Limits,
+    ) -> Result<CacheOutcome, AppError> {
+        let cacheable = request.query.len() <= Self::MAX_TEXT;
+        if cacheable && let Some(checked) = self.get(&request.query) {
+            check_variables(&checked.paths, &request.variables, limits)?;
+            request.set_parsed_query(checked.doc.clone());
+            return Ok(CacheOutcome::Hit);
+        }
+        check_text(&request.query, limits.max_tokens)?;
+        let doc = async_graphql::parser::parse_query(&request.query)
+            .map_err(|e| AppError::validation("query", e.to_string()))?;
+        let paths = check_operations(&doc, limits)?;
+        check_variables(&paths, &request.variables, limits)?;
+        let outcome = if cacheable {
+            let checked = Checked {
+                doc: doc.clone(),
+                paths,
+            };
+            self.entries
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .put(request.query.as_str().into(), std::sync::Arc::new(checked));
+            CacheOutcome::Miss
+        } else {
+            CacheOutcome::Bypass
+        };
+        request.set_parsed_query(doc);
+        Ok(outcome)
+    }
 }
 
 #[cfg(test)]
