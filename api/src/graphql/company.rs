@@ -103,13 +103,9 @@ impl Company {
         ctx: &Context<'_>,
         status: Option<FollowUpStatus>,
     ) -> Result<Vec<FollowUp>> {
-        let rows = load_one(&loaders(ctx)?.company_follow_ups, self.0.id.clone()).await?;
-        Ok(rows
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|f| status.is_none_or(|s| f.model.status == s))
-            .map(FollowUp)
-            .collect())
+        let key = (self.0.id.clone(), status);
+        let rows = load_one(&loaders(ctx)?.company_follow_ups, key).await?;
+        Ok(rows.unwrap_or_default().into_iter().map(FollowUp).collect())
     }
     /// The organisation the company should deal with (see EntryPointReason).
     async fn entry_point(&self, ctx: &Context<'_>) -> Result<EntryPoint> {

@@ -16,6 +16,7 @@ use std::time::Duration;
 
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use chrono::{DateTime, Utc};
+use entity::enums::FollowUpStatus;
 use entity::{activity, agreement, company, contact_person, production_unit};
 use futures::future::BoxFuture;
 use futures::task::ArcWake;
@@ -170,13 +171,25 @@ loader!(
     }
 );
 
+// Keyed by company and status filter: the filter runs in SQL, so a page asking for OPEN
+// follow-ups never loads the completed ones.
 loader!(
     FollowUpsByCompany,
-    String,
+    (String, Option<FollowUpStatus>),
     Vec<Visible<FollowUpView>>,
     |db, reader, keys| async move {
-        let rows = service::follow_up::by_company(db, reader, keys).await?;
-        Ok(group(keys, rows, |r| Some(r.model.company_id.as_str())))
+        let mut by_status: HashMap<Option<FollowUpStatus>, Vec<String>> = HashMap::new();
+        for (company, status) in keys {
+            by_status.entry(*status).or_default().push(company.clone());
+        }
+        let mut out = HashMap::new();
+        for (status, companies) in by_status {
+            let rows = service::follow_up::by_company(db, reader, &companies, status).await?;
+            for (company, list) in group(&companies, rows, |r| Some(r.model.company_id.as_str())) {
+                out.insert((company, status), list);
+            }
+        }
+        Ok(out)
     }
 );
 

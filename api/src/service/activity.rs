@@ -8,10 +8,13 @@ use entity::enums::{
     ActivityKind, ActivityStatus, AgreementKind, InitiatedBy, Visibility, WarningCode,
 };
 use entity::{activity, agreement, organisation};
-use sea_orm::sea_query::{Alias, Asterisk, Expr, ExprTrait, Order, Query};
+use sea_orm::sea_query::{
+    Alias, ArrayType, Asterisk, Condition, Expr, ExprTrait, Func, JoinType, Order, Query,
+    SelectStatement,
+};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait,
+    IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Set, Value,
 };
 
 use super::audit_view::AgreementOf;
@@ -21,6 +24,7 @@ use super::pagination::{self, Page};
 use super::read::{Reader, Visible};
 use super::record::{self, check_version};
 use super::reference;
+use super::sql;
 use super::uow::{self, UnitOfWork, WriteContext, new_id};
 use super::validation::{self as v, NOTE_MAX, SUMMARY_MAX};
 use crate::auth::Actor;
@@ -525,7 +529,11 @@ pub async fn by_ids(
     ids: &[String],
 ) -> AppResult<Vec<Visible<activity::Model>>> {
     Ok(activity::Entity::find()
-        .filter(activity::Column::Id.is_in(ids.iter().cloned()))
+        .filter(sql::one_of(
+            db.get_database_backend(),
+            activity::Column::Id,
+            ids,
+        ))
         .all(db)
         .await?
         .into_iter()
@@ -552,8 +560,98 @@ pub fn decode_activity_cursor(after: Option<&str>) -> AppResult<Option<ActivityC
     pagination::decode("after", after)
 }
 
+/// The activity page condition shared by both statements: not deleted, after the cursor.
+fn page_condition(after: Option<&ActivityCursor>) -> Condition {
+    let mut condition = Condition::all().add(activity::Column::DeletedAt.is_null());
+    if let Some(cursor) = after {
+        condition = condition.add(pagination::after(
+            activity::Column::ContactAt,
+            activity::Column::Id,
+            cursor,
+            Order::Desc,
+        ));
+    }
+    condition
+}
+
+/// PostgreSQL: for each company an index scan that stops after `size + 1` rows
+/// (`unnest($1) CROSS JOIN LATERAL (… LIMIT n)`), however many activities it has.
+fn page_per_company_lateral(
+    company_ids: &[String],
+    size: u64,
+    after: Option<&ActivityCursor>,
+) -> SelectStatement {
+    let keys = company_ids
+        .iter()
+        .map(|k| Value::from(k.as_str()))
+        .collect();
+    let page = Query::select()
+        .column(Asterisk)
+        .from(activity::Entity)
+        .and_where(
+            Expr::col((activity::Entity, activity::Column::CompanyId)).eq(Expr::cust(r#""k""#)),
+        )
+        .cond_where(page_condition(after))
+        .order_by(activity::Column::ContactAt, Order::Desc)
+        .order_by(activity::Column::Id, Order::Desc)
+        .limit(size + 1)
+        .to_owned();
+    Query::select()
+        .column((Alias::new("page"), Asterisk))
+        .from_function(
+            Func::cust("unnest").arg(Expr::val(Value::Array(
+                ArrayType::String,
+                Some(Box::new(keys)),
+            ))),
+            Alias::new("k"),
+        )
+        .join_lateral(
+            JoinType::InnerJoin,
+            page,
+            Alias::new("page"),
+            Condition::all().add(Expr::cust("TRUE")),
+        )
+        .order_by(
+            (Alias::new("page"), activity::Column::CompanyId),
+            Order::Asc,
+        )
+        .order_by(
+            (Alias::new("page"), activity::Column::ContactAt),
+            Order::Desc,
+        )
+        .order_by((Alias::new("page"), activity::Column::Id), Order::Desc)
+        .to_owned()
+}
+
+/// SQLite (no LATERAL): a window function numbers each company's rows.
+fn page_per_company_window(
+    company_ids: &[String],
+    size: u64,
+    after: Option<&ActivityCursor>,
+) -> SelectStatement {
+    let inner = Query::select()
+        .column(Asterisk)
+        .expr_as(
+            Expr::cust(
+                r#"ROW_NUMBER() OVER (PARTITION BY "company_id" ORDER BY "contact_at" DESC, "id" DESC)"#,
+            ),
+            Alias::new("rn"),
+        )
+        .from(activity::Entity)
+        .and_where(activity::Column::CompanyId.is_in(company_ids.iter().cloned()))
+        .cond_where(page_condition(after))
+        .to_owned();
+    Query::select()
+        .column(Asterisk)
+        .from_subquery(inner, Alias::new("ranked"))
+        .and_where(Expr::col(Alias::new("rn")).lte(size as i64 + 1))
+        .order_by(Alias::new("company_id"), Order::Asc)
+        .order_by(Alias::new("rn"), Order::Asc)
+        .to_owned()
+}
+
 /// Pages of several companies' activities, newest first, one statement per distinct
-/// (size, cursor): a window function numbers each company's rows.
+/// (size, cursor).
 #[tracing::instrument(skip_all)]
 pub async fn pages_by_company(
     db: &impl ConnectionTrait,
@@ -569,33 +667,10 @@ pub async fn pages_by_company(
     }
     let mut out = HashMap::new();
     for ((size, after), company_ids) in groups {
-        let mut inner = Query::select();
-        inner
-            .column(Asterisk)
-            .expr_as(
-                Expr::cust(
-                    r#"ROW_NUMBER() OVER (PARTITION BY "company_id" ORDER BY "contact_at" DESC, "id" DESC)"#,
-                ),
-                Alias::new("rn"),
-            )
-            .from(activity::Entity)
-            .and_where(activity::Column::CompanyId.is_in(company_ids.clone()))
-            .and_where(activity::Column::DeletedAt.is_null());
-        if let Some(cursor) = &after {
-            inner.cond_where(pagination::after(
-                activity::Column::ContactAt,
-                activity::Column::Id,
-                cursor,
-                Order::Desc,
-            ));
-        }
-        let outer = Query::select()
-            .column(Asterisk)
-            .from_subquery(inner.to_owned(), Alias::new("ranked"))
-            .and_where(Expr::col(Alias::new("rn")).lte(size as i64 + 1))
-            .order_by(Alias::new("company_id"), Order::Asc)
-            .order_by(Alias::new("rn"), Order::Asc)
-            .to_owned();
+        let outer = match db.get_database_backend() {
+            DbBackend::Postgres => page_per_company_lateral(&company_ids, size, after.as_ref()),
+            _ => page_per_company_window(&company_ids, size, after.as_ref()),
+        };
         let stmt = db.get_database_backend().build(&outer);
         let rows = activity::Entity::find().from_raw_sql(stmt).all(db).await?;
         let mut by_company: HashMap<String, Vec<activity::Model>> = HashMap::new();
@@ -631,7 +706,11 @@ pub async fn last_activity_at(
         .select_only()
         .column(activity::Column::CompanyId)
         .column_as(activity::Column::ContactAt.max(), "last_contact")
-        .filter(activity::Column::CompanyId.is_in(company_ids.iter().cloned()))
+        .filter(sql::one_of(
+            db.get_database_backend(),
+            activity::Column::CompanyId,
+            company_ids,
+        ))
         .filter(activity::Column::Status.ne(ActivityStatus::Draft))
         .filter(activity::Column::DeletedAt.is_null())
         .group_by(activity::Column::CompanyId)
@@ -648,7 +727,11 @@ pub async fn agreements_by_activity(
     activity_ids: &[String],
 ) -> AppResult<Vec<Visible<agreement::Model>>> {
     let rows = agreement::Entity::find()
-        .filter(agreement::Column::ActivityId.is_in(activity_ids.iter().cloned()))
+        .filter(sql::one_of(
+            db.get_database_backend(),
+            agreement::Column::ActivityId,
+            activity_ids,
+        ))
         .order_by_asc(agreement::Column::CreatedAt)
         .order_by_asc(agreement::Column::Id)
         .all(db)
@@ -660,7 +743,11 @@ pub async fn agreements_by_activity(
         .select_only()
         .column(activity::Column::Id)
         .column(activity::Column::Visibility)
-        .filter(activity::Column::Id.is_in(activity_ids.iter().cloned()))
+        .filter(sql::one_of(
+            db.get_database_backend(),
+            activity::Column::Id,
+            activity_ids,
+        ))
         .into_tuple::<(String, Visibility)>()
         .all(db)
         .await?

@@ -18,6 +18,7 @@ use super::pagination::{self, Page};
 use super::read::{Reader, Visible};
 use super::record;
 use super::reference::NATIONAL_ID;
+use super::sql;
 use super::uow::{self, UnitOfWork, WriteContext, new_id};
 use super::validation::{self as v, Cvr, NAME_MAX, PNumber};
 use crate::auth::policy::Action;
@@ -132,7 +133,11 @@ pub async fn by_ids(
     ids: &[String],
 ) -> AppResult<Vec<Visible<company::Model>>> {
     Ok(company::Entity::find()
-        .filter(company::Column::Id.is_in(ids.iter().cloned()))
+        .filter(sql::one_of(
+            db.get_database_backend(),
+            company::Column::Id,
+            ids,
+        ))
         .all(db)
         .await?
         .into_iter()
@@ -172,7 +177,11 @@ pub async fn entry_points(
                 .to(municipality::Column::Code)
                 .into(),
         )
-        .filter(company::Column::Id.is_in(company_ids.iter().cloned()))
+        .filter(sql::one_of(
+            db.get_database_backend(),
+            company::Column::Id,
+            company_ids,
+        ))
         .into_tuple()
         .all(db)
         .await?;
@@ -503,7 +512,11 @@ pub async fn production_units_by_company(
     company_ids: &[String],
 ) -> AppResult<Vec<Visible<production_unit::Model>>> {
     Ok(production_unit::Entity::find()
-        .filter(production_unit::Column::CompanyId.is_in(company_ids.iter().cloned()))
+        .filter(sql::one_of(
+            db.get_database_backend(),
+            production_unit::Column::CompanyId,
+            company_ids,
+        ))
         .order_by_asc(production_unit::Column::PNumber)
         .all(db)
         .await?
@@ -570,7 +583,11 @@ pub async fn contact_persons_by_company(
     company_ids: &[String],
 ) -> AppResult<Vec<Visible<contact_person::Model>>> {
     Ok(contact_person::Entity::find()
-        .filter(contact_person::Column::CompanyId.is_in(company_ids.iter().cloned()))
+        .filter(sql::one_of(
+            db.get_database_backend(),
+            contact_person::Column::CompanyId,
+            company_ids,
+        ))
         .filter(contact_person::Column::DeletedAt.is_null())
         .order_by_asc(contact_person::Column::CreatedAt)
         .order_by_asc(contact_person::Column::Id)

@@ -12,6 +12,7 @@ use sea_orm::{
 use super::pagination::{self, Page};
 use super::read::{FollowUpView, Reader, Visible};
 use super::record::{self, check_version};
+use super::sql;
 use super::uow::{self, UnitOfWork, WriteContext, new_id};
 use super::validation::{self as v, NOTE_MAX};
 use crate::auth::policy::Action;
@@ -82,15 +83,20 @@ pub fn cursor(f: &follow_up::Model) -> String {
     pagination::encode(&(f.due_on, &f.id))
 }
 
-/// Follow-ups whose `parent` column is one of `ids`, by due date.
+/// Follow-ups whose `parent` column is one of `ids` (with `status`, when given), by due date.
 async fn by_parent(
     db: &impl ConnectionTrait,
     reader: &Reader,
     parent: follow_up::Column,
     ids: &[String],
+    status: Option<FollowUpStatus>,
 ) -> AppResult<Vec<Visible<FollowUpView>>> {
-    Ok(follow_up::Entity::find()
-        .filter(parent.is_in(ids.iter().cloned()))
+    let mut query =
+        follow_up::Entity::find().filter(sql::one_of(db.get_database_backend(), parent, ids));
+    if let Some(status) = status {
+        query = query.filter(follow_up::Column::Status.eq(status));
+    }
+    Ok(query
         .order_by_asc(follow_up::Column::DueOn)
         .order_by_asc(follow_up::Column::Id)
         .all(db)
@@ -105,8 +111,16 @@ pub async fn by_company(
     db: &impl ConnectionTrait,
     reader: &Reader,
     company_ids: &[String],
+    status: Option<FollowUpStatus>,
 ) -> AppResult<Vec<Visible<FollowUpView>>> {
-    by_parent(db, reader, follow_up::Column::CompanyId, company_ids).await
+    by_parent(
+        db,
+        reader,
+        follow_up::Column::CompanyId,
+        company_ids,
+        status,
+    )
+    .await
 }
 
 #[tracing::instrument(skip_all)]
@@ -115,7 +129,14 @@ pub async fn by_activity(
     reader: &Reader,
     activity_ids: &[String],
 ) -> AppResult<Vec<Visible<FollowUpView>>> {
-    by_parent(db, reader, follow_up::Column::ActivityId, activity_ids).await
+    by_parent(
+        db,
+        reader,
+        follow_up::Column::ActivityId,
+        activity_ids,
+        None,
+    )
+    .await
 }
 
 /// Creates a follow-up promised at `meeting`, owned by the meeting's organisation, in the

@@ -11,5 +11,6 @@ pub mod read;
 pub mod record;
 pub mod reference;
 pub mod seed;
+pub mod sql;
 pub mod uow;
 pub mod validation;

@@ -1,0 +1,23 @@
+//! The few statements whose best SQL differs between SQLite and PostgreSQL, gated on the
+//! connection's backend in one place.
+
+use sea_orm::sea_query::extension::postgres::PgFunc;
+use sea_orm::sea_query::{ArrayType, Expr, ExprTrait, SimpleExpr};
+use sea_orm::{ColumnTrait, DbBackend, Value};
+
+/// `column` is one of `keys`. On PostgreSQL `column = ANY($1)` with the keys as one array
+/// parameter: the statement's text is the same for 1 or 100 keys, so each connection prepares
+/// it once (an `IN ($1, …, $n)` list is a new statement for every batch size). SQLite has no
+/// arrays and keeps `IN`.
+pub fn one_of<C: ColumnTrait>(backend: DbBackend, column: C, keys: &[String]) -> SimpleExpr {
+    match backend {
+        DbBackend::Postgres => {
+            let array = keys.iter().map(|k| Value::from(k.as_str())).collect();
+            Expr::col(column.as_column_ref()).eq(PgFunc::any(Expr::val(Value::Array(
+                ArrayType::String,
+                Some(Box::new(array)),
+            ))))
+        }
+        _ => column.is_in(keys.iter().cloned()),
+    }
+}
