@@ -11,6 +11,7 @@ mod m20261123_000003_create_company_record;
 mod m20261130_000004_audit_owner_and_subjects;
 mod m20261130_000005_audit_snapshots_as_views;
 mod m20261130_000006_audit_client_request_id;
+mod m20261130_000007_company_name_trigram;
 pub mod reference_data;
 
 pub struct Migrator;
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000004_audit_owner_and_subjects::Migration),
             Box::new(m20261130_000005_audit_snapshots_as_views::Migration),
             Box::new(m20261130_000006_audit_client_request_id::Migration),
+            Box::new(m20261130_000007_company_name_trigram::Migration),
         ]
     }
 }

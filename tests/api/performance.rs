@@ -179,3 +179,45 @@ db_tests!(
     clients_hanging_up_do_not_cost_connections,
     documents_are_parsed_once_and_variables_always_checked
 );
+
+/// On PostgreSQL a name fragment is looked up in a trigram index (migration 7), not by
+/// reading every company; the search answers the same on both databases.
+async fn name_fragments_have_a_trigram_index_on_postgres(app: TestApp) {
+    let token = consultant(&app, "jc-101");
+    for name in ["Nordhavn Stål ApS", "Sydhavn Træ A/S", "Østerbro Stålværk"] {
+        register_company(&app, &token, name, "101").await;
+    }
+    let data = app
+        .gql_ok(
+            &token,
+            "{ companies(filter: { nameContains: \"stål\" }, first: 10) { nodes { name } } }",
+            json!({}),
+        )
+        .await;
+    let names: Vec<&str> = data["companies"]["nodes"]
+        .as_array()
+        .expect("nodes")
+        .iter()
+        .filter_map(|c| c["name"].as_str())
+        .collect();
+    assert_eq!(names, ["Nordhavn Stål ApS", "Østerbro Stålværk"]);
+    if app.backend == crate::helpers::Backend::Postgres {
+        use sea_orm::{ConnectionTrait, Statement};
+        let db = sea_orm::Database::connect(app.database_url())
+            .await
+            .expect("db");
+        let row = db
+            .query_one_raw(Statement::from_string(
+                sea_orm::DbBackend::Postgres,
+                "SELECT indexdef FROM pg_indexes WHERE indexname = 'idx_company_name_trigram'",
+            ))
+            .await
+            .expect("query")
+            .expect("the trigram index exists");
+        let def: String = row.try_get("", "indexdef").expect("indexdef");
+        assert!(def.contains("gin_trgm_ops"), "{def}");
+        db.close().await.ok();
+    }
+}
+
+db_tests!(name_fragments_have_a_trigram_index_on_postgres);

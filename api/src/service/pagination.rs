@@ -2,7 +2,7 @@
 //! the one keyset condition every list pages with (sort column, then id as tie-breaker).
 
 use base64::Engine as _;
-use sea_orm::sea_query::{IntoCondition, Order};
+use sea_orm::sea_query::{Expr, ExprTrait, Order};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
     Select,
@@ -88,23 +88,27 @@ impl<T> Page<T> {
 /// A position in a list: the sort value and the id of the last row seen.
 pub type Cursor<V> = (V, String);
 
-/// Rows after `cursor` in (`sort`, `id`) order, ascending or descending.
+/// Rows after `cursor` in (`sort`, `id`) order, ascending or descending. A row-value
+/// comparison, `(sort, id) > ($1, $2)`: both databases read it as a range of the (sort, id)
+/// index and start the scan at the cursor (the equivalent `sort > $1 OR (sort = $1 AND
+/// id > $2)` makes PostgreSQL scan the index from its first entry and filter: measured
+/// 8.5 ms against 0.1 ms for a page in the middle of 20,000 companies).
 pub fn after<C, V>(sort: C, id: C, cursor: &Cursor<V>, order: Order) -> Condition
 where
     C: ColumnTrait,
     V: Into<sea_orm::Value> + Clone,
 {
     let (value, last_id) = cursor;
-    let (beyond, id_beyond) = match order {
-        Order::Desc => (sort.lt(value.clone()), id.lt(last_id.clone())),
-        _ => (sort.gt(value.clone()), id.gt(last_id.clone())),
+    let columns = Expr::tuple([
+        Expr::col(sort.as_column_ref()),
+        Expr::col(id.as_column_ref()),
+    ]);
+    let position = Expr::tuple([Expr::val(value.clone()), Expr::val(last_id.clone())]);
+    let beyond = match order {
+        Order::Desc => columns.lt(position),
+        _ => columns.gt(position),
     };
-    Condition::any().add(beyond).add(
-        Condition::all()
-            .add(sort.eq(value.clone()))
-            .add(id_beyond)
-            .into_condition(),
-    )
+    Condition::all().add(beyond)
 }
 
 /// One page of `select` in (`sort`, `id`) order after `cursor`: fetches `size + 1` rows to
