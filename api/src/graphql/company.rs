@@ -109,8 +109,7 @@ impl Company {
     }
     /// The organisation the company should deal with (see EntryPointReason).
     async fn entry_point(&self, ctx: &Context<'_>) -> Result<EntryPoint> {
-        let found = load_one(&loaders(ctx)?.entry_points, self.0.id.clone()).await?;
-        let e = found.ok_or_else(|| AppError::Internal("company without entry point".into()))?;
+        let e = crate::service::company::entry_point_of(&self.0, super::catalogue(ctx)?);
         Ok(EntryPoint {
             organisation: load_organisation(ctx, &e.organisation_id).await?,
             reason: e.reason,

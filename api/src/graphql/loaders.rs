@@ -26,7 +26,6 @@ use tracing::Instrument;
 use crate::error::{AppError, AppResult};
 use crate::service;
 use crate::service::activity::ActivityPageKey;
-use crate::service::company::EntryPoint;
 use crate::service::pagination::Page;
 use crate::service::read::{FollowUpView, Reader, Visible};
 
@@ -236,13 +235,6 @@ loader!(
     |db, reader, keys| async move { service::activity::pages_by_company(db, reader, keys).await }
 );
 
-loader!(
-    EntryPoints,
-    String,
-    EntryPoint,
-    |db, _reader, keys| async move { service::company::entry_points(db, keys).await }
-);
-
 pub struct Loaders {
     queue: BatchQueue,
     pub company: DataLoader<CompanyLoader, HashMapCache>,
@@ -254,7 +246,6 @@ pub struct Loaders {
     pub agreements: DataLoader<AgreementsByActivity, HashMapCache>,
     pub last_activity_at: DataLoader<LastActivityAt, HashMapCache>,
     pub activity_pages: DataLoader<ActivityPages, HashMapCache>,
-    pub entry_points: DataLoader<EntryPoints, HashMapCache>,
 }
 
 impl Loaders {
@@ -282,7 +273,6 @@ impl Loaders {
             agreements: make!(AgreementsByActivity),
             last_activity_at: make!(LastActivityAt),
             activity_pages: make!(ActivityPages),
-            entry_points: make!(EntryPoints),
             queue,
         }
     }

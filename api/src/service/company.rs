@@ -1,7 +1,5 @@
 //! Companies and what hangs directly off them: production units and contact persons.
 
-use std::collections::HashMap;
-
 use chrono::Utc;
 use entity::enums::{EntryPointReason, RarArea};
 use entity::{
@@ -10,14 +8,14 @@ use entity::{
 use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr, Order, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
-    IntoActiveModel, JoinType, QueryFilter, QueryOrder, QuerySelect, Set,
+    IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
 use super::audit_view;
 use super::pagination::{self, Page};
 use super::read::{Reader, Visible};
 use super::record;
-use super::reference::NATIONAL_ID;
+use super::reference::{Catalogue, NATIONAL_ID};
 use super::sql;
 use super::uow::{self, UnitOfWork, WriteContext, new_id};
 use super::validation::{self as v, Cvr, NAME_MAX, PNumber};
@@ -155,40 +153,16 @@ pub struct EntryPoint {
     pub contact_phone: Option<String>,
 }
 
-/// The entry point of each company (one statement for the batch): the jobcentre of the
-/// company's home municipality, else Jobservice Danmark. Job service agreements (whose
+/// Rule 2 for `company`: the jobcentre of its home municipality, else Jobservice Danmark.
+/// Answered from the reference data in memory (no SQL); job service agreements (whose
 /// coordinator comes first) arrive with the coordination issue and join here.
-#[tracing::instrument(skip_all)]
-pub async fn entry_points(
-    db: &impl ConnectionTrait,
-    company_ids: &[String],
-) -> AppResult<HashMap<String, EntryPoint>> {
-    let rows: Vec<(String, Option<String>)> = company::Entity::find()
-        .select_only()
-        .column(company::Column::Id)
-        .column_as(
-            Expr::col((municipality::Entity, municipality::Column::JobcentreId)),
-            "jobcentre_id",
-        )
-        .join(
-            JoinType::LeftJoin,
-            company::Entity::belongs_to(municipality::Entity)
-                .from(company::Column::MunicipalityCode)
-                .to(municipality::Column::Code)
-                .into(),
-        )
-        .filter(sql::one_of(
-            db.get_database_backend(),
-            company::Column::Id,
-            company_ids,
-        ))
-        .into_tuple()
-        .all(db)
-        .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(id, jobcentre)| (id, entry_point(jobcentre)))
-        .collect())
+pub fn entry_point_of(company: &company::Model, catalogue: &Catalogue) -> EntryPoint {
+    let home_jobcentre = company
+        .municipality_code
+        .as_deref()
+        .and_then(|code| catalogue.municipality(code))
+        .map(|m| m.jobcentre_id.clone());
+    entry_point(home_jobcentre)
 }
 
 /// Rule 2 for a company whose home municipality is served by `home_jobcentre`.
