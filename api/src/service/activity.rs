@@ -112,24 +112,41 @@ pub async fn get(
 
 /// Other organisations' non-draft contacts with the company since `since` (latest per
 /// organisation), for the coordination warning.
+/// The latest contact of each other organisation with the company since `since`, with the
+/// organisation's name (one statement).
 async fn recent_contacts_by_others(
     db: &impl ConnectionTrait,
     company_id: &str,
     own_org: &str,
     since: DateTime<Utc>,
-) -> AppResult<Vec<(String, DateTime<Utc>)>> {
+) -> AppResult<Vec<(String, String, DateTime<Utc>)>> {
     Ok(activity::Entity::find()
         .select_only()
         .column(activity::Column::OrganisationId)
+        .column_as(
+            Expr::col((organisation::Entity, organisation::Column::Name)),
+            "organisation_name",
+        )
         .column_as(activity::Column::ContactAt.max(), "last_contact")
+        .join(
+            JoinType::InnerJoin,
+            activity::Entity::belongs_to(organisation::Entity)
+                .from(activity::Column::OrganisationId)
+                .to(organisation::Column::Id)
+                .into(),
+        )
         .filter(activity::Column::CompanyId.eq(company_id))
         .filter(activity::Column::OrganisationId.ne(own_org))
         .filter(activity::Column::Status.ne(ActivityStatus::Draft))
         .filter(activity::Column::DeletedAt.is_null())
         .filter(activity::Column::ContactAt.gte(since))
         .group_by(activity::Column::OrganisationId)
+        .group_by(Expr::col((
+            organisation::Entity,
+            organisation::Column::Name,
+        )))
         .order_by_asc(activity::Column::OrganisationId)
-        .into_tuple::<(String, DateTime<Utc>)>()
+        .into_tuple::<(String, String, DateTime<Utc>)>()
         .all(db)
         .await?)
 }
@@ -147,32 +164,21 @@ async fn warnings_for(
         let since = now - Duration::days(i64::from(cooldown_days));
         let others =
             recent_contacts_by_others(db, company_id, &actor.organisation_id, since).await?;
-        if !others.is_empty() {
-            let ids: Vec<String> = others.iter().map(|(o, _)| o.clone()).collect();
-            let names: HashMap<String, String> = organisation::Entity::find()
-                .filter(organisation::Column::Id.is_in(ids))
-                .all(db)
-                .await?
-                .into_iter()
-                .map(|o| (o.id, o.name))
-                .collect();
-            for (org, at) in others {
-                let name = names.get(&org).cloned().unwrap_or_else(|| org.clone());
-                let when = if at > now {
-                    "has a contact booked"
-                } else {
-                    "had contact"
-                };
-                warnings.push(Warning {
-                    code: WarningCode::RecentContactByOtherOrganisation,
-                    message: format!(
-                        "{name} {when} with this company on {} (within the {cooldown_days}-day coordination window); coordinate before contacting",
-                        at.format("%Y-%m-%d %H:%M UTC")
-                    ),
-                    organisation_id: Some(org),
-                    at: Some(at),
-                });
-            }
+        for (org, name, at) in others {
+            let when = if at > now {
+                "has a contact booked"
+            } else {
+                "had contact"
+            };
+            warnings.push(Warning {
+                code: WarningCode::RecentContactByOtherOrganisation,
+                message: format!(
+                    "{name} {when} with this company on {} (within the {cooldown_days}-day coordination window); coordinate before contacting",
+                    at.format("%Y-%m-%d %H:%M UTC")
+                ),
+                organisation_id: Some(org),
+                at: Some(at),
+            });
         }
     }
     if let Some(at) = scheduled_at
