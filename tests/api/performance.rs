@@ -221,3 +221,48 @@ async fn name_fragments_have_a_trigram_index_on_postgres(app: TestApp) {
 }
 
 db_tests!(name_fragments_have_a_trigram_index_on_postgres);
+
+/// A list that shows each follow-up's company reads the companies with the page: one
+/// statement for the page whatever its size, the same answer as without the join.
+async fn follow_ups_with_their_company_cost_one_statement(app: TestApp) {
+    let token = consultant(&app, "jc-101");
+    for i in 0..12 {
+        let company = id(&register_company(&app, &token, &format!("Løfte {i:02}"), "101").await);
+        let held = id(&held_activity(&app, &token, &company).await);
+        crate::fixtures::record_outcome(&app, &token, &held).await;
+    }
+    let with = "query($n: Int) { followUps(filter: { organisationId: \"jc-101\" }, first: $n) { nodes { id company { id name } } } }";
+    let edges = "query($n: Int) { followUps(filter: { organisationId: \"jc-101\" }, first: $n) { edges { node { id company { name } } } } }";
+    let without = "query($n: Int) { followUps(filter: { organisationId: \"jc-101\" }, first: $n) { nodes { id } } }";
+    let mut seen = Vec::new();
+    for (query, n) in [(with, 5), (with, 12), (edges, 12), (without, 12)] {
+        let before = app.metric("kontaktpunkt_sql_statements_total").await;
+        let data = app.gql_ok(&token, query, json!({ "n": n })).await;
+        let statements = app.metric("kontaktpunkt_sql_statements_total").await - before;
+        seen.push(statements);
+        let list = &data["followUps"];
+        let count = list["nodes"]
+            .as_array()
+            .or(list["edges"].as_array())
+            .map(Vec::len);
+        assert_eq!(count, Some(n), "{data}");
+        if query == with {
+            for node in list["nodes"].as_array().expect("nodes") {
+                let name = node["company"]["name"].as_str().expect("company name");
+                assert!(name.starts_with("Løfte "), "{node}");
+            }
+        }
+        if query == edges {
+            assert!(
+                list["edges"]
+                    .as_array()
+                    .expect("edges")
+                    .iter()
+                    .all(|e| e["node"]["company"]["name"].is_string())
+            );
+        }
+    }
+    assert_eq!(seen, [1.0, 1.0, 1.0, 1.0], "statements per request");
+}
+
+db_tests!(follow_ups_with_their_company_cost_one_statement);

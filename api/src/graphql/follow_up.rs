@@ -93,8 +93,25 @@ impl FollowUpQuery {
             overdue: f.overdue,
             due_before: f.due_before.map(|d| d.0),
         };
-        let page = svc::list(db(ctx)?, reader(ctx)?, &filter, first, after.as_deref()).await?;
-        Ok(connection(page, |f| svc::cursor(&f.model), FollowUp))
+        // When the selection shows each follow-up's company, the companies come with the
+        // page (one statement) and are handed to the company loader, which then needs none.
+        let look = ctx.look_ahead();
+        let with_companies = look.field("nodes").field("company").exists()
+            || look.field("edges").field("node").field("company").exists();
+        let found = svc::list(
+            db(ctx)?,
+            reader(ctx)?,
+            &filter,
+            first,
+            after.as_deref(),
+            with_companies,
+        )
+        .await?;
+        if !found.companies.is_empty() {
+            let companies = found.companies.into_iter().map(|c| (c.id.clone(), c));
+            loaders(ctx)?.company.feed_many(companies).await;
+        }
+        Ok(connection(found.page, |f| svc::cursor(&f.model), FollowUp))
     }
 }
 

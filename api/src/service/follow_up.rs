@@ -2,11 +2,11 @@
 
 use chrono::{NaiveDate, Utc};
 use entity::enums::FollowUpStatus;
-use entity::{activity, follow_up};
+use entity::{activity, company, follow_up};
 use sea_orm::sea_query::Order;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
-    IntoActiveModel, QueryFilter, QueryOrder, Set,
+    IntoActiveModel, JoinType, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
 use super::pagination::{self, Page};
@@ -40,15 +40,23 @@ fn overdue_condition(today: NaiveDate) -> Condition {
         .add(follow_up::Column::DueOn.lt(today))
 }
 
+/// A page of follow-ups and, when asked for, the companies they belong to (read in the same
+/// statement, so a list showing company names costs one statement, not two).
+pub struct FollowUpPage {
+    pub page: Page<Visible<FollowUpView>>,
+    pub companies: Vec<Visible<company::Model>>,
+}
+
 /// One page of follow-ups by due date, filtered; `overdue` as of the reader's Danish date.
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(skip_all, fields(with_companies))]
 pub async fn list(
     db: &impl ConnectionTrait,
     reader: &Reader,
     filter: &FollowUpFilter,
     first: Option<i32>,
     after: Option<&str>,
-) -> AppResult<Page<Visible<FollowUpView>>> {
+    with_companies: bool,
+) -> AppResult<FollowUpPage> {
     let size = pagination::page_size("first", first)?;
     let cursor: Option<(NaiveDate, String)> = pagination::decode("after", after)?;
     let today = reader.today();
@@ -67,16 +75,38 @@ pub async fn list(
     if let Some(date) = filter.due_before {
         q = q.filter(follow_up::Column::DueOn.lt(date));
     }
-    let page = pagination::page(
-        db,
-        q,
-        (follow_up::Column::DueOn, follow_up::Column::Id),
-        Order::Asc,
-        size,
-        cursor,
-    )
-    .await?;
-    Ok(page.filter_map(|f| Some(reader.follow_up(f))))
+    let order = (follow_up::Column::DueOn, follow_up::Column::Id);
+    let q = pagination::page_select(q, order, Order::Asc, size, cursor.as_ref());
+    if !with_companies {
+        let rows = q.all(db).await?;
+        let page = Page::from_overfetch(rows, size, cursor.is_some());
+        return Ok(FollowUpPage {
+            page: page.filter_map(|f| Some(reader.follow_up(f))),
+            companies: Vec::new(),
+        });
+    }
+    let pairs = q
+        .join(
+            JoinType::InnerJoin,
+            follow_up::Entity::belongs_to(company::Entity)
+                .from(follow_up::Column::CompanyId)
+                .to(company::Column::Id)
+                .into(),
+        )
+        .select_also(company::Entity)
+        .all(db)
+        .await?;
+    let page = Page::from_overfetch(pairs, size, cursor.is_some());
+    let mut companies: Vec<Visible<company::Model>> = Vec::new();
+    let page = page.filter_map(|(f, c)| {
+        if let Some(c) = c
+            && !companies.iter().any(|known| known.id == c.id)
+        {
+            companies.push(reader.company(c));
+        }
+        Some(reader.follow_up(f))
+    });
+    Ok(FollowUpPage { page, companies })
 }
 
 pub fn cursor(f: &follow_up::Model) -> String {

@@ -111,12 +111,34 @@ where
     Condition::all().add(beyond)
 }
 
+/// `select` narrowed to one page in (`sort`, `id`) order after `cursor`, `size + 1` rows (the
+/// extra row tells whether there is a next page). For callers that join more to the page.
+pub fn page_select<E, V>(
+    select: Select<E>,
+    (sort, id): (E::Column, E::Column),
+    order: Order,
+    size: u64,
+    cursor: Option<&Cursor<V>>,
+) -> Select<E>
+where
+    E: EntityTrait,
+    V: Into<sea_orm::Value> + Clone,
+{
+    let mut q = select;
+    if let Some(c) = cursor {
+        q = q.filter(after(sort, id, c, order.clone()));
+    }
+    q.order_by(sort, order.clone())
+        .order_by(id, order)
+        .limit(size + 1)
+}
+
 /// One page of `select` in (`sort`, `id`) order after `cursor`: fetches `size + 1` rows to
 /// know whether there is a next page.
 pub async fn page<E, V>(
     db: &impl ConnectionTrait,
     select: Select<E>,
-    (sort, id): (E::Column, E::Column),
+    columns: (E::Column, E::Column),
     order: Order,
     size: u64,
     cursor: Option<Cursor<V>>,
@@ -125,14 +147,7 @@ where
     E: EntityTrait,
     V: Into<sea_orm::Value> + Clone,
 {
-    let mut q = select;
-    if let Some(c) = &cursor {
-        q = q.filter(after(sort, id, c, order.clone()));
-    }
-    let rows = q
-        .order_by(sort, order.clone())
-        .order_by(id, order)
-        .limit(size + 1)
+    let rows = page_select(select, columns, order, size, cursor.as_ref())
         .all(db)
         .await?;
     Ok(Page::from_overfetch(rows, size, cursor.is_some()))
