@@ -21,6 +21,13 @@ pub async fn connect(
         // would make every statement three round trips. Only idle connections (the ones a
         // firewall or a restarted server may have cut) are tested before use.
         .test_before_acquire_if_idle_for(pool.ping_after_idle)
+        // No idle reaper and no lifetime recycling: sqlx 0.9's reaper loop reads a connection
+        // count that can wrap below zero while another task takes a connection, and then spins
+        // on a runtime worker forever (sqlx issue #3645, fix pending in PR #4289; seen here as
+        // a test server hanging at 100 % CPU). The pool keeps at most its size open; a
+        // connection idle past `ping_after_idle` is tested before use.
+        .idle_timeout(None)
+        .max_lifetime(None)
         .connect_timeout(Duration::from_secs(10))
         .acquire_timeout(Duration::from_secs(10))
         .sqlx_logging(false);
@@ -53,4 +60,28 @@ pub async fn connect(
 /// Applies every pending migration (schema and reference data).
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
     Migrator::up(db, None).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The pool runs without sqlx's idle reaper (see `connect`), with its configured size and
+    /// the idle-only ping.
+    #[tokio::test]
+    async fn pool_runs_without_the_reaper() {
+        let settings = PoolSettings {
+            size: Some(3),
+            ping_after_idle: Duration::from_secs(7),
+        };
+        let db = connect("sqlite::memory:", &settings, None)
+            .await
+            .expect("in-memory SQLite");
+        let options = db.get_sqlite_connection_pool().options();
+        assert_eq!(options.get_idle_timeout(), None);
+        assert_eq!(options.get_max_lifetime(), None);
+        assert_eq!(options.get_max_connections(), 3);
+        assert!(!options.get_test_before_acquire());
+        db.close().await.ok();
+    }
 }
