@@ -436,35 +436,29 @@ impl TestApp {
         first_error_code(&body).unwrap_or_else(|| panic!("expected an error: {body}"))
     }
 
-    /// Value of a counter in /metrics (sum over its label sets).
-    pub async fn metric(&self, name: &str) -> f64 {
-        let text = self
-            .client
+    /// The text of /metrics.
+    pub async fn metrics_text(&self) -> String {
+        self.client
             .get(self.url("/metrics"))
             .send()
             .await
             .expect("metrics")
             .text()
             .await
-            .expect("metrics text");
-        metric_value(&text, name)
+            .expect("metrics text")
     }
-}
 
-impl TestApp {
+    /// Value of a counter in /metrics (sum over its label sets).
+    pub async fn metric(&self, name: &str) -> f64 {
+        metric_value(&self.metrics_text().await, name)
+    }
+
     /// Value of one sample in /metrics, named with its labels as the text shows them
     /// (`name{label="value"}`).
     pub async fn metric_sample(&self, sample: &str) -> f64 {
-        let text = self
-            .client
-            .get(self.url("/metrics"))
-            .send()
+        self.metrics_text()
             .await
-            .expect("metrics")
-            .text()
-            .await
-            .expect("metrics text");
-        text.lines()
+            .lines()
             .filter_map(|l| {
                 l.strip_prefix(sample)?
                     .strip_prefix(' ')?

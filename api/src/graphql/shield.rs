@@ -502,31 +502,30 @@ mod tests {
         );
     }
 
-    #[test]
-    fn unused_fragment_chains_are_priced_too() {
+    /// `n` fragments, each spreading the previous one twice (2^n fields when expanded
+    /// without memory), then `operation`.
+    fn fragment_chain(n: usize, operation: &str) -> String {
         let mut q = String::from("fragment F0 on Query { me { sub } }\n");
-        for i in 1..=40 {
+        for i in 1..=n {
             q.push_str(&format!(
                 "fragment F{i} on Query {{ ...F{} ...F{} }}\n",
                 i - 1,
                 i - 1
             ));
         }
-        q.push_str("{ me { sub } }");
+        q.push_str(operation);
+        q
+    }
+
+    #[test]
+    fn unused_fragment_chains_are_priced_too() {
+        let q = fragment_chain(40, "{ me { sub } }");
         assert!(matches!(check(&q), Err(AppError::LimitExceeded(_))));
     }
 
     #[test]
     fn fragment_chains_cost_linear_time() {
-        let mut q = String::from("fragment F0 on Query { me { sub } }\n");
-        for i in 1..=60 {
-            q.push_str(&format!(
-                "fragment F{i} on Query {{ ...F{} ...F{} }}\n",
-                i - 1,
-                i - 1
-            ));
-        }
-        q.push_str("{ ...F60 }");
+        let q = fragment_chain(60, "{ ...F60 }");
         let started = std::time::Instant::now();
         assert!(matches!(check(&q), Err(AppError::LimitExceeded(_))));
         assert!(started.elapsed() < std::time::Duration::from_secs(1));
