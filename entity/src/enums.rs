@@ -241,6 +241,31 @@ pub enum FollowUpStatus {
     Cancelled,
 }
 
+/// A job service agreement moves PROPOSED → ACTIVE → ENDED only.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    EnumIter,
+    DeriveActiveEnum,
+    Serialize,
+    Deserialize,
+    async_graphql::Enum,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(32))")]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum JobServiceAgreementStatus {
+    #[sea_orm(string_value = "PROPOSED")]
+    Proposed,
+    #[sea_orm(string_value = "ACTIVE")]
+    Active,
+    #[sea_orm(string_value = "ENDED")]
+    Ended,
+}
+
 /// Why `logActivity` warns (a warning is advice, not an error). Not stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, async_graphql::Enum)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -249,6 +274,9 @@ pub enum WarningCode {
     RecentContactByOtherOrganisation,
     /// The meeting is booked more than 42 days ahead; such meetings are often cancelled.
     BookedFarAhead,
+    /// The company has an ACTIVE job service agreement and the logging organisation is
+    /// neither its coordinator nor a participant: the coordinator is the entry point.
+    JobServiceAgreementInPlace,
 }
 
 /// Why an organisation is a company's entry point. Not stored.
@@ -259,6 +287,8 @@ pub enum EntryPointReason {
     JobServiceAgreement,
     /// The jobcentre of the company's home municipality.
     HomeMunicipality,
+    /// Asked about a site: the jobcentre of the site's municipality (not the home one).
+    SiteMunicipality,
     /// The company has no home municipality on record: Jobservice Danmark answers for it.
     NationalFallback,
 }

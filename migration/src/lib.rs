@@ -12,6 +12,7 @@ mod m20261130_000004_audit_owner_and_subjects;
 mod m20261130_000005_audit_snapshots_as_views;
 mod m20261130_000006_audit_client_request_id;
 mod m20261130_000007_company_name_trigram;
+mod m20261201_000008_coordination;
 pub mod reference_data;
 
 pub struct Migrator;
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000005_audit_snapshots_as_views::Migration),
             Box::new(m20261130_000006_audit_client_request_id::Migration),
             Box::new(m20261130_000007_company_name_trigram::Migration),
+            Box::new(m20261201_000008_coordination::Migration),
         ]
     }
 }

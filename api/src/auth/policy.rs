@@ -13,6 +13,11 @@
 //!   not read or write private notes: an admin's powers are about keeping the record in order,
 //!   not about reading another jobcentre's confidential notes.
 //! - Erasing personal data and reading every audit event are admin tasks.
+//! - Job service agreements are created by the national role (Jobservice Danmark) or an
+//!   admin; activated, ended and changed (participants, dates, contacts) by those or by staff
+//!   of the coordinating jobcentre.
+//! - Each organisation names its own fixed contact for a company; its staff or an admin
+//!   remove it.
 //! - `integration` is a system account: it reads, but may not use these mutations.
 
 use super::{Actor, Role};
@@ -52,6 +57,19 @@ pub enum Action<'a> {
     CompleteFollowUp {
         owner: &'a str,
     },
+    /// Job service agreements are made by Jobservice Danmark (the national role).
+    CreateJobServiceAgreement,
+    /// Activating, ending and changing an agreement and its participants: the national role,
+    /// or staff of the coordinating jobcentre.
+    ManageJobServiceAgreement {
+        coordinator: &'a str,
+    },
+    /// Naming the caller's own organisation's fixed contact for a company.
+    SetCompanyContact,
+    /// Removing an organisation's fixed contact: its staff, or an admin.
+    ClearCompanyContact {
+        owner: &'a str,
+    },
 }
 
 impl Action<'_> {
@@ -73,6 +91,10 @@ impl Action<'_> {
             Action::DeleteActivity { .. } => "deleteActivity",
             Action::RestoreActivity { .. } => "restoreActivity",
             Action::CompleteFollowUp { .. } => "completeFollowUp",
+            Action::CreateJobServiceAgreement => "createJobServiceAgreement",
+            Action::ManageJobServiceAgreement { .. } => "changing this job service agreement",
+            Action::SetCompanyContact => "setCompanyContact",
+            Action::ClearCompanyContact { .. } => "clearCompanyContact",
         }
     }
 }
@@ -99,6 +121,11 @@ pub fn is_admin(actor: &Actor) -> bool {
     actor.has_role(Role::Admin)
 }
 
+/// Jobservice Danmark's staff role.
+pub fn is_national(actor: &Actor) -> bool {
+    actor.has_role(Role::National)
+}
+
 /// Staff of the owning organisation, or an admin.
 fn owns(actor: &Actor, owner: &str) -> bool {
     is_admin(actor) || (is_staff(actor) && actor.organisation_id == owner)
@@ -110,7 +137,14 @@ pub fn allows(actor: &Actor, action: &Action<'_>) -> bool {
         | Action::UpdateCompany
         | Action::AddProductionUnit
         | Action::AddContactPerson
-        | Action::LogActivity => is_staff(actor),
+        | Action::LogActivity
+        | Action::SetCompanyContact => is_staff(actor),
+        Action::CreateJobServiceAgreement => is_admin(actor) || is_national(actor),
+        Action::ManageJobServiceAgreement { coordinator } => {
+            is_admin(actor)
+                || is_national(actor)
+                || (is_staff(actor) && actor.organisation_id == *coordinator)
+        }
         Action::EraseContactPerson => is_admin(actor),
         Action::WritePrivateNotes { owner } => is_staff(actor) && sees_private_notes(actor, owner),
         Action::DeleteContactPerson { owner }
@@ -119,7 +153,8 @@ pub fn allows(actor: &Actor, action: &Action<'_>) -> bool {
         | Action::RecordOutcome { owner }
         | Action::DeleteActivity { owner }
         | Action::RestoreActivity { owner }
-        | Action::CompleteFollowUp { owner } => owns(actor, owner),
+        | Action::CompleteFollowUp { owner }
+        | Action::ClearCompanyContact { owner } => owns(actor, owner),
     }
 }
 
@@ -156,6 +191,22 @@ pub fn reads_all_audit_events(actor: &Actor) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn agreements_are_made_nationally_and_managed_by_their_coordinator() {
+        let create = Action::CreateJobServiceAgreement;
+        assert!(allows(&actor("national", &[Role::National]), &create));
+        assert!(allows(&actor("jc-751", &[Role::Admin]), &create));
+        assert!(!allows(&actor("jc-101", &[Role::Coordinator]), &create));
+        assert!(!allows(&actor("national", &[Role::Integration]), &create));
+        let manage = Action::ManageJobServiceAgreement {
+            coordinator: "jc-101",
+        };
+        assert!(allows(&actor("jc-101", &[Role::Consultant]), &manage));
+        assert!(allows(&actor("national", &[Role::National]), &manage));
+        assert!(!allows(&actor("jc-751", &[Role::Coordinator]), &manage));
+        assert!(!allows(&actor("jc-101", &[Role::Integration]), &manage));
+    }
 
     fn actor(org: &str, roles: &[Role]) -> Actor {
         Actor::for_test(org, roles)

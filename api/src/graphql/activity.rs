@@ -14,7 +14,7 @@ use super::follow_up::FollowUp;
 use super::loaders::load_one;
 use super::reference::{Organisation, load_organisation};
 use super::scalars::Date;
-use super::{connection, db, loaders, reader, settings, write_context};
+use super::{catalogue, connection, db, loaders, reader, settings, write_context};
 use crate::error::AppError;
 use crate::service::activity as svc;
 use crate::service::pagination::Page;
@@ -75,6 +75,17 @@ impl Activity {
     }
     async fn outcome_registered(&self) -> bool {
         self.0.outcome_registered
+    }
+    /// Other organisations that took part (a joint visit); the activity is `organisation`'s.
+    async fn participants(&self, ctx: &Context<'_>) -> Result<Vec<Organisation>> {
+        let ids = load_one(&loaders(ctx)?.activity_participants, self.0.id.clone())
+            .await?
+            .unwrap_or_default();
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            out.push(load_organisation(ctx, &id).await?);
+        }
+        Ok(out)
     }
     async fn agreements(&self, ctx: &Context<'_>) -> Result<Vec<Agreement>> {
         let rows = load_one(&loaders(ctx)?.agreements, self.0.id.clone()).await?;
@@ -175,6 +186,21 @@ pub struct LogActivityInput {
     pub occurred_at: Option<DateTime<Utc>>,
     pub summary: Option<String>,
     pub campaign_id: Option<ID>,
+    /// Other organisations that took part (a joint visit). The activity stays owned by the
+    /// logging organisation; each participant finds it in `activities(filter: {organisationId})`.
+    pub participant_organisation_ids: Option<Vec<ID>>,
+}
+
+#[derive(InputObject, Default)]
+pub struct ActivityFilter {
+    /// Activities the organisation owns or took part in.
+    pub organisation_id: Option<ID>,
+    /// Contacts by any organisation with the companies whose ACTIVE job service agreement
+    /// this organisation coordinates.
+    pub coordinated_by: Option<ID>,
+    /// Contacts at or after this moment.
+    pub since: Option<DateTime<Utc>>,
+    pub company_id: Option<ID>,
 }
 
 #[derive(InputObject)]
@@ -209,6 +235,35 @@ impl ActivityQuery {
     async fn activity(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Activity>> {
         Ok(svc::get(db(ctx)?, reader(ctx)?, &id).await?.map(Activity))
     }
+
+    /// Contacts across companies, newest first, filtered; at most 100 per page. Private
+    /// summaries stay hidden from other organisations as everywhere.
+    #[graphql(complexity = "first.unwrap_or(20).clamp(0, 100) as usize * child_complexity")]
+    async fn activities(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<ActivityFilter>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Connection<String, Activity>> {
+        let f = filter.unwrap_or_default();
+        let filter = svc::ActivityFilter {
+            organisation_id: f.organisation_id.map(|i| i.0),
+            coordinated_by: f.coordinated_by.map(|i| i.0),
+            since: f.since,
+            company_id: f.company_id.map(|i| i.0),
+        };
+        let page = svc::list(
+            db(ctx)?,
+            reader(ctx)?,
+            catalogue(ctx)?,
+            &filter,
+            first,
+            after.as_deref(),
+        )
+        .await?;
+        Ok(activity_connection(page))
+    }
 }
 
 #[derive(Default)]
@@ -227,6 +282,7 @@ impl ActivityMutation {
         let (model, warnings) = svc::log(
             db(ctx)?,
             &w,
+            catalogue(ctx)?,
             settings(ctx)?.contact_cooldown_days,
             svc::LogActivityInput {
                 company_id: input.company_id.0,
@@ -238,6 +294,12 @@ impl ActivityMutation {
                 occurred_at: input.occurred_at,
                 summary: input.summary,
                 campaign_id: input.campaign_id.map(|c| c.0),
+                participant_organisation_ids: input
+                    .participant_organisation_ids
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|i| i.0)
+                    .collect(),
             },
         )
         .await?;

@@ -4,10 +4,11 @@ use async_graphql::connection::Connection;
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::enums::{EntryPointReason, FollowUpStatus, RarArea};
-use entity::{company, contact_person, production_unit};
+use entity::{company, company_contact, contact_person, production_unit};
 
 use super::activity::{Activity, activity_connection};
 use super::follow_up::FollowUp;
+use super::job_service_agreement::JobServiceAgreement;
 use super::loaders::load_one;
 use super::reference::{Municipality, Organisation, find_municipality, load_organisation};
 use super::{connection, db, loaders, reader, write_context};
@@ -15,7 +16,7 @@ use crate::error::AppError;
 use crate::service::company::{self as svc, Patch};
 use crate::service::read::{Reader, Visible};
 use crate::service::record::{self, SoftDelete};
-use crate::service::{activity as activity_svc, pagination};
+use crate::service::{activity as activity_svc, company_contact as contact_svc, entry_point, pagination};
 
 pub struct Company(pub Visible<company::Model>);
 
@@ -107,16 +108,34 @@ impl Company {
         let rows = load_one(&loaders(ctx)?.company_follow_ups, key).await?;
         Ok(rows.unwrap_or_default().into_iter().map(FollowUp).collect())
     }
-    /// The organisation the company should deal with (see EntryPointReason).
-    async fn entry_point(&self, ctx: &Context<'_>) -> Result<EntryPoint> {
-        let e = crate::service::company::entry_point_of(&self.0, super::catalogue(ctx)?);
-        Ok(EntryPoint {
-            organisation: load_organisation(ctx, &e.organisation_id).await?,
-            reason: e.reason,
-            contact_name: e.contact_name,
-            contact_email: e.contact_email,
-            contact_phone: e.contact_phone,
-        })
+    /// The organisation the company should deal with, and whom to ask for there (see
+    /// EntryPointReason). With `municipalityCode`: "who do we call about our site there?" —
+    /// the participant of the active job service agreement covering that municipality's RAR
+    /// area, else its coordinator; without an agreement, that municipality's jobcentre.
+    async fn entry_point(
+        &self,
+        ctx: &Context<'_>,
+        municipality_code: Option<String>,
+    ) -> Result<EntryPoint> {
+        entry_point_of(ctx, &self.0, municipality_code.as_deref(), "municipalityCode").await
+    }
+    /// Each organisation's fixed contact for the company (one per organisation).
+    async fn contacts(&self, ctx: &Context<'_>) -> Result<Vec<CompanyContact>> {
+        let rows = load_one(&loaders(ctx)?.company_contacts, self.0.id.clone()).await?;
+        Ok(rows
+            .unwrap_or_default()
+            .into_iter()
+            .map(CompanyContact)
+            .collect())
+    }
+    /// Every job service agreement of the company, newest first.
+    async fn job_service_agreements(&self, ctx: &Context<'_>) -> Result<Vec<JobServiceAgreement>> {
+        let rows = load_one(&loaders(ctx)?.agreements_by_company, self.0.id.clone()).await?;
+        Ok(rows
+            .unwrap_or_default()
+            .into_iter()
+            .map(JobServiceAgreement)
+            .collect())
     }
     /// When the company was last contacted (held, booked or cancelled; drafts and deleted
     /// activities do not count).
@@ -125,6 +144,29 @@ impl Company {
             .await?
             .flatten())
     }
+}
+
+/// Rule 2 for `company` (or its site in `site`), its facts loaded in batches.
+async fn entry_point_of(
+    ctx: &Context<'_>,
+    company: &company::Model,
+    site: Option<&str>,
+    field: &str,
+) -> Result<EntryPoint> {
+    let loaders = loaders(ctx)?;
+    let facts = match site {
+        None => load_one(&loaders.entry_point_facts, company.id.clone()).await?,
+        Some(_) => load_one(&loaders.site_facts, company.id.clone()).await?,
+    }
+    .unwrap_or_default();
+    let e = entry_point::entry_point(company, site, field, &facts, super::catalogue(ctx)?)?;
+    Ok(EntryPoint {
+        organisation: load_organisation(ctx, &e.organisation_id).await?,
+        reason: e.reason,
+        contact_name: e.contact_name,
+        contact_email: e.contact_email,
+        contact_phone: e.contact_phone,
+    })
 }
 
 #[derive(SimpleObject)]
@@ -159,6 +201,62 @@ impl ProductionUnit {
     async fn address(&self) -> Option<&str> {
         self.0.address.as_deref()
     }
+    /// Whom to call about this site: the company's entry point for the site's municipality
+    /// (the company's own when the site has none on record).
+    async fn entry_point(&self, ctx: &Context<'_>) -> Result<EntryPoint> {
+        let company = load_one(&loaders(ctx)?.company, self.0.company_id.clone())
+            .await?
+            .ok_or_else(|| AppError::Internal("production unit without company".into()))?;
+        entry_point_of(
+            ctx,
+            &company,
+            self.0.municipality_code.as_deref(),
+            "municipality",
+        )
+        .await
+    }
+}
+
+/// An organisation's fixed contact (fast kontaktperson) for a company.
+pub struct CompanyContact(pub Visible<company_contact::Model>);
+
+#[Object]
+impl CompanyContact {
+    async fn id(&self) -> ID {
+        ID(self.0.id.clone())
+    }
+    /// The organisation this is the fixed contact of.
+    async fn organisation(&self, ctx: &Context<'_>) -> Result<Organisation> {
+        load_organisation(ctx, &self.0.organisation_id).await
+    }
+    /// The staff user's id, when the contact is a user of the system.
+    async fn sub(&self) -> Option<&str> {
+        self.0.sub.as_deref()
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    async fn email(&self) -> Option<&str> {
+        self.0.email.as_deref()
+    }
+    async fn phone(&self) -> Option<&str> {
+        self.0.phone.as_deref()
+    }
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+}
+
+#[derive(InputObject)]
+pub struct CompanyContactInput {
+    /// The staff user's id (`sub` in their token), when the contact uses the system.
+    pub sub: Option<String>,
+    pub name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
 }
 
 pub struct ContactPerson(pub Visible<contact_person::Model>);
@@ -410,6 +508,50 @@ impl CompanyMutation {
         let model: contact_person::Model =
             record::set_deleted(db(ctx)?, &w, &id, SoftDelete::Restore).await?;
         shown_person(reader(ctx)?, model)
+    }
+
+    /// Names the caller's organisation's fixed contact for the company; setting it again
+    /// replaces it.
+    async fn set_company_contact(
+        &self,
+        ctx: &Context<'_>,
+        company_id: ID,
+        input: CompanyContactInput,
+    ) -> Result<CompanyContact> {
+        let w = write_context(ctx)?;
+        let model = contact_svc::set(
+            db(ctx)?,
+            &w,
+            &company_id,
+            contact_svc::ContactInput {
+                sub: input.sub,
+                name: input.name,
+                email: input.email,
+                phone: input.phone,
+            },
+        )
+        .await?;
+        Ok(CompanyContact(reader(ctx)?.company_contact(model)))
+    }
+
+    /// Removes an organisation's fixed contact for the company (the caller's own
+    /// organisation's unless `organisationId` names another; that takes an admin). Returns
+    /// the contact removed.
+    async fn clear_company_contact(
+        &self,
+        ctx: &Context<'_>,
+        company_id: ID,
+        organisation_id: Option<ID>,
+    ) -> Result<CompanyContact> {
+        let w = write_context(ctx)?;
+        let model = contact_svc::clear(
+            db(ctx)?,
+            &w,
+            &company_id,
+            organisation_id.as_ref().map(|o| o.as_str()),
+        )
+        .await?;
+        Ok(CompanyContact(reader(ctx)?.company_contact(model)))
     }
 
     /// Removes name, e-mail and phone from the person and from the audit trail (admins).

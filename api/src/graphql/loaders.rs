@@ -17,7 +17,10 @@ use std::time::Duration;
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use chrono::{DateTime, Utc};
 use entity::enums::FollowUpStatus;
-use entity::{activity, agreement, company, contact_person, production_unit};
+use entity::{
+    activity, agreement, company, company_contact, contact_person, job_service_agreement,
+    job_service_agreement_participant, production_unit,
+};
 use futures::future::BoxFuture;
 use futures::task::ArcWake;
 use sea_orm::DatabaseConnection;
@@ -26,6 +29,7 @@ use tracing::Instrument;
 use crate::error::{AppError, AppResult};
 use crate::service;
 use crate::service::activity::ActivityPageKey;
+use crate::service::entry_point::Facts;
 use crate::service::pagination::Page;
 use crate::service::read::{FollowUpView, Reader, Visible};
 
@@ -235,6 +239,77 @@ loader!(
     |db, reader, keys| async move { service::activity::pages_by_company(db, reader, keys).await }
 );
 
+// Rule 2's facts for the company-level answer: one statement per page (see entry_point).
+loader!(
+    EntryPointFacts,
+    String,
+    Facts,
+    |db, _reader, keys| async move {
+        let mut found = service::entry_point::home_facts(db, keys).await?;
+        Ok(keys
+            .iter()
+            .map(|k| (k.clone(), found.remove(k).unwrap_or_default()))
+            .collect())
+    }
+);
+
+// Rule 2's facts for a site's answer (participants and every fixed contact too).
+loader!(
+    SiteFacts,
+    String,
+    Facts,
+    |db, _reader, keys| async move { service::entry_point::site_facts(db, keys).await }
+);
+
+loader!(
+    CompanyContacts,
+    String,
+    Vec<Visible<company_contact::Model>>,
+    |db, reader, keys| async move {
+        let rows = service::company_contact::visible_by_company(db, reader, keys).await?;
+        Ok(group(keys, rows, |r| Some(r.company_id.as_str())))
+    }
+);
+
+loader!(
+    AgreementsByCompany,
+    String,
+    Vec<Visible<job_service_agreement::Model>>,
+    |db, reader, keys| async move {
+        let rows = service::job_service_agreement::by_company(db, reader, keys).await?;
+        Ok(group(keys, rows, |r| Some(r.company_id.as_str())))
+    }
+);
+
+loader!(
+    AgreementParticipants,
+    String,
+    Vec<Visible<job_service_agreement_participant::Model>>,
+    |db, reader, keys| async move {
+        let rows = service::job_service_agreement::participants_of(db, keys).await?;
+        let rows = rows
+            .into_iter()
+            .map(|p| reader.job_service_agreement_participant(p))
+            .collect();
+        Ok(group(keys, rows, |r| Some(r.agreement_id.as_str())))
+    }
+);
+
+// The organisations that took part in an activity besides its owner (ids, by id).
+loader!(
+    ActivityParticipants,
+    String,
+    Vec<String>,
+    |db, _reader, keys| async move {
+        let rows = service::activity::participants_by_activity(db, keys).await?;
+        let grouped = group(keys, rows, |r| Some(r.activity_id.as_str()));
+        Ok(grouped
+            .into_iter()
+            .map(|(k, rows)| (k, rows.into_iter().map(|r| r.organisation_id).collect()))
+            .collect())
+    }
+);
+
 pub struct Loaders {
     queue: BatchQueue,
     pub company: DataLoader<CompanyLoader, HashMapCache>,
@@ -246,6 +321,12 @@ pub struct Loaders {
     pub agreements: DataLoader<AgreementsByActivity, HashMapCache>,
     pub last_activity_at: DataLoader<LastActivityAt, HashMapCache>,
     pub activity_pages: DataLoader<ActivityPages, HashMapCache>,
+    pub entry_point_facts: DataLoader<EntryPointFacts, HashMapCache>,
+    pub site_facts: DataLoader<SiteFacts, HashMapCache>,
+    pub company_contacts: DataLoader<CompanyContacts, HashMapCache>,
+    pub agreements_by_company: DataLoader<AgreementsByCompany, HashMapCache>,
+    pub agreement_participants: DataLoader<AgreementParticipants, HashMapCache>,
+    pub activity_participants: DataLoader<ActivityParticipants, HashMapCache>,
 }
 
 impl Loaders {
@@ -273,6 +354,12 @@ impl Loaders {
             agreements: make!(AgreementsByActivity),
             last_activity_at: make!(LastActivityAt),
             activity_pages: make!(ActivityPages),
+            entry_point_facts: make!(EntryPointFacts),
+            site_facts: make!(SiteFacts),
+            company_contacts: make!(CompanyContacts),
+            agreements_by_company: make!(AgreementsByCompany),
+            agreement_participants: make!(AgreementParticipants),
+            activity_participants: make!(ActivityParticipants),
             queue,
         }
     }

@@ -4,6 +4,7 @@ pub mod activity;
 pub mod audit;
 pub mod company;
 pub mod follow_up;
+pub mod job_service_agreement;
 pub mod loaders;
 pub mod reference;
 pub mod scalars;
@@ -32,6 +33,7 @@ pub struct Query(
     company::CompanyQuery,
     activity::ActivityQuery,
     follow_up::FollowUpQuery,
+    job_service_agreement::JobServiceAgreementQuery,
     audit::AuditQuery,
 );
 
@@ -40,6 +42,7 @@ pub struct Mutation(
     company::CompanyMutation,
     activity::ActivityMutation,
     follow_up::FollowUpMutation,
+    job_service_agreement::JobServiceAgreementMutation,
 );
 
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;

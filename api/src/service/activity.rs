@@ -7,7 +7,7 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use entity::enums::{
     ActivityKind, ActivityStatus, AgreementKind, InitiatedBy, Visibility, WarningCode,
 };
-use entity::{activity, agreement, organisation};
+use entity::{activity, activity_participant, agreement, job_service_agreement, organisation};
 use sea_orm::sea_query::{
     Alias, ArrayType, Asterisk, Condition, Expr, ExprTrait, Func, JoinType, Order, Query,
     SelectStatement,
@@ -20,10 +20,11 @@ use sea_orm::{
 use super::audit_view::AgreementOf;
 use super::company;
 use super::follow_up::{self, NewFollowUp};
+use super::job_service_agreement as agreements;
 use super::pagination::{self, Page};
 use super::read::{Reader, Visible};
 use super::record::{self, check_version};
-use super::reference;
+use super::reference::{self, Catalogue};
 use super::sql;
 use super::uow::{self, UnitOfWork, WriteContext, new_id};
 use super::validation::{self as v, NOTE_MAX, SUMMARY_MAX};
@@ -48,7 +49,25 @@ pub struct LogActivityInput {
     pub occurred_at: Option<DateTime<Utc>>,
     pub summary: Option<String>,
     pub campaign_id: Option<String>,
+    /// Other organisations that took part (a joint visit); the activity stays the logger's.
+    pub participant_organisation_ids: Vec<String>,
 }
+
+/// What `activities(filter:)` narrows the list to.
+#[derive(Debug, Clone, Default)]
+pub struct ActivityFilter {
+    /// Activities the organisation owns or took part in.
+    pub organisation_id: Option<String>,
+    /// Activities with companies whose ACTIVE job service agreement this organisation
+    /// coordinates, by any organisation.
+    pub coordinated_by: Option<String>,
+    /// Contacts at or after this moment.
+    pub since: Option<DateTime<Utc>>,
+    pub company_id: Option<String>,
+}
+
+/// At most this many organisations take part in one activity besides its owner.
+const MAX_PARTICIPANTS: usize = 20;
 
 #[derive(Debug, Clone)]
 pub struct AgreementInput {
@@ -110,17 +129,28 @@ pub async fn get(
     )
 }
 
-/// Other organisations' non-draft contacts with the company since `since` (latest per
-/// organisation), for the coordination warning.
 /// The latest contact of each other organisation with the company since `since`, with the
 /// organisation's name (one statement).
 async fn recent_contacts_by_others(
     db: &impl ConnectionTrait,
     company_id: &str,
     own_org: &str,
+    present: &[String],
     since: DateTime<Utc>,
 ) -> AppResult<Vec<(String, String, DateTime<Utc>)>> {
-    Ok(activity::Entity::find()
+    // A joint visit the own organisation took part in is its own contact too.
+    let joined = Query::select()
+        .column(activity_participant::Column::ActivityId)
+        .from(activity_participant::Entity)
+        .and_where(activity_participant::Column::OrganisationId.eq(own_org))
+        .and_where(activity_participant::Column::CompanyId.eq(company_id))
+        .to_owned();
+    let mut query = activity::Entity::find();
+    if !present.is_empty() {
+        // Organisations taking part in the contact being logged are coordinating already.
+        query = query.filter(activity::Column::OrganisationId.is_not_in(present.iter().cloned()));
+    }
+    Ok(query
         .select_only()
         .column(activity::Column::OrganisationId)
         .column_as(
@@ -140,6 +170,7 @@ async fn recent_contacts_by_others(
         .filter(activity::Column::Status.ne(ActivityStatus::Draft))
         .filter(activity::Column::DeletedAt.is_null())
         .filter(activity::Column::ContactAt.gte(since))
+        .filter(activity::Column::Id.not_in_subquery(joined))
         .group_by(activity::Column::OrganisationId)
         .group_by(Expr::col((
             organisation::Entity,
@@ -151,21 +182,52 @@ async fn recent_contacts_by_others(
         .await?)
 }
 
-async fn warnings_for(
-    db: &impl ConnectionTrait,
-    company_id: &str,
-    actor: &Actor,
+/// What the coordination warnings of one new contact depend on.
+struct WarningContext<'a> {
+    company_id: &'a str,
+    actor: &'a Actor,
+    /// Organisations taking part in the contact besides the actor's.
+    participants: &'a [String],
+    /// The company's ACTIVE job service agreement and its participants' organisations.
+    agreement: Option<(&'a job_service_agreement::Model, Vec<String>)>,
     cooldown_days: u32,
     scheduled_at: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
+}
+
+async fn warnings_for(
+    db: &impl ConnectionTrait,
+    catalogue: &Catalogue,
+    w: WarningContext<'_>,
 ) -> AppResult<Vec<Warning>> {
     let mut warnings = Vec::new();
-    if cooldown_days > 0 {
-        let since = now - Duration::days(i64::from(cooldown_days));
+    let own = w.actor.organisation_id.as_str();
+    if let Some((agreement, participants)) = &w.agreement {
+        let coordinator = agreement.coordinator_id.as_str();
+        let involved = own == coordinator
+            || participants.iter().any(|p| p == own)
+            || w.participants.iter().any(|p| p == coordinator);
+        if !involved {
+            let name = catalogue
+                .organisation(coordinator)
+                .map_or(coordinator, |o| o.name.as_str());
+            warnings.push(Warning {
+                code: WarningCode::JobServiceAgreementInPlace,
+                message: format!(
+                    "this company has an active job service agreement; {name} coordinates it and is the company's entry point: coordinate with them"
+                ),
+                organisation_id: Some(coordinator.to_owned()),
+                at: None,
+            });
+        }
+    }
+    if w.cooldown_days > 0 {
+        let since = w.now - Duration::days(i64::from(w.cooldown_days));
         let others =
-            recent_contacts_by_others(db, company_id, &actor.organisation_id, since).await?;
+            recent_contacts_by_others(db, w.company_id, own, w.participants, since).await?;
+        let cooldown_days = w.cooldown_days;
         for (org, name, at) in others {
-            let when = if at > now {
+            let when = if at > w.now {
                 "has a contact booked"
             } else {
                 "had contact"
@@ -181,14 +243,14 @@ async fn warnings_for(
             });
         }
     }
-    if let Some(at) = scheduled_at
-        && at > now + Duration::days(BOOKED_FAR_AHEAD_DAYS)
+    if let Some(at) = w.scheduled_at
+        && at > w.now + Duration::days(BOOKED_FAR_AHEAD_DAYS)
     {
         warnings.push(Warning {
             code: WarningCode::BookedFarAhead,
             message: format!(
                 "booked {} days ahead; meetings booked more than {BOOKED_FAR_AHEAD_DAYS} days ahead are often cancelled",
-                (at - now).num_days()
+                (at - w.now).num_days()
             ),
             organisation_id: None,
             at: Some(at),
@@ -197,20 +259,86 @@ async fn warnings_for(
     Ok(warnings)
 }
 
+/// The organisations that took part besides the owner: known, distinct, not the owner.
+fn participant_ids(
+    catalogue: &Catalogue,
+    owner: &str,
+    raw: &[String],
+) -> AppResult<Vec<String>> {
+    if raw.len() > MAX_PARTICIPANTS {
+        return Err(AppError::validation(
+            "input.participantOrganisationIds",
+            format!("at most {MAX_PARTICIPANTS} organisations take part in one activity"),
+        ));
+    }
+    let mut out: Vec<String> = Vec::with_capacity(raw.len());
+    for (i, id) in raw.iter().enumerate() {
+        let id = id.trim();
+        let field = format!("input.participantOrganisationIds[{i}]");
+        if catalogue.organisation(id).is_none() {
+            return Err(AppError::validation(
+                field,
+                format!("unknown organisation {}", id.chars().take(64).collect::<String>()),
+            ));
+        }
+        if id == owner {
+            return Err(AppError::validation(
+                field,
+                "the organisation logging the activity owns it; list only the others",
+            ));
+        }
+        if !out.iter().any(|o| o == id) {
+            out.push(id.to_owned());
+        }
+    }
+    Ok(out)
+}
+
+/// A MEETING that is HELD by the coordinator of the company's ACTIVE agreement moves the
+/// agreement's next status meeting on.
+async fn after_meeting_held(
+    uow: &mut UnitOfWork<'_>,
+    activity: &activity::Model,
+    agreement: Option<job_service_agreement::Model>,
+) -> AppResult<()> {
+    if activity.kind != ActivityKind::Meeting || activity.status != ActivityStatus::Held {
+        return Ok(());
+    }
+    let agreement = match agreement {
+        Some(a) => Some(a),
+        None => agreements::active_by_company(uow.conn(), std::slice::from_ref(&activity.company_id))
+            .await?
+            .into_iter()
+            .next(),
+    };
+    if let Some(agreement) = agreement
+        && agreement.coordinator_id == activity.organisation_id
+    {
+        let held_on = v::danish_today(activity.contact_at);
+        agreements::status_meeting_held_in(uow, agreement, held_on).await?;
+    }
+    Ok(())
+}
+
 #[tracing::instrument(skip_all)]
 pub async fn log(
     db: &DatabaseConnection,
     ctx: &WriteContext,
+    catalogue: &Catalogue,
     cooldown_days: u32,
     input: LogActivityInput,
 ) -> AppResult<(activity::Model, Vec<Warning>)> {
-    uow::write(db, ctx, async |uow| log_in(uow, cooldown_days, input).await).await
+    uow::write(db, ctx, async |uow| {
+        log_in(uow, catalogue, cooldown_days, input).await
+    })
+    .await
 }
 
 /// `log` inside the caller's unit of work (several services can share one transaction).
 #[tracing::instrument(skip_all)]
 pub async fn log_in(
     uow: &mut UnitOfWork<'_>,
+    catalogue: &Catalogue,
     cooldown_days: u32,
     input: LogActivityInput,
 ) -> AppResult<(activity::Model, Vec<Warning>)> {
@@ -237,15 +365,37 @@ pub async fn log_in(
     }
 
     uow.authorize(&Action::LogActivity)?;
-    let company = company::require(uow.conn(), &input.company_id).await?;
     let actor = uow.actor().clone();
+    let participants = participant_ids(
+        catalogue,
+        &actor.organisation_id,
+        &input.participant_organisation_ids,
+    )?;
+    let company = company::require(uow.conn(), &input.company_id).await?;
+    let agreement = agreements::active_by_company(uow.conn(), std::slice::from_ref(&company.id))
+        .await?
+        .into_iter()
+        .next();
+    let agreement_participants = match &agreement {
+        Some(a) => agreements::participants_of(uow.conn(), std::slice::from_ref(&a.id))
+            .await?
+            .into_iter()
+            .map(|p| p.organisation_id)
+            .collect(),
+        None => Vec::new(),
+    };
     let warnings = warnings_for(
         uow.conn(),
-        &company.id,
-        &actor,
-        cooldown_days,
-        input.scheduled_at,
-        now,
+        catalogue,
+        WarningContext {
+            company_id: &company.id,
+            actor: &actor,
+            participants: &participants,
+            agreement: agreement.as_ref().map(|a| (a, agreement_participants)),
+            cooldown_days,
+            scheduled_at: input.scheduled_at,
+            now,
+        },
     )
     .await?;
     let initiated_by =
@@ -279,6 +429,29 @@ pub async fn log_in(
     .insert(uow.conn())
     .await?;
     uow.created("activity.logged", &model)?;
+    if !participants.is_empty() {
+        let rows: Vec<activity_participant::Model> = participants
+            .iter()
+            .map(|org| activity_participant::Model {
+                id: new_id(),
+                activity_id: model.id.clone(),
+                company_id: model.company_id.clone(),
+                organisation_id: org.clone(),
+                created_at: now,
+            })
+            .collect();
+        activity_participant::Entity::insert_many(
+            rows.iter()
+                .cloned()
+                .map(activity_participant::ActiveModel::from),
+        )
+        .exec(uow.conn())
+        .await?;
+        for row in &rows {
+            uow.created("activity.participantAdded", row)?;
+        }
+    }
+    after_meeting_held(uow, &model, agreement).await?;
     Ok((model, warnings))
 }
 
@@ -355,6 +528,7 @@ pub async fn set_status_in(
     }
     am.status = Set(status);
     let after = record::update(uow, "activity.statusChanged", &before, am).await?;
+    after_meeting_held(uow, &after, None).await?;
     Ok(after)
 }
 
@@ -770,6 +944,92 @@ pub async fn agreements_by_activity(
             reader.agreement(a, v)
         })
         .collect())
+}
+
+/// The organisations that took part in each of several activities (besides their owners).
+#[tracing::instrument(skip_all)]
+pub async fn participants_by_activity(
+    db: &impl ConnectionTrait,
+    activity_ids: &[String],
+) -> AppResult<Vec<activity_participant::Model>> {
+    Ok(activity_participant::Entity::find()
+        .filter(sql::one_of(
+            db.get_database_backend(),
+            activity_participant::Column::ActivityId,
+            activity_ids,
+        ))
+        .order_by_asc(activity_participant::Column::OrganisationId)
+        .all(db)
+        .await?)
+}
+
+/// An organisation id of a filter: one from the reference data, or VALIDATION.
+fn known_organisation<'a>(catalogue: &Catalogue, field: &str, id: &'a str) -> AppResult<&'a str> {
+    let id = id.trim();
+    if catalogue.organisation(id).is_none() {
+        return Err(AppError::validation(
+            field,
+            format!("unknown organisation {}", id.chars().take(64).collect::<String>()),
+        ));
+    }
+    Ok(id)
+}
+
+/// One page of activities across companies, newest first, filtered (deleted ones left out).
+#[tracing::instrument(skip_all)]
+pub async fn list(
+    db: &impl ConnectionTrait,
+    reader: &Reader,
+    catalogue: &Catalogue,
+    filter: &ActivityFilter,
+    first: Option<i32>,
+    after: Option<&str>,
+) -> AppResult<Page<Visible<activity::Model>>> {
+    let size = pagination::page_size("first", first)?;
+    let cursor = decode_activity_cursor(after)?;
+    let mut q = activity::Entity::find().filter(activity::Column::DeletedAt.is_null());
+    if let Some(org) = &filter.organisation_id {
+        let org = known_organisation(catalogue, "filter.organisationId", org)?;
+        let took_part = Query::select()
+            .column(activity_participant::Column::ActivityId)
+            .from(activity_participant::Entity)
+            .and_where(activity_participant::Column::OrganisationId.eq(org))
+            .to_owned();
+        q = q.filter(
+            Condition::any()
+                .add(activity::Column::OrganisationId.eq(org))
+                .add(activity::Column::Id.in_subquery(took_part)),
+        );
+    }
+    if let Some(org) = &filter.coordinated_by {
+        let org = known_organisation(catalogue, "filter.coordinatedBy", org)?;
+        let coordinated = Query::select()
+            .column(job_service_agreement::Column::CompanyId)
+            .from(job_service_agreement::Entity)
+            .and_where(job_service_agreement::Column::CoordinatorId.eq(org))
+            .and_where(
+                job_service_agreement::Column::Status
+                    .eq(entity::enums::JobServiceAgreementStatus::Active),
+            )
+            .to_owned();
+        q = q.filter(activity::Column::CompanyId.in_subquery(coordinated));
+    }
+    if let Some(since) = filter.since {
+        q = q.filter(activity::Column::ContactAt.gte(since));
+    }
+    if let Some(company) = &filter.company_id {
+        q = q.filter(activity::Column::CompanyId.eq(company.trim()));
+    }
+    let page = pagination::page(
+        db,
+        q,
+        (activity::Column::ContactAt, activity::Column::Id),
+        Order::Desc,
+        size,
+        cursor,
+    )
+    .await?;
+    Ok(page.filter_map(|a| reader.activity(a)))
 }
 
 #[cfg(test)]

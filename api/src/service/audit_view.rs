@@ -17,9 +17,13 @@ use std::collections::HashSet;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::enums::{
-    ActivityKind, ActivityStatus, AgreementKind, FollowUpStatus, InitiatedBy, Visibility,
+    ActivityKind, ActivityStatus, AgreementKind, FollowUpStatus, InitiatedBy,
+    JobServiceAgreementStatus, Visibility,
 };
-use entity::{activity, agreement, company, contact_person, follow_up, production_unit};
+use entity::{
+    activity, activity_participant, agreement, company, company_contact, contact_person,
+    follow_up, job_service_agreement, job_service_agreement_participant, production_unit,
+};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -94,13 +98,51 @@ pub const FOLLOW_UP: ViewSpec = ViewSpec {
     visibility_field: None,
 };
 
-pub const VIEWS: [&ViewSpec; 6] = [
+pub const JOB_SERVICE_AGREEMENT: ViewSpec = ViewSpec {
+    typename: "JobServiceAgreement",
+    version: 1,
+    private_fields: &[],
+    personal_fields: &[],
+    owner_field: Some("coordinatorId"),
+    visibility_field: None,
+};
+/// Nested in the agreement's snapshot (`participants`), never an event of its own.
+pub const JOB_SERVICE_AGREEMENT_PARTICIPANT: ViewSpec = ViewSpec {
+    typename: "JobServiceAgreementParticipant",
+    version: 1,
+    private_fields: &[],
+    personal_fields: &[],
+    owner_field: Some("organisationId"),
+    visibility_field: None,
+};
+pub const COMPANY_CONTACT: ViewSpec = ViewSpec {
+    typename: "CompanyContact",
+    version: 1,
+    private_fields: &[],
+    personal_fields: &[],
+    owner_field: Some("organisationId"),
+    visibility_field: None,
+};
+pub const ACTIVITY_PARTICIPANT: ViewSpec = ViewSpec {
+    typename: "ActivityParticipant",
+    version: 1,
+    private_fields: &[],
+    personal_fields: &[],
+    owner_field: Some("organisationId"),
+    visibility_field: None,
+};
+
+pub const VIEWS: [&ViewSpec; 10] = [
     &COMPANY,
     &PRODUCTION_UNIT,
     &CONTACT_PERSON,
     &ACTIVITY,
     &AGREEMENT,
     &FOLLOW_UP,
+    &JOB_SERVICE_AGREEMENT,
+    &JOB_SERVICE_AGREEMENT_PARTICIPANT,
+    &COMPANY_CONTACT,
+    &ACTIVITY_PARTICIPANT,
 ];
 
 pub fn spec(typename: &str) -> Option<&'static ViewSpec> {
@@ -356,6 +398,147 @@ audited!(follow_up::Model, &FOLLOW_UP, |m| owner: Some(&m.organisation_id), fiel
     version: m.version,
     created_at: m.created_at,
     updated_at: m.updated_at,
+});
+
+/// A job service agreement with its participants: every event about the agreement (its
+/// participants' changes included) shows the whole of it.
+pub struct AgreementView<'a> {
+    pub agreement: &'a job_service_agreement::Model,
+    pub participants: &'a [job_service_agreement_participant::Model],
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ParticipantV1<'a> {
+    #[serde(rename = "__typename")]
+    typename: &'static str,
+    #[serde(rename = "__version")]
+    version: u32,
+    id: &'a str,
+    organisation_id: &'a str,
+    region_label: Option<&'a str>,
+    contact_name: Option<&'a str>,
+    contact_email: Option<&'a str>,
+    contact_phone: Option<&'a str>,
+    rar_areas: Vec<&'a str>,
+    created_at: DateTime<Utc>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct JobServiceAgreementV1<'a> {
+    id: &'a str,
+    company_id: &'a str,
+    coordinator_id: &'a str,
+    coordinator_contact_name: Option<&'a str>,
+    coordinator_contact_email: Option<&'a str>,
+    coordinator_contact_phone: Option<&'a str>,
+    status: JobServiceAgreementStatus,
+    signed_on: Option<NaiveDate>,
+    ends_on: Option<NaiveDate>,
+    next_status_meeting_on: Option<NaiveDate>,
+    activated_at: Option<DateTime<Utc>>,
+    ended_at: Option<DateTime<Utc>>,
+    participants: Vec<ParticipantV1<'a>>,
+    version: i32,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl Audited for AgreementView<'_> {
+    const VIEW: &'static ViewSpec = &JOB_SERVICE_AGREEMENT;
+    fn audit_id(&self) -> &str {
+        &self.agreement.id
+    }
+    fn audit_owner(&self) -> Option<&str> {
+        Some(&self.agreement.coordinator_id)
+    }
+    fn audit_fields(&self) -> AppResult<Value> {
+        let a = self.agreement;
+        let participants = self
+            .participants
+            .iter()
+            .map(|p| ParticipantV1 {
+                typename: JOB_SERVICE_AGREEMENT_PARTICIPANT.typename,
+                version: JOB_SERVICE_AGREEMENT_PARTICIPANT.version,
+                id: &p.id,
+                organisation_id: &p.organisation_id,
+                region_label: p.region_label.as_deref(),
+                contact_name: p.contact_name.as_deref(),
+                contact_email: p.contact_email.as_deref(),
+                contact_phone: p.contact_phone.as_deref(),
+                rar_areas: p.rar_areas.split(',').filter(|s| !s.is_empty()).collect(),
+                created_at: p.created_at,
+            })
+            .collect();
+        to_value(
+            JobServiceAgreementV1 {
+                id: &a.id,
+                company_id: &a.company_id,
+                coordinator_id: &a.coordinator_id,
+                coordinator_contact_name: a.coordinator_contact_name.as_deref(),
+                coordinator_contact_email: a.coordinator_contact_email.as_deref(),
+                coordinator_contact_phone: a.coordinator_contact_phone.as_deref(),
+                status: a.status,
+                signed_on: a.signed_on,
+                ends_on: a.ends_on,
+                next_status_meeting_on: a.next_status_meeting_on,
+                activated_at: a.activated_at,
+                ended_at: a.ended_at,
+                participants,
+                version: a.version,
+                created_at: a.created_at,
+                updated_at: a.updated_at,
+            },
+            Self::VIEW.typename,
+        )
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CompanyContactV1<'a> {
+    id: &'a str,
+    company_id: &'a str,
+    organisation_id: &'a str,
+    sub: Option<&'a str>,
+    name: &'a str,
+    email: Option<&'a str>,
+    phone: Option<&'a str>,
+    version: i32,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+audited!(company_contact::Model, &COMPANY_CONTACT, |m| owner: Some(&m.organisation_id), fields: CompanyContactV1 {
+    id: &m.id,
+    company_id: &m.company_id,
+    organisation_id: &m.organisation_id,
+    sub: m.sub.as_deref(),
+    name: &m.name,
+    email: m.email.as_deref(),
+    phone: m.phone.as_deref(),
+    version: m.version,
+    created_at: m.created_at,
+    updated_at: m.updated_at,
+});
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ActivityParticipantV1<'a> {
+    id: &'a str,
+    activity_id: &'a str,
+    company_id: &'a str,
+    organisation_id: &'a str,
+    created_at: DateTime<Utc>,
+}
+
+audited!(activity_participant::Model, &ACTIVITY_PARTICIPANT, |m| owner: Some(&m.organisation_id), fields: ActivityParticipantV1 {
+    id: &m.id,
+    activity_id: &m.activity_id,
+    company_id: &m.company_id,
+    organisation_id: &m.organisation_id,
+    created_at: m.created_at,
 });
 
 // ---- walking snapshots ----

@@ -1,9 +1,10 @@
 //! Companies and what hangs directly off them: production units and contact persons.
 
 use chrono::Utc;
-use entity::enums::{EntryPointReason, RarArea};
+use entity::enums::{JobServiceAgreementStatus, RarArea};
 use entity::{
-    audit_event, audit_event_subject, company, contact_person, municipality, production_unit,
+    audit_event, audit_event_subject, company, contact_person, job_service_agreement,
+    municipality, production_unit,
 };
 use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr, Order, Query};
 use sea_orm::{
@@ -15,7 +16,6 @@ use super::audit_view;
 use super::pagination::{self, Page};
 use super::read::{Reader, Visible};
 use super::record;
-use super::reference::{Catalogue, NATIONAL_ID};
 use super::sql;
 use super::uow::{self, UnitOfWork, WriteContext, new_id};
 use super::validation::{self as v, Cvr, NAME_MAX, PNumber};
@@ -141,43 +141,6 @@ pub async fn by_ids(
         .into_iter()
         .map(|c| reader.company(c))
         .collect())
-}
-
-/// Whom a company should deal with, and why (rule 2).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EntryPoint {
-    pub organisation_id: String,
-    pub reason: EntryPointReason,
-    pub contact_name: Option<String>,
-    pub contact_email: Option<String>,
-    pub contact_phone: Option<String>,
-}
-
-/// Rule 2 for `company`: the jobcentre of its home municipality, else Jobservice Danmark.
-/// Answered from the reference data in memory (no SQL); job service agreements (whose
-/// coordinator comes first) arrive with the coordination issue and join here.
-pub fn entry_point_of(company: &company::Model, catalogue: &Catalogue) -> EntryPoint {
-    let home_jobcentre = company
-        .municipality_code
-        .as_deref()
-        .and_then(|code| catalogue.municipality(code))
-        .map(|m| m.jobcentre_id.clone());
-    entry_point(home_jobcentre)
-}
-
-/// Rule 2 for a company whose home municipality is served by `home_jobcentre`.
-pub fn entry_point(home_jobcentre: Option<String>) -> EntryPoint {
-    let (organisation_id, reason) = match home_jobcentre {
-        Some(jc) => (jc, EntryPointReason::HomeMunicipality),
-        None => (NATIONAL_ID.to_owned(), EntryPointReason::NationalFallback),
-    };
-    EntryPoint {
-        organisation_id,
-        reason,
-        contact_name: None,
-        contact_email: None,
-        contact_phone: None,
-    }
 }
 
 async fn check_municipality(
@@ -390,9 +353,19 @@ pub async fn list(
     {
         q = q.filter(company::Column::IndustryCode.starts_with(code));
     }
-    if filter.has_active_job_service_agreement == Some(true) {
-        // Job service agreements arrive with the coordination issue; until then none is active.
-        q = q.filter(Expr::cust("1 = 0"));
+    if let Some(wanted) = filter.has_active_job_service_agreement {
+        let active = Query::select()
+            .column(job_service_agreement::Column::CompanyId)
+            .from(job_service_agreement::Entity)
+            .and_where(
+                job_service_agreement::Column::Status.eq(JobServiceAgreementStatus::Active),
+            )
+            .to_owned();
+        q = q.filter(if wanted {
+            company::Column::Id.in_subquery(active)
+        } else {
+            company::Column::Id.not_in_subquery(active)
+        });
     }
     let page = pagination::page(
         db,

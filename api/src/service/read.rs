@@ -19,7 +19,10 @@ use std::ops::Deref;
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::enums::{FollowUpStatus, Visibility};
 use entity::production_unit;
-use entity::{activity, agreement, audit_event, company, contact_person, follow_up};
+use entity::{
+    activity, agreement, audit_event, company, company_contact, contact_person, follow_up,
+    job_service_agreement, job_service_agreement_participant,
+};
 
 use super::audit_view;
 use super::validation::danish_today;
@@ -90,6 +93,26 @@ impl Reader {
     }
 
     pub fn production_unit(&self, m: production_unit::Model) -> Visible<production_unit::Model> {
+        Visible(m)
+    }
+
+    /// Job service agreements, their participants and fixed contacts are shared with every
+    /// organisation: they exist so that everyone knows whom the company deals with.
+    pub fn job_service_agreement(
+        &self,
+        m: job_service_agreement::Model,
+    ) -> Visible<job_service_agreement::Model> {
+        Visible(m)
+    }
+
+    pub fn job_service_agreement_participant(
+        &self,
+        m: job_service_agreement_participant::Model,
+    ) -> Visible<job_service_agreement_participant::Model> {
+        Visible(m)
+    }
+
+    pub fn company_contact(&self, m: company_contact::Model) -> Visible<company_contact::Model> {
         Visible(m)
     }
 

@@ -9,14 +9,16 @@ use crate::auth::Actor;
 use crate::auth::policy::{self, Action};
 use crate::error::{AppError, AppResult};
 use chrono::{DateTime, Utc};
-use entity::{activity, company, contact_person, follow_up};
+use entity::{
+    activity, company, company_contact, contact_person, follow_up, job_service_agreement,
+};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
     IntoActiveModel, QueryFilter, Value,
 };
 
 /// A record with an id, a `version` and an `updated_at`.
-pub trait Versioned: Audited + Clone + Send + Sync + IntoActiveModel<Self::Active> {
+pub trait Versioned: Clone + Send + Sync + IntoActiveModel<Self::Active> {
     type Entity: EntityTrait<Model = Self>;
     type Active: ActiveModelTrait<Entity = Self::Entity> + Send;
     /// How messages name it, e.g. "company".
@@ -29,7 +31,7 @@ pub trait Versioned: Audited + Clone + Send + Sync + IntoActiveModel<Self::Activ
 }
 
 /// A versioned record owned by an organisation that can be hidden and restored.
-pub trait SoftDeletable: Versioned {
+pub trait SoftDeletable: Versioned + Audited {
     const DELETED_AT: <Self::Entity as EntityTrait>::Column;
     fn owner(&self) -> &str;
     fn deleted_at(&self) -> Option<DateTime<Utc>>;
@@ -61,6 +63,12 @@ versioned!(company::Model, company, "company");
 versioned!(contact_person::Model, contact_person, "contact person");
 versioned!(activity::Model, activity, "activity");
 versioned!(follow_up::Model, follow_up, "follow-up");
+versioned!(
+    job_service_agreement::Model,
+    job_service_agreement,
+    "job service agreement"
+);
+versioned!(company_contact::Model, company_contact, "fixed contact");
 
 /// `SoftDeletable` for a model with `organisation_id` and `deleted_at`: its policy actions and
 /// audit actions (`<event>.deleted`, `<event>.restored`).
@@ -127,9 +135,22 @@ pub async fn find<R: Versioned>(db: &impl ConnectionTrait, id: &str) -> AppResul
 /// row still has the version that was read (optimistic locking: two writers racing past
 /// `check_version` cannot both win), and records the record's audit event.
 #[tracing::instrument(skip_all)]
-pub async fn update<R: Versioned>(
+pub async fn update<R: Versioned + Audited>(
     uow: &mut UnitOfWork<'_>,
     action: &'static str,
+    before: &R,
+    am: R::Active,
+) -> AppResult<R> {
+    let after = update_row(uow, before, am).await?;
+    uow.changed(action, before, &after)?;
+    Ok(after)
+}
+
+/// `update` without the audit event, for a record whose audit view holds more than its row
+/// (the caller records the event).
+#[tracing::instrument(skip_all)]
+pub async fn update_row<R: Versioned>(
+    uow: &mut UnitOfWork<'_>,
     before: &R,
     mut am: R::Active,
 ) -> AppResult<R> {
@@ -147,11 +168,9 @@ pub async fn update<R: Versioned>(
             R::WHAT
         )));
     }
-    let after: R = find(uow.conn(), before.id())
+    find(uow.conn(), before.id())
         .await?
-        .ok_or_else(|| AppError::Internal(format!("{} vanished during update", R::WHAT)))?;
-    uow.changed(action, before, &after)?;
-    Ok(after)
+        .ok_or_else(|| AppError::Internal(format!("{} vanished during update", R::WHAT)))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -141,6 +141,22 @@ impl<'a> UnitOfWork<'a> {
         )
     }
 
+    /// Notes the removal of a record (its view before, no after).
+    pub fn removed<A: Audited + ?Sized>(
+        &mut self,
+        action: &'static str,
+        record: &A,
+    ) -> AppResult<()> {
+        self.push(
+            action,
+            A::VIEW.typename,
+            record.audit_id(),
+            record.audit_owner(),
+            Some(audit_view::snapshot(record)?),
+            None,
+        )
+    }
+
     /// Notes a change of a record (its view before and after).
     pub fn changed<A: Audited + ?Sized>(
         &mut self,

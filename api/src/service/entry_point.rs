@@ -1,0 +1,437 @@
+//! Rule 2, in one place: whom a company — or one of its sites — should deal with, and why.
+//! GraphQL (`Company.entryPoint`, `ProductionUnit.entryPoint`), reports, the web client and
+//! later the change feed all answer through [`entry_point`]; the loaders below only gather
+//! its facts in batches.
+//!
+//! - An ACTIVE job service agreement: its coordinator (tovholder) and the coordinator's
+//!   contact (JOB_SERVICE_AGREEMENT). For a site, the participant whose RAR areas include the
+//!   site's municipality's area answers instead, with its contact.
+//! - Otherwise the jobcentre of the home municipality (HOME_MUNICIPALITY) — for a site, the
+//!   jobcentre of the site's municipality (SITE_MUNICIPALITY when that is not the home one) —
+//!   with that jobcentre's fixed contact for the company, if it named one.
+//! - A company without a home municipality: Jobservice Danmark (NATIONAL_FALLBACK).
+
+use std::collections::HashMap;
+
+use entity::enums::{EntryPointReason, JobServiceAgreementStatus, RarArea};
+use entity::{company, company_contact, job_service_agreement, municipality};
+use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, Func, JoinType, Query};
+use sea_orm::{ConnectionTrait, FromQueryResult};
+
+use super::job_service_agreement as agreements;
+use super::reference::{Catalogue, NATIONAL_ID};
+use super::sql;
+use crate::error::{AppError, AppResult};
+
+/// Whom to call, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntryPoint {
+    pub organisation_id: String,
+    pub reason: EntryPointReason,
+    pub contact_name: Option<String>,
+    pub contact_email: Option<String>,
+    pub contact_phone: Option<String>,
+}
+
+/// An organisation and the person to ask for there.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Contact {
+    pub organisation_id: String,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+}
+
+/// A participant of the ACTIVE agreement and the RAR areas it covers for the company.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegionalContact {
+    pub contact: Contact,
+    pub rar_areas: Vec<RarArea>,
+}
+
+/// What rule 2 needs to know about a company besides its row.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Facts {
+    /// The coordinator of the company's ACTIVE agreement, with the agreement's contact.
+    pub coordinator: Option<Contact>,
+    /// The ACTIVE agreement's participants (only a site's answer needs them).
+    pub participants: Vec<RegionalContact>,
+    /// Fixed contacts named for the company, by organisation (at least the one rule 2 picks
+    /// when no site is asked about).
+    pub fixed_contacts: Vec<Contact>,
+}
+
+fn answer(contact: &Contact, reason: EntryPointReason) -> EntryPoint {
+    EntryPoint {
+        organisation_id: contact.organisation_id.clone(),
+        reason,
+        contact_name: contact.name.clone(),
+        contact_email: contact.email.clone(),
+        contact_phone: contact.phone.clone(),
+    }
+}
+
+/// Rule 2 for `company`, or for its site in `site_municipality` (a municipality code; an
+/// unknown code is a VALIDATION error on `field`).
+pub fn entry_point(
+    company: &company::Model,
+    site_municipality: Option<&str>,
+    field: &str,
+    facts: &Facts,
+    catalogue: &Catalogue,
+) -> AppResult<EntryPoint> {
+    let site = match site_municipality.map(str::trim) {
+        Some(code) => Some(catalogue.municipality(code).ok_or_else(|| {
+            AppError::validation(field, format!("unknown municipality {code}"))
+        })?),
+        None => None,
+    };
+    if let Some(coordinator) = &facts.coordinator {
+        let regional = site.and_then(|m| {
+            facts
+                .participants
+                .iter()
+                .find(|p| p.rar_areas.contains(&m.rar_area))
+        });
+        let contact = regional.map(|p| &p.contact).unwrap_or(coordinator);
+        return Ok(answer(contact, EntryPointReason::JobServiceAgreement));
+    }
+    let home = company
+        .municipality_code
+        .as_deref()
+        .and_then(|code| catalogue.municipality(code));
+    let (organisation_id, reason) = match (site, home) {
+        (Some(site), home) if home.is_none_or(|h| h.code != site.code) => (
+            site.jobcentre_id.as_str(),
+            EntryPointReason::SiteMunicipality,
+        ),
+        (_, Some(home)) => (
+            home.jobcentre_id.as_str(),
+            EntryPointReason::HomeMunicipality,
+        ),
+        (_, None) => (NATIONAL_ID, EntryPointReason::NationalFallback),
+    };
+    let fixed = facts
+        .fixed_contacts
+        .iter()
+        .find(|c| c.organisation_id == organisation_id);
+    Ok(match fixed {
+        Some(contact) => answer(contact, reason),
+        None => answer(
+            &Contact {
+                organisation_id: organisation_id.to_owned(),
+                ..Contact::default()
+            },
+            reason,
+        ),
+    })
+}
+
+#[derive(Debug, FromQueryResult)]
+struct HomeRow {
+    company_id: String,
+    coordinator_id: Option<String>,
+    coordinator_contact_name: Option<String>,
+    coordinator_contact_email: Option<String>,
+    coordinator_contact_phone: Option<String>,
+    fixed_organisation_id: Option<String>,
+    fixed_name: Option<String>,
+    fixed_email: Option<String>,
+    fixed_phone: Option<String>,
+}
+
+/// The facts of the company-level answer for several companies, in one statement: each
+/// company with its ACTIVE agreement's coordinator (at most one, by the database's unique
+/// index) and the fixed contact of its home jobcentre (Jobservice Danmark's without a home).
+#[tracing::instrument(skip_all)]
+pub async fn home_facts(
+    db: &impl ConnectionTrait,
+    company_ids: &[String],
+) -> AppResult<HashMap<String, Facts>> {
+    let (c, m, a, f) = (
+        Alias::new("c"),
+        Alias::new("m"),
+        Alias::new("a"),
+        Alias::new("f"),
+    );
+    let backend = db.get_database_backend();
+    let select = Query::select()
+        .expr_as(
+            Expr::col((c.clone(), company::Column::Id)),
+            Alias::new("company_id"),
+        )
+        .expr_as(
+            Expr::col((a.clone(), job_service_agreement::Column::CoordinatorId)),
+            Alias::new("coordinator_id"),
+        )
+        .expr_as(
+            Expr::col((
+                a.clone(),
+                job_service_agreement::Column::CoordinatorContactName,
+            )),
+            Alias::new("coordinator_contact_name"),
+        )
+        .expr_as(
+            Expr::col((
+                a.clone(),
+                job_service_agreement::Column::CoordinatorContactEmail,
+            )),
+            Alias::new("coordinator_contact_email"),
+        )
+        .expr_as(
+            Expr::col((
+                a.clone(),
+                job_service_agreement::Column::CoordinatorContactPhone,
+            )),
+            Alias::new("coordinator_contact_phone"),
+        )
+        .expr_as(
+            Expr::col((f.clone(), company_contact::Column::OrganisationId)),
+            Alias::new("fixed_organisation_id"),
+        )
+        .expr_as(
+            Expr::col((f.clone(), company_contact::Column::Name)),
+            Alias::new("fixed_name"),
+        )
+        .expr_as(
+            Expr::col((f.clone(), company_contact::Column::Email)),
+            Alias::new("fixed_email"),
+        )
+        .expr_as(
+            Expr::col((f.clone(), company_contact::Column::Phone)),
+            Alias::new("fixed_phone"),
+        )
+        .from_as(company::Entity, c.clone())
+        .join_as(
+            JoinType::LeftJoin,
+            municipality::Entity,
+            m.clone(),
+            Expr::col((m.clone(), municipality::Column::Code))
+                .equals((c.clone(), company::Column::MunicipalityCode)),
+        )
+        .join_as(
+            JoinType::LeftJoin,
+            job_service_agreement::Entity,
+            a.clone(),
+            Condition::all()
+                .add(
+                    Expr::col((a.clone(), job_service_agreement::Column::CompanyId))
+                        .equals((c.clone(), company::Column::Id)),
+                )
+                .add(
+                    Expr::col((a.clone(), job_service_agreement::Column::Status))
+                        .eq(JobServiceAgreementStatus::Active),
+                ),
+        )
+        .join_as(
+            JoinType::LeftJoin,
+            company_contact::Entity,
+            f.clone(),
+            Condition::all()
+                .add(
+                    Expr::col((f.clone(), company_contact::Column::CompanyId))
+                        .equals((c.clone(), company::Column::Id)),
+                )
+                .add(
+                    Expr::col((f.clone(), company_contact::Column::OrganisationId)).eq(
+                        Func::coalesce([
+                            Expr::col((m.clone(), municipality::Column::JobcentreId)),
+                            Expr::val(NATIONAL_ID),
+                        ]),
+                    ),
+                ),
+        )
+        .and_where(sql::in_keys(
+            backend,
+            Expr::col((c.clone(), company::Column::Id)),
+            company_ids,
+        ))
+        .to_owned();
+    let rows = HomeRow::find_by_statement(backend.build(&select))
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let coordinator = r.coordinator_id.map(|organisation_id| Contact {
+                organisation_id,
+                name: r.coordinator_contact_name,
+                email: r.coordinator_contact_email,
+                phone: r.coordinator_contact_phone,
+            });
+            let fixed_contacts = r
+                .fixed_organisation_id
+                .map(|organisation_id| Contact {
+                    organisation_id,
+                    name: r.fixed_name,
+                    email: r.fixed_email,
+                    phone: r.fixed_phone,
+                })
+                .into_iter()
+                .collect();
+            (
+                r.company_id,
+                Facts {
+                    coordinator,
+                    participants: Vec::new(),
+                    fixed_contacts,
+                },
+            )
+        })
+        .collect())
+}
+
+/// The facts of a site's answer for several companies: the ACTIVE agreement with its
+/// participants, and every fixed contact (three statements at most, whatever the count).
+#[tracing::instrument(skip_all)]
+pub async fn site_facts(
+    db: &impl ConnectionTrait,
+    company_ids: &[String],
+) -> AppResult<HashMap<String, Facts>> {
+    let mut out: HashMap<String, Facts> = company_ids
+        .iter()
+        .map(|id| (id.clone(), Facts::default()))
+        .collect();
+    let active = agreements::active_by_company(db, company_ids).await?;
+    let agreement_ids: Vec<String> = active.iter().map(|a| a.id.clone()).collect();
+    let participants = agreements::participants_of(db, &agreement_ids).await?;
+    for a in active {
+        let Some(facts) = out.get_mut(&a.company_id) else {
+            continue;
+        };
+        facts.participants = participants
+            .iter()
+            .filter(|p| p.agreement_id == a.id)
+            .map(|p| RegionalContact {
+                contact: Contact {
+                    organisation_id: p.organisation_id.clone(),
+                    name: p.contact_name.clone(),
+                    email: p.contact_email.clone(),
+                    phone: p.contact_phone.clone(),
+                },
+                rar_areas: agreements::parse_rar_areas(&p.rar_areas),
+            })
+            .collect();
+        facts.coordinator = Some(Contact {
+            organisation_id: a.coordinator_id,
+            name: a.coordinator_contact_name,
+            email: a.coordinator_contact_email,
+            phone: a.coordinator_contact_phone,
+        });
+    }
+    for c in super::company_contact::by_company(db, company_ids).await? {
+        if let Some(facts) = out.get_mut(&c.company_id) {
+            facts.fixed_contacts.push(Contact {
+                organisation_id: c.organisation_id,
+                name: Some(c.name),
+                email: c.email,
+                phone: c.phone,
+            });
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::Utc;
+    use entity::enums::{OrganisationKind, RarArea};
+    use entity::organisation;
+
+    fn catalogue() -> Catalogue {
+        let org = |id: &str, area: Option<RarArea>| organisation::Model {
+            id: id.into(),
+            name: id.into(),
+            kind: if id == NATIONAL_ID {
+                OrganisationKind::National
+            } else {
+                OrganisationKind::Jobcentre
+            },
+            municipality_code: None,
+            rar_area: area,
+        };
+        let muni = |code: &str, area: RarArea| municipality::Model {
+            code: code.into(),
+            name: code.into(),
+            region: "r".into(),
+            rar_area: area,
+            jobcentre_id: format!("jc-{code}"),
+        };
+        Catalogue::new(
+            vec![
+                org("jc-101", Some(RarArea::Hovedstaden)),
+                org("jc-751", Some(RarArea::Oestjylland)),
+                org("jc-461", Some(RarArea::Fyn)),
+                org(NATIONAL_ID, None),
+            ],
+            vec![
+                muni("101", RarArea::Hovedstaden),
+                muni("751", RarArea::Oestjylland),
+                muni("461", RarArea::Fyn),
+            ],
+        )
+    }
+
+    fn company(home: Option<&str>) -> company::Model {
+        let now = Utc::now();
+        company::Model {
+            id: "c".into(),
+            cvr: "10150817".into(),
+            name: "Firma".into(),
+            name_search: "firma".into(),
+            industry_code: None,
+            municipality_code: home.map(str::to_owned),
+            address: None,
+            postal_code: None,
+            version: 1,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    fn contact(org: &str, name: &str) -> Contact {
+        Contact {
+            organisation_id: org.into(),
+            name: Some(name.into()),
+            email: None,
+            phone: None,
+        }
+    }
+
+    fn ask(company: &company::Model, site: Option<&str>, facts: &Facts) -> (String, EntryPointReason, Option<String>) {
+        let e = entry_point(company, site, "municipalityCode", facts, &catalogue()).expect("answer");
+        (e.organisation_id, e.reason, e.contact_name)
+    }
+
+    #[test]
+    fn without_an_agreement_the_home_or_site_jobcentre_answers_with_its_fixed_contact() {
+        let facts = Facts {
+            fixed_contacts: vec![contact("jc-101", "Hanne"), contact("jc-751", "Bo")],
+            ..Facts::default()
+        };
+        let c = company(Some("101"));
+        assert_eq!(ask(&c, None, &facts), ("jc-101".into(), EntryPointReason::HomeMunicipality, Some("Hanne".into())));
+        assert_eq!(ask(&c, Some("101"), &facts), ("jc-101".into(), EntryPointReason::HomeMunicipality, Some("Hanne".into())));
+        assert_eq!(ask(&c, Some("751"), &facts), ("jc-751".into(), EntryPointReason::SiteMunicipality, Some("Bo".into())));
+        assert_eq!(ask(&c, Some("461"), &facts), ("jc-461".into(), EntryPointReason::SiteMunicipality, None));
+        assert_eq!(ask(&company(None), None, &Facts::default()), (NATIONAL_ID.into(), EntryPointReason::NationalFallback, None));
+        assert!(entry_point(&c, Some("999"), "f", &facts, &catalogue()).is_err());
+    }
+
+    #[test]
+    fn an_active_agreement_answers_with_the_coordinator_or_the_regional_participant() {
+        let facts = Facts {
+            coordinator: Some(contact("jc-101", "Tovholder")),
+            participants: vec![RegionalContact {
+                contact: contact("jc-751", "Øst"),
+                rar_areas: vec![RarArea::Oestjylland],
+            }],
+            fixed_contacts: vec![contact("jc-101", "Hanne")],
+        };
+        let c = company(Some("101"));
+        assert_eq!(ask(&c, None, &facts), ("jc-101".into(), EntryPointReason::JobServiceAgreement, Some("Tovholder".into())));
+        assert_eq!(ask(&c, Some("751"), &facts), ("jc-751".into(), EntryPointReason::JobServiceAgreement, Some("Øst".into())));
+        assert_eq!(ask(&c, Some("461"), &facts), ("jc-101".into(), EntryPointReason::JobServiceAgreement, Some("Tovholder".into())));
+    }
+}
