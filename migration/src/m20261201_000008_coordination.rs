@@ -205,7 +205,10 @@ impl MigrationTrait for Migration {
                     ))
                     .foreign_key(&mut fk(
                         "fk_job_service_agreement_coordinator",
-                        (JobServiceAgreement::Table, JobServiceAgreement::CoordinatorId),
+                        (
+                            JobServiceAgreement::Table,
+                            JobServiceAgreement::CoordinatorId,
+                        ),
                         (Organisation::Table, Organisation::Id),
                     ))
                     .to_owned(),

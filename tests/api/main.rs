@@ -14,6 +14,7 @@ mod auth;
 mod binary;
 mod company;
 mod concurrency;
+mod coordination;
 mod follow_up;
 mod hostile;
 mod http;

@@ -104,7 +104,9 @@ async fn clients_hanging_up_do_not_cost_connections(app: TestApp) {
         let now = app.metric("kontaktpunkt_graphql_executions_total").await - executions_before;
         still = if now == done { still + 1 } else { 0 };
         done = now;
-        if still >= 6 {
+        // Settled: some finished and the count stopped moving (on a busy machine the first
+        // ones can take longer than the settling time to finish).
+        if still >= 6 && done >= 1.0 {
             break;
         }
     }

@@ -16,7 +16,9 @@ use crate::error::AppError;
 use crate::service::company::{self as svc, Patch};
 use crate::service::read::{Reader, Visible};
 use crate::service::record::{self, SoftDelete};
-use crate::service::{activity as activity_svc, company_contact as contact_svc, entry_point, pagination};
+use crate::service::{
+    activity as activity_svc, company_contact as contact_svc, entry_point, pagination,
+};
 
 pub struct Company(pub Visible<company::Model>);
 
@@ -117,7 +119,13 @@ impl Company {
         ctx: &Context<'_>,
         municipality_code: Option<String>,
     ) -> Result<EntryPoint> {
-        entry_point_of(ctx, &self.0, municipality_code.as_deref(), "municipalityCode").await
+        entry_point_of(
+            ctx,
+            &self.0,
+            municipality_code.as_deref(),
+            "municipalityCode",
+        )
+        .await
     }
     /// Each organisation's fixed contact for the company (one per organisation).
     async fn contacts(&self, ctx: &Context<'_>) -> Result<Vec<CompanyContact>> {
@@ -344,11 +352,12 @@ pub struct ProductionUnitInput {
     pub address: Option<String>,
 }
 
-fn patch(v: MaybeUndefined<String>) -> Patch<String> {
+/// An update's field: left out keeps it, null clears it, a value sets it.
+pub fn patch<T>(v: MaybeUndefined<T>) -> Patch<T> {
     match v {
         MaybeUndefined::Undefined => Patch::Keep,
         MaybeUndefined::Null => Patch::Clear,
-        MaybeUndefined::Value(s) => Patch::Set(s),
+        MaybeUndefined::Value(x) => Patch::Set(x),
     }
 }
 

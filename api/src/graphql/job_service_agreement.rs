@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use entity::enums::{JobServiceAgreementStatus, RarArea};
 use entity::{job_service_agreement, job_service_agreement_participant};
 
-use super::company::Company;
+use super::company::{Company, patch};
 use super::loaders::load_one;
 use super::reference::{Organisation, load_organisation};
 use super::scalars::Date;
@@ -48,10 +48,7 @@ impl JobServiceAgreement {
         self.0.coordinator_contact_phone.as_deref()
     }
     /// The regional contacts: other jobcentres and the RAR areas they cover.
-    async fn participants(
-        &self,
-        ctx: &Context<'_>,
-    ) -> Result<Vec<JobServiceAgreementParticipant>> {
+    async fn participants(&self, ctx: &Context<'_>) -> Result<Vec<JobServiceAgreementParticipant>> {
         let rows = load_one(&loaders(ctx)?.agreement_participants, self.0.id.clone()).await?;
         Ok(rows
             .unwrap_or_default()
@@ -159,20 +156,8 @@ pub struct JobServiceAgreementFilter {
     pub company_id: Option<ID>,
 }
 
-fn patch<T>(v: MaybeUndefined<T>) -> Patch<T> {
-    match v {
-        MaybeUndefined::Undefined => Patch::Keep,
-        MaybeUndefined::Null => Patch::Clear,
-        MaybeUndefined::Value(x) => Patch::Set(x),
-    }
-}
-
 fn date_patch(v: MaybeUndefined<Date>) -> Patch<chrono::NaiveDate> {
-    match patch(v) {
-        Patch::Keep => Patch::Keep,
-        Patch::Clear => Patch::Clear,
-        Patch::Set(d) => Patch::Set(d.0),
-    }
+    patch(v.map_value(|d| d.0))
 }
 
 #[derive(Default)]
@@ -238,7 +223,9 @@ impl JobServiceAgreementMutation {
             },
         )
         .await?;
-        Ok(JobServiceAgreement(reader(ctx)?.job_service_agreement(model)))
+        Ok(JobServiceAgreement(
+            reader(ctx)?.job_service_agreement(model),
+        ))
     }
 
     /// PROPOSED → ACTIVE → ENDED (the national role or the coordinating jobcentre). A second
@@ -252,7 +239,9 @@ impl JobServiceAgreementMutation {
     ) -> Result<JobServiceAgreement> {
         let w = write_context(ctx)?;
         let model = svc::set_status(db(ctx)?, &w, &id, expected_version, status).await?;
-        Ok(JobServiceAgreement(reader(ctx)?.job_service_agreement(model)))
+        Ok(JobServiceAgreement(
+            reader(ctx)?.job_service_agreement(model),
+        ))
     }
 
     /// Changes the coordinator's contact, the dates, or the next status meeting.
@@ -279,7 +268,9 @@ impl JobServiceAgreementMutation {
             },
         )
         .await?;
-        Ok(JobServiceAgreement(reader(ctx)?.job_service_agreement(model)))
+        Ok(JobServiceAgreement(
+            reader(ctx)?.job_service_agreement(model),
+        ))
     }
 
     /// Adds a regional contact: another jobcentre and the RAR areas it covers.
@@ -305,7 +296,9 @@ impl JobServiceAgreementMutation {
             },
         )
         .await?;
-        Ok(JobServiceAgreement(reader(ctx)?.job_service_agreement(model)))
+        Ok(JobServiceAgreement(
+            reader(ctx)?.job_service_agreement(model),
+        ))
     }
 
     /// Removes a regional contact from the agreement.
@@ -317,6 +310,8 @@ impl JobServiceAgreementMutation {
     ) -> Result<JobServiceAgreement> {
         let w = write_context(ctx)?;
         let model = svc::remove_participant(db(ctx)?, &w, &id, &organisation_id).await?;
-        Ok(JobServiceAgreement(reader(ctx)?.job_service_agreement(model)))
+        Ok(JobServiceAgreement(
+            reader(ctx)?.job_service_agreement(model),
+        ))
     }
 }

@@ -254,12 +254,9 @@ loader!(
 );
 
 // Rule 2's facts for a site's answer (participants and every fixed contact too).
-loader!(
-    SiteFacts,
-    String,
-    Facts,
-    |db, _reader, keys| async move { service::entry_point::site_facts(db, keys).await }
-);
+loader!(SiteFacts, String, Facts, |db, _reader, keys| async move {
+    service::entry_point::site_facts(db, keys).await
+});
 
 loader!(
     CompanyContacts,

@@ -260,11 +260,7 @@ async fn warnings_for(
 }
 
 /// The organisations that took part besides the owner: known, distinct, not the owner.
-fn participant_ids(
-    catalogue: &Catalogue,
-    owner: &str,
-    raw: &[String],
-) -> AppResult<Vec<String>> {
+fn participant_ids(catalogue: &Catalogue, owner: &str, raw: &[String]) -> AppResult<Vec<String>> {
     if raw.len() > MAX_PARTICIPANTS {
         return Err(AppError::validation(
             "input.participantOrganisationIds",
@@ -278,7 +274,10 @@ fn participant_ids(
         if catalogue.organisation(id).is_none() {
             return Err(AppError::validation(
                 field,
-                format!("unknown organisation {}", id.chars().take(64).collect::<String>()),
+                format!(
+                    "unknown organisation {}",
+                    id.chars().take(64).collect::<String>()
+                ),
             ));
         }
         if id == owner {
@@ -306,10 +305,12 @@ async fn after_meeting_held(
     }
     let agreement = match agreement {
         Some(a) => Some(a),
-        None => agreements::active_by_company(uow.conn(), std::slice::from_ref(&activity.company_id))
-            .await?
-            .into_iter()
-            .next(),
+        None => {
+            agreements::active_by_company(uow.conn(), std::slice::from_ref(&activity.company_id))
+                .await?
+                .into_iter()
+                .next()
+        }
     };
     if let Some(agreement) = agreement
         && agreement.coordinator_id == activity.organisation_id
@@ -969,7 +970,10 @@ fn known_organisation<'a>(catalogue: &Catalogue, field: &str, id: &'a str) -> Ap
     if catalogue.organisation(id).is_none() {
         return Err(AppError::validation(
             field,
-            format!("unknown organisation {}", id.chars().take(64).collect::<String>()),
+            format!(
+                "unknown organisation {}",
+                id.chars().take(64).collect::<String>()
+            ),
         ));
     }
     Ok(id)

@@ -21,8 +21,8 @@ use entity::enums::{
     JobServiceAgreementStatus, Visibility,
 };
 use entity::{
-    activity, activity_participant, agreement, company, company_contact, contact_person,
-    follow_up, job_service_agreement, job_service_agreement_participant, production_unit,
+    activity, activity_participant, agreement, company, company_contact, contact_person, follow_up,
+    job_service_agreement, job_service_agreement_participant, production_unit,
 };
 use serde::Serialize;
 use serde_json::Value;

@@ -3,8 +3,8 @@
 use chrono::Utc;
 use entity::enums::{JobServiceAgreementStatus, RarArea};
 use entity::{
-    audit_event, audit_event_subject, company, contact_person, job_service_agreement,
-    municipality, production_unit,
+    audit_event, audit_event_subject, company, contact_person, job_service_agreement, municipality,
+    production_unit,
 };
 use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr, Order, Query};
 use sea_orm::{
@@ -32,7 +32,31 @@ pub enum Patch<T> {
 }
 
 /// Parses one optional text field of an input (see `validation`).
-type FieldParser = dyn Fn(&str, Option<&str>) -> AppResult<Option<String>>;
+pub type FieldParser = dyn Fn(&str, Option<&str>) -> AppResult<Option<String>>;
+
+impl<T> Patch<T> {
+    /// The patch with its value checked by `parse`: `None` keeps the field, `Some(None)`
+    /// clears it, `Some(Some(v))` sets it.
+    pub fn parse<U>(
+        &self,
+        parse: impl FnOnce(&T) -> AppResult<Option<U>>,
+    ) -> AppResult<Option<Option<U>>> {
+        Ok(match self {
+            Patch::Keep => None,
+            Patch::Clear => Some(None),
+            Patch::Set(x) => Some(parse(x)?),
+        })
+    }
+}
+
+/// `patch`'s text checked by a field parser of `validation`.
+pub fn patch(
+    field: &str,
+    p: &Patch<String>,
+    parse: &FieldParser,
+) -> AppResult<Option<Option<String>>> {
+    p.parse(|s| parse(field, Some(s)))
+}
 
 #[derive(Debug, Clone, Default)]
 pub struct RegisterCompanyInput {
@@ -249,16 +273,6 @@ pub async fn update_in(
         Patch::Clear => return Err(AppError::validation("input.name", "a company needs a name")),
         Patch::Set(n) => Some(v::required_text("input.name", n, NAME_MAX)?),
     };
-    let patch = |field: &str,
-                 p: &Patch<String>,
-                 parse: &FieldParser|
-     -> AppResult<Option<Option<String>>> {
-        Ok(match p {
-            Patch::Keep => None,
-            Patch::Clear => Some(None),
-            Patch::Set(s) => Some(parse(field, Some(s))?),
-        })
-    };
     let industry_code = patch(
         "input.industryCode",
         &input.industry_code,
@@ -357,9 +371,7 @@ pub async fn list(
         let active = Query::select()
             .column(job_service_agreement::Column::CompanyId)
             .from(job_service_agreement::Entity)
-            .and_where(
-                job_service_agreement::Column::Status.eq(JobServiceAgreementStatus::Active),
-            )
+            .and_where(job_service_agreement::Column::Status.eq(JobServiceAgreementStatus::Active))
             .to_owned();
         q = q.filter(if wanted {
             company::Column::Id.in_subquery(active)

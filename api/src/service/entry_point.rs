@@ -80,12 +80,13 @@ pub fn entry_point(
     facts: &Facts,
     catalogue: &Catalogue,
 ) -> AppResult<EntryPoint> {
-    let site = match site_municipality.map(str::trim) {
-        Some(code) => Some(catalogue.municipality(code).ok_or_else(|| {
-            AppError::validation(field, format!("unknown municipality {code}"))
-        })?),
-        None => None,
-    };
+    let site =
+        match site_municipality.map(str::trim) {
+            Some(code) => Some(catalogue.municipality(code).ok_or_else(|| {
+                AppError::validation(field, format!("unknown municipality {code}"))
+            })?),
+            None => None,
+        };
     if let Some(coordinator) = &facts.coordinator {
         let regional = site.and_then(|m| {
             facts
@@ -399,8 +400,13 @@ mod tests {
         }
     }
 
-    fn ask(company: &company::Model, site: Option<&str>, facts: &Facts) -> (String, EntryPointReason, Option<String>) {
-        let e = entry_point(company, site, "municipalityCode", facts, &catalogue()).expect("answer");
+    fn ask(
+        company: &company::Model,
+        site: Option<&str>,
+        facts: &Facts,
+    ) -> (String, EntryPointReason, Option<String>) {
+        let e =
+            entry_point(company, site, "municipalityCode", facts, &catalogue()).expect("answer");
         (e.organisation_id, e.reason, e.contact_name)
     }
 
@@ -411,11 +417,38 @@ mod tests {
             ..Facts::default()
         };
         let c = company(Some("101"));
-        assert_eq!(ask(&c, None, &facts), ("jc-101".into(), EntryPointReason::HomeMunicipality, Some("Hanne".into())));
-        assert_eq!(ask(&c, Some("101"), &facts), ("jc-101".into(), EntryPointReason::HomeMunicipality, Some("Hanne".into())));
-        assert_eq!(ask(&c, Some("751"), &facts), ("jc-751".into(), EntryPointReason::SiteMunicipality, Some("Bo".into())));
-        assert_eq!(ask(&c, Some("461"), &facts), ("jc-461".into(), EntryPointReason::SiteMunicipality, None));
-        assert_eq!(ask(&company(None), None, &Facts::default()), (NATIONAL_ID.into(), EntryPointReason::NationalFallback, None));
+        assert_eq!(
+            ask(&c, None, &facts),
+            (
+                "jc-101".into(),
+                EntryPointReason::HomeMunicipality,
+                Some("Hanne".into())
+            )
+        );
+        assert_eq!(
+            ask(&c, Some("101"), &facts),
+            (
+                "jc-101".into(),
+                EntryPointReason::HomeMunicipality,
+                Some("Hanne".into())
+            )
+        );
+        assert_eq!(
+            ask(&c, Some("751"), &facts),
+            (
+                "jc-751".into(),
+                EntryPointReason::SiteMunicipality,
+                Some("Bo".into())
+            )
+        );
+        assert_eq!(
+            ask(&c, Some("461"), &facts),
+            ("jc-461".into(), EntryPointReason::SiteMunicipality, None)
+        );
+        assert_eq!(
+            ask(&company(None), None, &Facts::default()),
+            (NATIONAL_ID.into(), EntryPointReason::NationalFallback, None)
+        );
         assert!(entry_point(&c, Some("999"), "f", &facts, &catalogue()).is_err());
     }
 
@@ -430,8 +463,29 @@ mod tests {
             fixed_contacts: vec![contact("jc-101", "Hanne")],
         };
         let c = company(Some("101"));
-        assert_eq!(ask(&c, None, &facts), ("jc-101".into(), EntryPointReason::JobServiceAgreement, Some("Tovholder".into())));
-        assert_eq!(ask(&c, Some("751"), &facts), ("jc-751".into(), EntryPointReason::JobServiceAgreement, Some("Øst".into())));
-        assert_eq!(ask(&c, Some("461"), &facts), ("jc-101".into(), EntryPointReason::JobServiceAgreement, Some("Tovholder".into())));
+        assert_eq!(
+            ask(&c, None, &facts),
+            (
+                "jc-101".into(),
+                EntryPointReason::JobServiceAgreement,
+                Some("Tovholder".into())
+            )
+        );
+        assert_eq!(
+            ask(&c, Some("751"), &facts),
+            (
+                "jc-751".into(),
+                EntryPointReason::JobServiceAgreement,
+                Some("Øst".into())
+            )
+        );
+        assert_eq!(
+            ask(&c, Some("461"), &facts),
+            (
+                "jc-101".into(),
+                EntryPointReason::JobServiceAgreement,
+                Some("Tovholder".into())
+            )
+        );
     }
 }

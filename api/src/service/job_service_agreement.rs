@@ -134,7 +134,10 @@ fn check_period(signed_on: Option<NaiveDate>, ends_on: Option<NaiveDate>) -> App
 fn jobcentre<'c>(catalogue: &'c Catalogue, field: &str, id: &str) -> AppResult<&'c str> {
     match catalogue.organisation(id) {
         Some(o) if o.kind == OrganisationKind::Jobcentre => Ok(&o.id),
-        Some(_) => Err(AppError::validation(field, format!("{id} is not a jobcentre"))),
+        Some(_) => Err(AppError::validation(
+            field,
+            format!("{id} is not a jobcentre"),
+        )),
         None => Err(AppError::validation(
             field,
             format!("unknown organisation {id}"),
@@ -149,10 +152,7 @@ pub async fn find(
     record::find(db, id).await
 }
 
-async fn require(
-    db: &impl ConnectionTrait,
-    id: &str,
-) -> AppResult<job_service_agreement::Model> {
+async fn require(db: &impl ConnectionTrait, id: &str) -> AppResult<job_service_agreement::Model> {
     find(db, id)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("job service agreement {id} not found")))
@@ -243,9 +243,7 @@ pub async fn get(
     reader: &Reader,
     id: &str,
 ) -> AppResult<Option<Visible<job_service_agreement::Model>>> {
-    Ok(find(db, id)
-        .await?
-        .map(|a| reader.job_service_agreement(a)))
+    Ok(find(db, id).await?.map(|a| reader.job_service_agreement(a)))
 }
 
 /// One page of agreements, oldest first, filtered.
@@ -325,8 +323,12 @@ pub async fn create(
     catalogue: &Catalogue,
     input: NewAgreement,
 ) -> AppResult<job_service_agreement::Model> {
-    let coordinator = jobcentre(catalogue, "input.coordinatorId", input.coordinator_id.trim())?
-        .to_owned();
+    let coordinator = jobcentre(
+        catalogue,
+        "input.coordinatorId",
+        input.coordinator_id.trim(),
+    )?
+    .to_owned();
     let name = v::optional_text(
         "input.coordinatorContactName",
         input.coordinator_contact_name.as_deref(),
@@ -465,25 +467,22 @@ pub async fn update(
     expected_version: i32,
     patch: AgreementPatch,
 ) -> AppResult<job_service_agreement::Model> {
-    let text = |field: &str, p: &Patch<String>, parse: &dyn Fn(&str, Option<&str>) -> AppResult<Option<String>>| -> AppResult<Option<Option<String>>> {
-        Ok(match p {
-            Patch::Keep => None,
-            Patch::Clear => Some(None),
-            Patch::Set(s) => Some(parse(field, Some(s))?),
-        })
-    };
-    let date = |field: &str, p: &Patch<NaiveDate>| -> AppResult<Option<Option<NaiveDate>>> {
-        Ok(match p {
-            Patch::Keep => None,
-            Patch::Clear => Some(None),
-            Patch::Set(d) => Some(plausible(field, Some(*d))?),
-        })
-    };
-    let name = text("input.coordinatorContactName", &patch.coordinator_contact_name, &|f, s| {
-        v::optional_text(f, s, NAME_MAX)
-    })?;
-    let email = text("input.coordinatorContactEmail", &patch.coordinator_contact_email, &v::email)?;
-    let phone = text("input.coordinatorContactPhone", &patch.coordinator_contact_phone, &v::phone)?;
+    let date = |field: &str, p: &Patch<NaiveDate>| p.parse(|d| plausible(field, Some(*d)));
+    let name = company::patch(
+        "input.coordinatorContactName",
+        &patch.coordinator_contact_name,
+        &|f, s| v::optional_text(f, s, NAME_MAX),
+    )?;
+    let email = company::patch(
+        "input.coordinatorContactEmail",
+        &patch.coordinator_contact_email,
+        &v::email,
+    )?;
+    let phone = company::patch(
+        "input.coordinatorContactPhone",
+        &patch.coordinator_contact_phone,
+        &v::phone,
+    )?;
     let signed_on = date("input.signedOn", &patch.signed_on)?;
     let ends_on = date("input.endsOn", &patch.ends_on)?;
     let next_meeting = date("input.nextStatusMeetingOn", &patch.next_status_meeting_on)?;
@@ -548,8 +547,12 @@ pub async fn add_participant(
     id: &str,
     input: ParticipantInput,
 ) -> AppResult<job_service_agreement::Model> {
-    let organisation_id =
-        jobcentre(catalogue, "input.organisationId", input.organisation_id.trim())?.to_owned();
+    let organisation_id = jobcentre(
+        catalogue,
+        "input.organisationId",
+        input.organisation_id.trim(),
+    )?
+    .to_owned();
     let region_label = v::optional_text(
         "input.regionLabel",
         input.region_label.as_deref(),
