@@ -67,6 +67,13 @@ struct Fixture {
     held: String,
     deleted_activity: String,
     follow_up: String,
+    /// A PROPOSED job service agreement coordinated by jc-101.
+    agreement: String,
+    /// Another one, with jc-751 taking part.
+    agreement_with_participant: String,
+    /// jc-101's fixed contact for another company.
+    contact: String,
+    contact_company: String,
 }
 
 async fn fixture(app: &TestApp) -> Fixture {
@@ -92,6 +99,27 @@ async fn fixture(app: &TestApp) -> Fixture {
     .await;
     let outcome = fx::record_outcome(app, &owner, &held).await;
     let follow_up = id(&outcome["followUps"][0]);
+    let national = token(app, Caller::National).expect("token");
+    let create = "mutation($c: ID!) { createJobServiceAgreement(input: { companyId: $c, coordinatorId: \"jc-101\" }) { id } }";
+    let agreement = app.gql_ok(&national, create, json!({ "c": company })).await;
+    let agreement = id(&agreement["createJobServiceAgreement"]);
+    let other = app.gql_ok(&national, create, json!({ "c": company })).await;
+    let agreement_with_participant = id(&other["createJobServiceAgreement"]);
+    app.gql_ok(
+        &national,
+        "mutation($id: ID!) { addJobServiceAgreementParticipant(id: $id, input: { organisationId: \"jc-751\" }) { id } }",
+        json!({ "id": agreement_with_participant }),
+    )
+    .await;
+    let contact_company = company_id(app, &owner).await;
+    let contact = app
+        .gql_ok(
+            &owner,
+            "mutation($c: ID!) { setCompanyContact(companyId: $c, input: { name: \"Hanne Fast\" }) { id } }",
+            json!({ "c": contact_company }),
+        )
+        .await;
+    let contact = id(&contact["setCompanyContact"]);
     Fixture {
         company,
         person,
@@ -100,6 +128,10 @@ async fn fixture(app: &TestApp) -> Fixture {
         held,
         deleted_activity,
         follow_up,
+        agreement,
+        agreement_with_participant,
+        contact,
+        contact_company,
     }
 }
 
@@ -117,6 +149,18 @@ const STAFF: [Expect; 7] = [A, A, A, A, FORBIDDEN, A, UNAUTHENTICATED];
 const OWNER: [Expect; 7] = [A, FORBIDDEN, A, FORBIDDEN, FORBIDDEN, A, UNAUTHENTICATED];
 /// Like OWNER, for a deleted record: invisible to those who may not restore it.
 const OWNER_DELETED: [Expect; 7] = [A, NOT_FOUND, A, NOT_FOUND, NOT_FOUND, A, UNAUTHENTICATED];
+/// The national role (Jobservice Danmark) and admins.
+const NATIONAL: [Expect; 7] = [
+    FORBIDDEN,
+    FORBIDDEN,
+    FORBIDDEN,
+    A,
+    FORBIDDEN,
+    A,
+    UNAUTHENTICATED,
+];
+/// Staff of the coordinating jobcentre (jc-101), the national role and admins.
+const COORDINATOR: [Expect; 7] = [A, FORBIDDEN, A, A, FORBIDDEN, A, UNAUTHENTICATED];
 const ADMIN_ONLY: [Expect; 7] = [
     FORBIDDEN,
     FORBIDDEN,
@@ -435,6 +479,132 @@ async fn complete_follow_up(app: TestApp) {
     .await;
 }
 
+async fn create_job_service_agreement(app: TestApp) {
+    check(
+        app,
+        "createJobServiceAgreement",
+        "jobServiceAgreement.created",
+        &["job_service_agreement"],
+        NATIONAL,
+        |f| {
+            (
+                "mutation($c: ID!) { createJobServiceAgreement(input: { companyId: $c, coordinatorId: \"jc-751\" }) { id } }",
+                json!({ "c": f.company }),
+                Target::Created,
+            )
+        },
+    )
+    .await;
+}
+
+async fn set_job_service_agreement_status(app: TestApp) {
+    check(
+        app,
+        "setJobServiceAgreementStatus",
+        "jobServiceAgreement.activated",
+        &["job_service_agreement"],
+        COORDINATOR,
+        |f| {
+            (
+                "mutation($id: ID!) { setJobServiceAgreementStatus(id: $id, expectedVersion: 1, status: ACTIVE) { id } }",
+                json!({ "id": f.agreement }),
+                Target::Existing(f.agreement.clone()),
+            )
+        },
+    )
+    .await;
+}
+
+async fn update_job_service_agreement(app: TestApp) {
+    check(
+        app,
+        "updateJobServiceAgreement",
+        "jobServiceAgreement.updated",
+        &["job_service_agreement"],
+        COORDINATOR,
+        |f| {
+            (
+                "mutation($id: ID!) { updateJobServiceAgreement(id: $id, expectedVersion: 1, input: { nextStatusMeetingOn: \"2027-06-01\" }) { id } }",
+                json!({ "id": f.agreement }),
+                Target::Existing(f.agreement.clone()),
+            )
+        },
+    )
+    .await;
+}
+
+async fn add_job_service_agreement_participant(app: TestApp) {
+    check(
+        app,
+        "addJobServiceAgreementParticipant",
+        "jobServiceAgreement.participantAdded",
+        &["job_service_agreement", "job_service_agreement_participant"],
+        COORDINATOR,
+        |f| {
+            (
+                "mutation($id: ID!) { addJobServiceAgreementParticipant(id: $id, input: { organisationId: \"jc-461\", rarAreas: [FYN] }) { id } }",
+                json!({ "id": f.agreement }),
+                Target::Existing(f.agreement.clone()),
+            )
+        },
+    )
+    .await;
+}
+
+async fn remove_job_service_agreement_participant(app: TestApp) {
+    check(
+        app,
+        "removeJobServiceAgreementParticipant",
+        "jobServiceAgreement.participantRemoved",
+        &["job_service_agreement", "job_service_agreement_participant"],
+        COORDINATOR,
+        |f| {
+            (
+                "mutation($id: ID!) { removeJobServiceAgreementParticipant(id: $id, organisationId: \"jc-751\") { id } }",
+                json!({ "id": f.agreement_with_participant }),
+                Target::Existing(f.agreement_with_participant.clone()),
+            )
+        },
+    )
+    .await;
+}
+
+async fn set_company_contact(app: TestApp) {
+    check(
+        app,
+        "setCompanyContact",
+        "companyContact.set",
+        &["company_contact"],
+        STAFF,
+        |f| {
+            (
+                "mutation($c: ID!) { setCompanyContact(companyId: $c, input: { name: \"Ny Kontakt\", email: \"ny@jobcenter.dk\" }) { id } }",
+                json!({ "c": f.company }),
+                Target::Created,
+            )
+        },
+    )
+    .await;
+}
+
+async fn clear_company_contact(app: TestApp) {
+    check(
+        app,
+        "clearCompanyContact",
+        "companyContact.cleared",
+        &["company_contact"],
+        OWNER,
+        |f| {
+            (
+                "mutation($c: ID!) { clearCompanyContact(companyId: $c, organisationId: \"jc-101\") { id } }",
+                json!({ "c": f.contact_company }),
+                Target::Existing(f.contact.clone()),
+            )
+        },
+    )
+    .await;
+}
+
 /// The "nothing written" check of the matrix compares table digests, not row counts: an
 /// in-place update leaves every count as it was but changes the digest of its table.
 async fn digests_catch_in_place_updates(app: TestApp) {
@@ -509,4 +679,11 @@ db_tests!(
     delete_activity,
     restore_activity,
     complete_follow_up,
+    create_job_service_agreement,
+    set_job_service_agreement_status,
+    update_job_service_agreement,
+    add_job_service_agreement_participant,
+    remove_job_service_agreement_participant,
+    set_company_contact,
+    clear_company_contact,
 );
