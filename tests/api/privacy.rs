@@ -637,8 +637,11 @@ async fn record(app: &TestApp, owner: &str, deleter: &str, plants: &Plants) -> R
         .gql_ok(
             owner,
             LOG,
+            // A joint visit: the participant (Jobservice Danmark) finds it in its own lists,
+            // and still does not read the private note.
             json!({ "i": { "companyId": company_id, "kind": "VISIT", "status": "HELD",
-                "visibility": "ORGANISATION", "summary": summary } }),
+                "visibility": "ORGANISATION", "summary": summary,
+                "participantOrganisationIds": ["national"] } }),
         )
         .await["logActivity"]["activity"]["id"]
         .as_str()
@@ -696,7 +699,29 @@ async fn record(app: &TestApp, owner: &str, deleter: &str, plants: &Plants) -> R
         .await;
     }
 
+    // An ACTIVE job service agreement coordinated by another jobcentre: the coordinator's
+    // view of the company (`activities(filter: {coordinatedBy})`, the agreement's company)
+    // is one more path to the private activity.
+    let national = app.token("jsd@national", "national", &[Role::National]);
+    let agreement = app
+        .gql_ok(
+            &national,
+            "mutation($c: ID!) { createJobServiceAgreement(input: { companyId: $c, coordinatorId: \"jc-751\" }) { id } }",
+            json!({ "c": company_id }),
+        )
+        .await["createJobServiceAgreement"]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    app.gql_ok(
+        &national,
+        "mutation($id: ID!) { setJobServiceAgreementStatus(id: $id, expectedVersion: 1, status: ACTIVE) { id } }",
+        json!({ "id": agreement }),
+    )
+    .await;
+
     let mut all = vec![
+        agreement,
         "jc-101".to_owned(),
         "jc-751".to_owned(),
         "national".to_owned(),
