@@ -599,7 +599,29 @@ async fn status_meetings_move_on_and_are_listed(app: TestApp) {
     )
     .await;
     assert_eq!(due(30).await, json!([{ "id": active["id"] }]));
-    // The coordinator's status meeting does: six months from the day it was held.
+    // The coordinator's status meeting does: six months from the day it was held, whether
+    // logged as HELD afterwards ...
+    let two_days_ago = (chrono::Utc::now() - chrono::Duration::days(2)).to_rfc3339();
+    log_activity(
+        &app,
+        &consultant(&app, "jc-751"),
+        &company,
+        "HELD",
+        json!({ "kind": "MEETING", "occurredAt": two_days_ago }),
+    )
+    .await;
+    let now = app
+        .gql_ok(
+            &home,
+            "query($id: ID!) { jobServiceAgreement(id: $id) { nextStatusMeetingOn } }",
+            json!({ "id": active["id"] }),
+        )
+        .await;
+    assert_eq!(
+        now["jobServiceAgreement"]["nextStatusMeetingOn"],
+        json!(date_in_six_months(&in_days(-2)))
+    );
+    // ... or booked and then marked HELD.
     let booked = log_activity(
         &app,
         &consultant(&app, "jc-751"),
