@@ -271,15 +271,7 @@ fn participant_ids(catalogue: &Catalogue, owner: &str, raw: &[String]) -> AppRes
     for (i, id) in raw.iter().enumerate() {
         let id = id.trim();
         let field = format!("input.participantOrganisationIds[{i}]");
-        if catalogue.organisation(id).is_none() {
-            return Err(AppError::validation(
-                field,
-                format!(
-                    "unknown organisation {}",
-                    id.chars().take(64).collect::<String>()
-                ),
-            ));
-        }
+        catalogue.require_organisation(&field, id)?;
         if id == owner {
             return Err(AppError::validation(
                 field,
@@ -964,21 +956,6 @@ pub async fn participants_by_activity(
         .await?)
 }
 
-/// An organisation id of a filter: one from the reference data, or VALIDATION.
-fn known_organisation<'a>(catalogue: &Catalogue, field: &str, id: &'a str) -> AppResult<&'a str> {
-    let id = id.trim();
-    if catalogue.organisation(id).is_none() {
-        return Err(AppError::validation(
-            field,
-            format!(
-                "unknown organisation {}",
-                id.chars().take(64).collect::<String>()
-            ),
-        ));
-    }
-    Ok(id)
-}
-
 /// One page of activities across companies, newest first, filtered (deleted ones left out).
 #[tracing::instrument(skip_all)]
 pub async fn list(
@@ -993,7 +970,10 @@ pub async fn list(
     let cursor = decode_activity_cursor(after)?;
     let mut q = activity::Entity::find().filter(activity::Column::DeletedAt.is_null());
     if let Some(org) = &filter.organisation_id {
-        let org = known_organisation(catalogue, "filter.organisationId", org)?;
+        let org = catalogue
+            .require_organisation("filter.organisationId", org)?
+            .id
+            .as_str();
         let took_part = Query::select()
             .column(activity_participant::Column::ActivityId)
             .from(activity_participant::Entity)
@@ -1006,7 +986,10 @@ pub async fn list(
         );
     }
     if let Some(org) = &filter.coordinated_by {
-        let org = known_organisation(catalogue, "filter.coordinatedBy", org)?;
+        let org = catalogue
+            .require_organisation("filter.coordinatedBy", org)?
+            .id
+            .as_str();
         let coordinated = Query::select()
             .column(job_service_agreement::Column::CompanyId)
             .from(job_service_agreement::Entity)

@@ -132,17 +132,14 @@ fn check_period(signed_on: Option<NaiveDate>, ends_on: Option<NaiveDate>) -> App
 
 /// A jobcentre from the reference data, or VALIDATION on `field`.
 fn jobcentre<'c>(catalogue: &'c Catalogue, field: &str, id: &str) -> AppResult<&'c str> {
-    match catalogue.organisation(id) {
-        Some(o) if o.kind == OrganisationKind::Jobcentre => Ok(&o.id),
-        Some(_) => Err(AppError::validation(
+    let o = catalogue.require_organisation(field, id)?;
+    if o.kind != OrganisationKind::Jobcentre {
+        return Err(AppError::validation(
             field,
-            format!("{id} is not a jobcentre"),
-        )),
-        None => Err(AppError::validation(
-            field,
-            format!("unknown organisation {id}"),
-        )),
+            format!("{} is not a jobcentre", o.id),
+        ));
     }
+    Ok(&o.id)
 }
 
 pub async fn find(
@@ -211,25 +208,6 @@ pub async fn by_company(
         ))
         .order_by_desc(job_service_agreement::Column::CreatedAt)
         .order_by_desc(job_service_agreement::Column::Id)
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|a| reader.job_service_agreement(a))
-        .collect())
-}
-
-#[tracing::instrument(skip_all)]
-pub async fn by_ids(
-    db: &impl ConnectionTrait,
-    reader: &Reader,
-    ids: &[String],
-) -> AppResult<Vec<Visible<job_service_agreement::Model>>> {
-    Ok(job_service_agreement::Entity::find()
-        .filter(sql::one_of(
-            db.get_database_backend(),
-            job_service_agreement::Column::Id,
-            ids,
-        ))
         .all(db)
         .await?
         .into_iter()

@@ -11,7 +11,7 @@ use entity::{municipality, organisation};
 use sea_orm::{ConnectionTrait, EntityTrait, QueryOrder};
 
 use super::read::Reader;
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 
 /// The id of Jobservice Danmark, the national organisation (from the reference data).
 pub const NATIONAL_ID: &str = migration::reference_data::NATIONAL_ID;
@@ -71,6 +71,21 @@ impl Catalogue {
         self.organisation_index
             .get(id)
             .and_then(|i| self.organisations.get(*i))
+    }
+
+    /// An organisation named in an input: one from the reference data, or VALIDATION on
+    /// `field` (the unknown id quoted, cut to 64 characters).
+    pub fn require_organisation(&self, field: &str, id: &str) -> AppResult<&organisation::Model> {
+        let id = id.trim();
+        self.organisation(id).ok_or_else(|| {
+            AppError::validation(
+                field,
+                format!(
+                    "unknown organisation {}",
+                    id.chars().take(64).collect::<String>()
+                ),
+            )
+        })
     }
 
     pub fn municipality(&self, code: &str) -> Option<&municipality::Model> {
