@@ -14,6 +14,7 @@ mod m20261130_000006_audit_client_request_id;
 mod m20261130_000007_company_name_trigram;
 mod m20261201_000008_coordination;
 pub mod reference_data;
+mod shapes;
 
 pub struct Migrator;
 

@@ -8,6 +8,8 @@
 
 use sea_orm_migration::prelude::*;
 
+use crate::shapes::{fk, id, index};
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
@@ -135,35 +137,6 @@ enum Organisation {
 enum Municipality {
     Table,
     Code,
-}
-
-fn id(col: impl IntoIden) -> ColumnDef {
-    ColumnDef::new(col)
-        .string_len(36)
-        .not_null()
-        .primary_key()
-        .to_owned()
-}
-
-fn fk(
-    name: &str,
-    from: (impl IntoIden, impl IntoIden),
-    to: (impl IntoIden, impl IntoIden),
-) -> ForeignKeyCreateStatement {
-    ForeignKey::create()
-        .name(name)
-        .from(from.0, from.1)
-        .to(to.0, to.1)
-        .to_owned()
-}
-
-fn index(name: &str, table: impl IntoIden, cols: Vec<DynIden>) -> IndexCreateStatement {
-    let mut idx = Index::create();
-    idx.name(name).table(table);
-    for c in cols {
-        idx.col(c);
-    }
-    idx.to_owned()
 }
 
 #[async_trait::async_trait]
