@@ -350,6 +350,18 @@ async fn one_active_agreement_per_company(app: TestApp) {
             .filter(|r| error_code(r) == Some("CONFLICT") && r["data"].is_null())
             .collect();
         assert_eq!((won.len(), lost.len()), (1, 1), "round {round}: {ra} {rb}");
+        // The loser queued behind the winner and is told which agreement is active.
+        let winner_id = won[0]["data"]["setJobServiceAgreementStatus"]["id"]
+            .as_str()
+            .expect("id");
+        assert!(
+            lost[0]
+                .pointer("/errors/0/message")
+                .and_then(Value::as_str)
+                .is_some_and(|m| m.contains(winner_id)),
+            "round {round}: {}",
+            lost[0]
+        );
         let active = app
             .gql_ok(
                 &token,

@@ -13,7 +13,7 @@ use entity::{job_service_agreement, job_service_agreement_participant as partici
 use sea_orm::sea_query::Order;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    IntoActiveModel, ModelTrait, QueryFilter, QueryOrder, Set,
+    IntoActiveModel, ModelTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
 use super::audit_view::AgreementView;
@@ -403,6 +403,13 @@ pub async fn set_status(
         am.status = Set(status);
         let action = match status {
             JobServiceAgreementStatus::Active => {
+                // Activations for one company queue on its row (PostgreSQL; SQLite's writers
+                // queue anyway), so the later one sees the earlier and is told which agreement
+                // is active. The partial unique index remains the guarantee.
+                entity::company::Entity::find_by_id(before.company_id.clone())
+                    .lock_exclusive()
+                    .one(uow.conn())
+                    .await?;
                 let others = active_by_company(uow.conn(), std::slice::from_ref(&before.company_id)).await?;
                 if let Some(other) = others.first() {
                     return Err(AppError::Conflict(format!(
