@@ -1,24 +1,32 @@
 //! A deterministic national demo data set (`kontaktpunkt seed-demo`): companies with valid CVR
 //! numbers over the 98 municipalities (weighted roughly by population), contact persons,
 //! three years of activities by every organisation (some private), agreements and follow-ups
-//! (a share overdue). The same `--companies` and `--seed` give the same rows.
+//! (a share overdue), and coordination: job service agreements for about one company in 200
+//! (mostly ACTIVE, with regional participants; some status meetings due or overdue), fixed
+//! contacts of the home jobcentre for about one in 20, and Jobservice Danmark joining some
+//! visits. The same `--companies` and `--seed` give the same rows.
 //!
 //! Rows are written with bulk inserts, in transactions of a few thousand rows, and are rows the
 //! API could have written (valid CVRs, enums, ownership, versions). Demo rows carry no audit
 //! events: they were never changed by anyone.
 
+use std::collections::HashMap;
 use std::time::Instant;
 
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Duration, Months, NaiveDate, NaiveTime, Utc};
 use entity::enums::{
-    ActivityKind, ActivityStatus, AgreementKind, FollowUpStatus, InitiatedBy, Visibility,
+    ActivityKind, ActivityStatus, AgreementKind, FollowUpStatus, InitiatedBy,
+    JobServiceAgreementStatus, OrganisationKind, RarArea, Visibility,
 };
-use entity::{activity, agreement, company, contact_person, follow_up, municipality};
+use entity::{
+    activity, activity_participant, agreement, company, company_contact, contact_person, follow_up,
+    job_service_agreement, job_service_agreement_participant, municipality, organisation,
+};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use sea_orm::{
-    ActiveModelTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, Set,
-    TransactionTrait,
+    ActiveEnum, ActiveModelTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait,
+    Set, TransactionTrait,
 };
 
 use super::company::search_key;
@@ -51,11 +59,29 @@ pub struct SeedCounts {
     pub activities: u64,
     pub agreements: u64,
     pub follow_ups: u64,
+    /// Job service agreements of every status ...
+    pub job_service_agreements: u64,
+    /// ... of which ACTIVE (at most one per company).
+    pub active_job_service_agreements: u64,
+    pub job_service_agreement_participants: u64,
+    /// Fixed contacts (company_contact).
+    pub company_contacts: u64,
+    /// Organisations that joined an activity (a joint visit).
+    pub activity_participants: u64,
 }
 
 impl SeedCounts {
+    /// Rows written (ACTIVE agreements are counted once, among the agreements).
     pub fn total(&self) -> u64 {
-        self.companies + self.contact_persons + self.activities + self.agreements + self.follow_ups
+        self.companies
+            + self.contact_persons
+            + self.activities
+            + self.agreements
+            + self.follow_ups
+            + self.job_service_agreements
+            + self.job_service_agreement_participants
+            + self.company_contacts
+            + self.activity_participants
     }
 }
 
@@ -167,6 +193,138 @@ const SUMMARIES: &[&str] = &[
     "Status på fastholdelse af sygemeldt medarbejder",
 ];
 
+/// Status of the n-th company with a job service agreement: mostly ACTIVE, one in eight
+/// PROPOSED and one in eight ENDED (the first company with one is ACTIVE).
+const AGREEMENT_CYCLE: [JobServiceAgreementStatus; 8] = [
+    JobServiceAgreementStatus::Active,
+    JobServiceAgreementStatus::Active,
+    JobServiceAgreementStatus::Proposed,
+    JobServiceAgreementStatus::Active,
+    JobServiceAgreementStatus::Active,
+    JobServiceAgreementStatus::Ended,
+    JobServiceAgreementStatus::Active,
+    JobServiceAgreementStatus::Active,
+];
+
+/// Whether the `index`-th company (0-based, in seeding order) has a job service agreement:
+/// one in 200, and one in 20 of the first 200 (the demo has no company sizes; its first
+/// companies stand for the large employers Jobservice Danmark makes agreements with).
+fn has_job_service_agreement(index: u32) -> bool {
+    index.is_multiple_of(200) || (index < 200 && index.is_multiple_of(20))
+}
+
+/// The label a participant's region goes by.
+fn region_label(area: RarArea) -> &'static str {
+    match area {
+        RarArea::Nordjylland => "Nord",
+        RarArea::Vestjylland => "Vest",
+        RarArea::Oestjylland => "Midt",
+        RarArea::Fyn | RarArea::Sydjylland => "Syddanmark",
+        RarArea::Bornholm | RarArea::Hovedstaden | RarArea::Sjaelland => "Øst",
+    }
+}
+
+/// A person at an organisation: name, e-mail, phone (valid under the services' rules).
+fn staff(rng: &mut StdRng, organisation: &str) -> (String, String, String) {
+    let (first, last) = (*pick(rng, FIRST), *pick(rng, LAST));
+    (
+        format!("{first} {last}"),
+        format!(
+            "{}.{}@{organisation}.dk",
+            first.to_lowercase(),
+            last.to_lowercase()
+        ),
+        format!("+45 {}", rng.random_range(20_000_000..99_999_999)),
+    )
+}
+
+/// 08:00 UTC on `date`.
+fn morning(date: NaiveDate) -> DateTime<Utc> {
+    date.and_time(NaiveTime::MIN).and_utc() + Duration::hours(8)
+}
+
+fn months_after(date: NaiveDate, months: u32) -> NaiveDate {
+    date.checked_add_months(Months::new(months)).unwrap_or(date)
+}
+
+/// An agreement signed on `signed` and ENDED on `ended_on`: created, activated and ended
+/// (version 3), its last status meeting date as it stood when it ended.
+fn ended(
+    rng: &mut StdRng,
+    company_id: &str,
+    coordinator: &str,
+    (name, email, phone): (String, String, String),
+    signed: NaiveDate,
+    ended_on: NaiveDate,
+) -> job_service_agreement::ActiveModel {
+    let created = morning(signed) - Duration::days(rng.random_range(7..60));
+    let activated = morning(signed) + Duration::days(rng.random_range(0..14));
+    let ended_at = morning(ended_on).max(activated + Duration::days(1));
+    let mut next = months_after(signed, 6);
+    let mut k = 1;
+    while next < ended_on {
+        k += 1;
+        next = months_after(signed, 6 * k);
+    }
+    job_service_agreement::ActiveModel {
+        id: Set(id(rng)),
+        company_id: Set(company_id.to_owned()),
+        coordinator_id: Set(coordinator.to_owned()),
+        coordinator_contact_name: Set(Some(name)),
+        coordinator_contact_email: Set(Some(email)),
+        coordinator_contact_phone: Set(Some(phone)),
+        status: Set(JobServiceAgreementStatus::Ended),
+        signed_on: Set(Some(signed)),
+        ends_on: Set(Some(months_after(signed, 36).max(ended_on))),
+        next_status_meeting_on: Set(Some(next)),
+        activated_at: Set(Some(activated)),
+        ended_at: Set(Some(ended_at)),
+        created_by_sub: Set(format!("demo@{NATIONAL_ID}")),
+        version: Set(3),
+        created_at: Set(created),
+        updated_at: Set(ended_at),
+    }
+}
+
+/// The coordination rows (job service agreements, fixed contacts, joint visits) draw from a
+/// generator of their own, so that the rows seeded before them stay the same for a seed.
+struct Coordination {
+    rng: StdRng,
+    /// Jobcentres by RAR area (areas and jobcentres in a fixed order).
+    areas: Vec<(RarArea, Vec<String>)>,
+    area_of: HashMap<String, RarArea>,
+    jobcentres: Vec<String>,
+    /// Companies given an agreement so far.
+    agreements: usize,
+}
+
+impl Coordination {
+    fn new(seed: u64, organisations: &[organisation::Model]) -> Coordination {
+        let mut jobcentres: Vec<&organisation::Model> = organisations
+            .iter()
+            .filter(|o| o.kind == OrganisationKind::Jobcentre)
+            .collect();
+        jobcentres.sort_by(|a, b| a.id.cmp(&b.id));
+        let mut areas: Vec<(RarArea, Vec<String>)> = Vec::new();
+        let mut area_of = HashMap::new();
+        for o in &jobcentres {
+            let Some(area) = o.rar_area else { continue };
+            area_of.insert(o.id.clone(), area);
+            match areas.iter_mut().find(|(a, _)| *a == area) {
+                Some((_, ids)) => ids.push(o.id.clone()),
+                None => areas.push((area, vec![o.id.clone()])),
+            }
+        }
+        Coordination {
+            rng: StdRng::seed_from_u64(seed ^ 0x6a6f_6273_6572_7669),
+            areas,
+            area_of,
+            jobcentres: jobcentres.iter().map(|o| o.id.clone()).collect(),
+            agreements: 0,
+        }
+    }
+}
+
 fn pick<'a, T>(rng: &mut StdRng, items: &'a [T]) -> &'a T {
     &items[rng.random_range(0..items.len())]
 }
@@ -250,6 +408,8 @@ pub async fn seed(db: &DatabaseConnection, options: &SeedOptions) -> AppResult<S
     organisations.sort();
     organisations.dedup();
     organisations.push(NATIONAL_ID.to_owned());
+    let mut coordination =
+        Coordination::new(options.seed, &organisation::Entity::find().all(db).await?);
 
     let mut rng = StdRng::seed_from_u64(options.seed);
     let mut cvrs = Cvrs::new(options.seed);
@@ -261,9 +421,11 @@ pub async fn seed(db: &DatabaseConnection, options: &SeedOptions) -> AppResult<S
     while done < options.companies {
         let n = BATCH.min(options.companies - done);
         let mut rows = Rows::default();
-        for _ in 0..n {
+        for k in 0..n {
             rows.company(
                 &mut rng,
+                &mut coordination,
+                done + k,
                 &mut cvrs,
                 &weights,
                 total_weight,
@@ -286,6 +448,11 @@ struct Rows {
     activities: Vec<activity::ActiveModel>,
     agreements: Vec<agreement::ActiveModel>,
     follow_ups: Vec<follow_up::ActiveModel>,
+    job_service_agreements: Vec<job_service_agreement::ActiveModel>,
+    agreement_participants: Vec<job_service_agreement_participant::ActiveModel>,
+    company_contacts: Vec<company_contact::ActiveModel>,
+    activity_participants: Vec<activity_participant::ActiveModel>,
+    active: u64,
 }
 
 impl Rows {
@@ -293,6 +460,8 @@ impl Rows {
     fn company(
         &mut self,
         rng: &mut StdRng,
+        coordination: &mut Coordination,
+        index: u32,
         cvrs: &mut Cvrs,
         weights: &[(String, String, u32)],
         total_weight: u32,
@@ -359,8 +528,209 @@ impl Rows {
         let activities = rng.random_range(0..=2 * options.activities_per_company);
         for _ in 0..activities {
             self.activity(rng, &company_id, &jobcentre, organisations, now, today);
+            self.joint_visit(coordination, now);
         }
+        self.coordination(coordination, index, &company_id, &jobcentre, now, today);
         Ok(())
+    }
+
+    /// Jobservice Danmark joins about one in ten of the jobcentres' visits (the activity just
+    /// pushed).
+    fn joint_visit(&mut self, c: &mut Coordination, now: DateTime<Utc>) {
+        let Some(visit) = self.activities.last() else {
+            return;
+        };
+        let (Set(kind), Set(owner), Set(activity_id), Set(company_id), Set(created)) = (
+            &visit.kind,
+            &visit.organisation_id,
+            &visit.id,
+            &visit.company_id,
+            &visit.created_at,
+        ) else {
+            return;
+        };
+        if *kind != ActivityKind::Visit || owner == NATIONAL_ID || c.rng.random_range(0..100) >= 10
+        {
+            return;
+        }
+        self.activity_participants
+            .push(activity_participant::ActiveModel {
+                id: Set(id(&mut c.rng)),
+                activity_id: Set(activity_id.clone()),
+                company_id: Set(company_id.clone()),
+                organisation_id: Set(NATIONAL_ID.to_owned()),
+                created_at: Set((*created).min(now)),
+            });
+    }
+
+    /// The company's fixed contact at its home jobcentre (about one in 20) and, for the
+    /// companies [`has_job_service_agreement`] picks, its job service agreement(s).
+    fn coordination(
+        &mut self,
+        c: &mut Coordination,
+        index: u32,
+        company_id: &str,
+        home: &str,
+        now: DateTime<Utc>,
+        today: NaiveDate,
+    ) {
+        if c.rng.random_range(0..100) < 5 {
+            let (name, email, phone) = staff(&mut c.rng, home);
+            let at = now - Duration::days(c.rng.random_range(1..365));
+            let sub = email.replace(".dk", "");
+            self.company_contacts.push(company_contact::ActiveModel {
+                id: Set(id(&mut c.rng)),
+                company_id: Set(company_id.to_owned()),
+                organisation_id: Set(home.to_owned()),
+                sub: Set(Some(sub)),
+                name: Set(name),
+                email: Set(Some(email)),
+                phone: Set(Some(phone)),
+                version: Set(1),
+                created_at: Set(at),
+                updated_at: Set(at),
+            });
+        }
+        if !has_job_service_agreement(index) {
+            return;
+        }
+        let status = AGREEMENT_CYCLE[c.agreements % AGREEMENT_CYCLE.len()];
+        c.agreements += 1;
+        // Mostly the home jobcentre coordinates; sometimes another one does.
+        let coordinator = if c.rng.random_range(0..100) < 70 || c.jobcentres.is_empty() {
+            home.to_owned()
+        } else {
+            pick(&mut c.rng, &c.jobcentres).clone()
+        };
+        let contact = staff(&mut c.rng, &coordinator);
+        let mut row = job_service_agreement::ActiveModel {
+            id: Set(id(&mut c.rng)),
+            company_id: Set(company_id.to_owned()),
+            coordinator_id: Set(coordinator.clone()),
+            coordinator_contact_name: Set(Some(contact.0.clone())),
+            coordinator_contact_email: Set(Some(contact.1.clone())),
+            coordinator_contact_phone: Set(Some(contact.2.clone())),
+            status: Set(status),
+            signed_on: Set(None),
+            ends_on: Set(None),
+            next_status_meeting_on: Set(None),
+            activated_at: Set(None),
+            ended_at: Set(None),
+            created_by_sub: Set(format!("demo@{NATIONAL_ID}")),
+            version: Set(1),
+            created_at: Set(now),
+            updated_at: Set(now),
+        };
+        match status {
+            JobServiceAgreementStatus::Proposed => {
+                // Being negotiated: signed lately or not yet.
+                let signed = (c.rng.random_range(0..2) == 0)
+                    .then(|| today - Duration::days(c.rng.random_range(0..60)));
+                let created = now - Duration::days(c.rng.random_range(60..120));
+                row.signed_on = Set(signed);
+                row.ends_on = Set(signed.map(|d| months_after(d, 36)));
+                row.next_status_meeting_on = Set(signed.map(|d| months_after(d, 6)));
+                row.created_at = Set(created);
+                row.updated_at = Set(created);
+            }
+            JobServiceAgreementStatus::Active => {
+                let signed = today - Duration::days(c.rng.random_range(20..3 * 365));
+                // Half-yearly status meetings from the signing on: the next one is the first
+                // not before a day up to four months ago (so some are overdue, some due soon).
+                let horizon = today - Duration::days(c.rng.random_range(0..120));
+                let mut next = months_after(signed, 6);
+                let mut k = 1;
+                while next < horizon {
+                    k += 1;
+                    next = months_after(signed, 6 * k);
+                }
+                let activated =
+                    (morning(signed) + Duration::days(c.rng.random_range(0..14))).min(now);
+                let created = morning(signed) - Duration::days(c.rng.random_range(7..60));
+                row.signed_on = Set(Some(signed));
+                row.ends_on = Set(Some(months_after(signed, c.rng.random_range(36..=48))));
+                row.next_status_meeting_on = Set(Some(next));
+                row.activated_at = Set(Some(activated));
+                row.created_at = Set(created);
+                // Created, then activated: version 2, and one more per participant added.
+                let mut version = 2;
+                let mut updated = activated;
+                let participants = self.participants(c, &coordinator, &row, activated, now);
+                for p in participants {
+                    if let Set(at) = &p.created_at {
+                        updated = updated.max(*at);
+                    }
+                    version += 1;
+                    self.agreement_participants.push(p);
+                }
+                row.version = Set(version);
+                row.updated_at = Set(updated);
+                self.active += 1;
+                // One in four had an agreement before, ENDED before this one was signed.
+                if c.rng.random_range(0..4) == 0 {
+                    let ended_on = signed - Duration::days(c.rng.random_range(1..60));
+                    let before = ended_on - Duration::days(c.rng.random_range(365..1_095));
+                    let earlier = staff(&mut c.rng, home);
+                    self.job_service_agreements.push(ended(
+                        &mut c.rng, company_id, home, earlier, before, ended_on,
+                    ));
+                }
+            }
+            JobServiceAgreementStatus::Ended => {
+                let signed = today - Duration::days(c.rng.random_range(400..3 * 365));
+                let ended_on = today - Duration::days(c.rng.random_range(1..200));
+                row = ended(
+                    &mut c.rng,
+                    company_id,
+                    &coordinator,
+                    contact,
+                    signed,
+                    ended_on,
+                );
+            }
+        }
+        self.job_service_agreements.push(row);
+    }
+
+    /// One to three participants of an ACTIVE agreement: jobcentres of other RAR areas than
+    /// the coordinator's, one per area, each covering its own area.
+    fn participants(
+        &self,
+        c: &mut Coordination,
+        coordinator: &str,
+        agreement: &job_service_agreement::ActiveModel,
+        activated: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Vec<job_service_agreement_participant::ActiveModel> {
+        let Set(agreement_id) = &agreement.id else {
+            return Vec::new();
+        };
+        let own = c.area_of.get(coordinator).copied();
+        let mut candidates: Vec<usize> = (0..c.areas.len())
+            .filter(|i| Some(c.areas[*i].0) != own)
+            .collect();
+        let n = c.rng.random_range(1..=3).min(candidates.len());
+        let mut out = Vec::with_capacity(n);
+        for i in 0..n {
+            let j = c.rng.random_range(i..candidates.len());
+            candidates.swap(i, j);
+            let (area, jobcentres) = &c.areas[candidates[i]];
+            let organisation = pick(&mut c.rng, jobcentres).clone();
+            let (name, email, phone) = staff(&mut c.rng, &organisation);
+            let at = (activated + Duration::days(c.rng.random_range(0..30))).min(now);
+            out.push(job_service_agreement_participant::ActiveModel {
+                id: Set(id(&mut c.rng)),
+                agreement_id: Set(agreement_id.clone()),
+                organisation_id: Set(organisation),
+                region_label: Set(Some(region_label(*area).to_owned())),
+                contact_name: Set(Some(name)),
+                contact_email: Set(Some(email)),
+                contact_phone: Set(Some(phone)),
+                rar_areas: Set(area.to_value()),
+                created_at: Set(at),
+            });
+        }
+        out
     }
 
     fn activity(
@@ -499,6 +869,12 @@ impl Rows {
         counts.activities += insert(&txn, self.activities).await?;
         counts.agreements += insert(&txn, self.agreements).await?;
         counts.follow_ups += insert(&txn, self.follow_ups).await?;
+        counts.job_service_agreements += insert(&txn, self.job_service_agreements).await?;
+        counts.active_job_service_agreements += self.active;
+        counts.job_service_agreement_participants +=
+            insert(&txn, self.agreement_participants).await?;
+        counts.company_contacts += insert(&txn, self.company_contacts).await?;
+        counts.activity_participants += insert(&txn, self.activity_participants).await?;
         txn.commit().await?;
         Ok(())
     }
@@ -525,13 +901,19 @@ pub async fn seed_and_report(db: &DatabaseConnection, options: &SeedOptions) -> 
     let counts = seed(db, options).await?;
     let secs = started.elapsed().as_secs_f64().max(0.001);
     Ok(format!(
-        "seeded {} companies, {} contact persons, {} activities, {} agreements, {} follow-ups \
-         ({} rows in {secs:.1} s, {:.0} rows/s; seed {})",
+        "seeded {} companies, {} contact persons, {} activities, {} agreements, {} follow-ups, \
+         {} job service agreements ({} ACTIVE) with {} participants, {} fixed contacts, \
+         {} joint-visit participants ({} rows in {secs:.1} s, {:.0} rows/s; seed {})",
         counts.companies,
         counts.contact_persons,
         counts.activities,
         counts.agreements,
         counts.follow_ups,
+        counts.job_service_agreements,
+        counts.active_job_service_agreements,
+        counts.job_service_agreement_participants,
+        counts.company_contacts,
+        counts.activity_participants,
         counts.total(),
         counts.total() as f64 / secs,
         options.seed
