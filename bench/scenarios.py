@@ -296,6 +296,17 @@ pages = [(r[1], r[2]) for r in table("bench_page", f"""SELECT 1 AS i, '' AS ns, 
   WHERE rn % {step} = 0 AND rn < {step * 50}""")]
 writes = [r[1] for r in table("bench_company", "SELECT row_number() OVER (ORDER BY md5(id)) AS i, id "
                                                "FROM (SELECT id FROM company ORDER BY md5(id) LIMIT 1000) s")]
+# The coordinator view: jobcentres that coordinate ACTIVE job service agreements, and contacts
+# since a year before the start of the benchmark.
+SINCE = (datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+         - datetime.timedelta(days=365)).isoformat().replace("+00:00", "Z")
+coordinators = [r[1] for r in table("bench_coord", f"""SELECT row_number() OVER (ORDER BY coordinator_id) AS i,
+  coordinator_id AS id, '{SINCE}'::timestamptz AS since
+  FROM job_service_agreement WHERE status = 'ACTIVE' GROUP BY coordinator_id""")]
+# Companies with an ACTIVE agreement (about one in 270): checked besides the spread sample on the
+# company page (full), so that the comparison covers the rule's first case.
+agreement_cvrs = sql_col("""SELECT c.cvr FROM company c JOIN job_service_agreement a ON a.company_id = c.id
+  WHERE a.status = 'ACTIVE' ORDER BY md5(c.cvr) LIMIT 5""")
 
 
 def kp_cursor(ns, id_):
@@ -312,13 +323,23 @@ def pg5_cursor_maker():
 
 # ---- the scenarios ----
 
-def entry_pg5(m):
-    """Kontaktpunkt's entry-point rule on PostGraphile's municipality → jobcentre chain: the
-    jobcentre of the home municipality, else Jobservice Danmark (job service agreements, the
-    rule's first case, do not exist yet)."""
+def entry_pg5(c):
+    """Kontaktpunkt's entry-point rule on what PostGraphile fetched for company `c`: the
+    coordinator of its ACTIVE job service agreement (at most one), else the jobcentre of the
+    home municipality, else Jobservice Danmark."""
+    active = c["jobServiceAgreementsByCompanyId"]["nodes"]
+    if active:
+        return (active[0]["organisationByCoordinatorId"]["name"], "JOB_SERVICE_AGREEMENT")
+    m = c["municipalityByMunicipalityCode"]
     if m is None:
         return (NATIONAL, "NATIONAL_FALLBACK")
     return (m["organisationByJobcentreId"]["name"], "HOME_MUNICIPALITY")
+
+
+# PostGraphile's part of the entry point: the ACTIVE agreement's coordinator and the home
+# municipality's jobcentre (entry_pg5 applies the rule).
+ENTRY_PG5 = """jobServiceAgreementsByCompanyId(condition: { status: "ACTIVE" }) { nodes { organisationByCoordinatorId { name } } }
+  municipalityByMunicipalityCode { organisationByJobcentreId { name } }"""
 
 
 def entry_kp(e):
@@ -422,10 +443,14 @@ FULL_PG5 = """query($cvr: String!) { companyByCvr(cvr: $cvr) { rowId name
   activitiesByCompanyId(first: 20, condition: { deletedAt: null }, orderBy: [CONTACT_AT_DESC, PRIMARY_KEY_DESC]) {
     nodes { rowId kind status organisationByOrganisationId { name } } }
   followUpsByCompanyId(condition: { status: "OPEN" }, orderBy: [DUE_ON_ASC, PRIMARY_KEY_ASC]) { nodes { rowId description dueOn } }
-  municipalityByMunicipalityCode { organisationByJobcentreId { name } } } }"""
-ENTRY_SQL = """LEFT JOIN municipality m ON m.code = c.municipality_code
-  JOIN organisation eo ON eo.id = coalesce(m.jobcentre_id, 'national')"""
-ENTRY_COLS = "eo.name AS entry, CASE WHEN m.code IS NULL THEN 'NATIONAL_FALLBACK' ELSE 'HOME_MUNICIPALITY' END AS reason"
+  """ + ENTRY_PG5 + """ } }"""
+# The entry point in SQL: the ACTIVE agreement's coordinator (at most one per company), else the
+# home municipality's jobcentre, else Jobservice Danmark.
+ENTRY_SQL = """LEFT JOIN job_service_agreement ja ON ja.company_id = c.id AND ja.status = 'ACTIVE'
+  LEFT JOIN municipality m ON m.code = c.municipality_code
+  JOIN organisation eo ON eo.id = coalesce(ja.coordinator_id, m.jobcentre_id, 'national')"""
+ENTRY_COLS = """eo.name AS entry, CASE WHEN ja.id IS NOT NULL THEN 'JOB_SERVICE_AGREEMENT'
+  WHEN m.code IS NULL THEN 'NATIONAL_FALLBACK' ELSE 'HOME_MUNICIPALITY' END AS reason"""
 FULL_FLOOR = f"""\\set i random(1, :n)
 SELECT c.id, c.name,
   (SELECT json_agg(json_build_object('id', p.id, 'name', p.name, 'email', p.email) ORDER BY p.created_at, p.id)
@@ -459,7 +484,7 @@ def full_pg5(d):
             [(u["pNumber"], u["name"]) for u in c["productionUnitsByCompanyId"]["nodes"]],
             [(a["rowId"], a["kind"], a["status"], a["organisationByOrganisationId"]["name"]) for a in c["activitiesByCompanyId"]["nodes"]],
             [(f["rowId"], f["description"], f["dueOn"]) for f in c["followUpsByCompanyId"]["nodes"]],
-            entry_pg5(c["municipalityByMunicipalityCode"]))
+            entry_pg5(c))
 
 
 # nameContains matches the lower-cased name_search column with LIKE '%…%' (the fragment lower-
@@ -468,7 +493,7 @@ def full_pg5(d):
 SEARCH_KP = """query($q: String!) { companies(filter: { nameContains: $q }, first: 20) {
   nodes { id name entryPoint { organisation { name } reason } } } }"""
 SEARCH_PG5 = """query($q: String!) { allCompanies(first: 20, filter: { nameSearch: { includes: $q } }, orderBy: [NAME_SEARCH_ASC, PRIMARY_KEY_ASC]) {
-  nodes { rowId name municipalityByMunicipalityCode { organisationByJobcentreId { name } } } } }"""
+  nodes { rowId name """ + ENTRY_PG5 + """ } } }"""
 SEARCH_FLOOR = f"""\\set i random(1, :n)
 SELECT json_agg(x) FROM (
   SELECT c.id, c.name, {ENTRY_COLS}
@@ -483,7 +508,7 @@ def search_kp(d):
 
 
 def search_pg5(d):
-    return [(c["rowId"], c["name"], entry_pg5(c["municipalityByMunicipalityCode"])) for c in d["allCompanies"]["nodes"]]
+    return [(c["rowId"], c["name"], entry_pg5(c)) for c in d["allCompanies"]["nodes"]]
 
 
 # 100 companies by name from 50 page starts spread over the list, five relations each.
@@ -498,7 +523,7 @@ DEEP_PG5 = """query($after: Cursor) { allCompanies(first: 100, after: $after, or
   activitiesByCompanyId(first: 5, condition: { deletedAt: null }, orderBy: [CONTACT_AT_DESC, PRIMARY_KEY_DESC]) {
     nodes { kind status organisationByOrganisationId { name } } }
   followUpsByCompanyId(orderBy: [DUE_ON_ASC, PRIMARY_KEY_ASC]) { nodes { description dueOn status } }
-  municipalityByMunicipalityCode { organisationByJobcentreId { name } } } } }"""
+  """ + ENTRY_PG5 + """ } } }"""
 DEEP_FLOOR = f"""\\set i random(1, :n)
 SELECT json_agg(x) FROM (
   SELECT c.id, c.name,
@@ -531,8 +556,50 @@ def deep_pg5(d):
              [u["pNumber"] for u in c["productionUnitsByCompanyId"]["nodes"]],
              [(a["kind"], a["status"], a["organisationByOrganisationId"]["name"]) for a in c["activitiesByCompanyId"]["nodes"]],
              [(f["description"], f["dueOn"], f["status"]) for f in c["followUpsByCompanyId"]["nodes"]],
-             entry_pg5(c["municipalityByMunicipalityCode"]))
+             entry_pg5(c))
             for c in d["allCompanies"]["nodes"]]
+
+
+# The coordinator view: contacts by any organisation since a moment with the companies whose
+# ACTIVE job service agreement the organisation coordinates, newest first by (contact_at, id),
+# deleted ones left out. PostGraphile: a relation filter (connectionFilterRelations) through the
+# company to its agreements. Kontaktpunkt's list keeps other organisations' private activities
+# (only their summaries are withheld), so both list the same rows.
+COORD_KP = """query($org: ID!, $since: DateTime!) { activities(filter: { coordinatedBy: $org, since: $since }, first: 50) {
+  nodes { id kind status occurredAt organisation { name } company { name } } } }"""
+COORD_PG5 = """query($org: String!, $since: Datetime!) { allActivities(first: 50, condition: { deletedAt: null },
+  filter: { contactAt: { greaterThanOrEqualTo: $since }, companyByCompanyId: { jobServiceAgreementsByCompanyId: {
+    some: { coordinatorId: { equalTo: $org }, status: { equalTo: "ACTIVE" } } } } },
+  orderBy: [CONTACT_AT_DESC, PRIMARY_KEY_DESC]) {
+  nodes { rowId kind status occurredAt organisationByOrganisationId { name } companyByCompanyId { name } } } }"""
+COORD_FLOOR = """\\set i random(1, :n)
+SELECT json_agg(x) FROM (
+  SELECT a.id, a.kind, a.status, a.occurred_at, o.name AS organisation, c.name AS company
+  FROM bench_coord b
+  JOIN job_service_agreement ja ON ja.coordinator_id = b.id AND ja.status = 'ACTIVE'
+  JOIN activity a ON a.company_id = ja.company_id AND a.deleted_at IS NULL AND a.contact_at >= b.since
+  JOIN organisation o ON o.id = a.organisation_id
+  JOIN company c ON c.id = a.company_id
+  WHERE b.i = :i
+  ORDER BY a.contact_at DESC, a.id DESC LIMIT 50) x;
+"""
+
+
+def moment(t):
+    """A timestamp as both servers may write it (Z or +00:00, fractions or none), as UTC."""
+    if t is None:
+        return None
+    return datetime.datetime.fromisoformat(t.replace("Z", "+00:00")).astimezone(datetime.timezone.utc).isoformat()
+
+
+def coord_kp(d):
+    return [(a["id"], a["kind"], a["status"], moment(a["occurredAt"]), a["organisation"]["name"], a["company"]["name"])
+            for a in d["activities"]["nodes"]]
+
+
+def coord_pg5(d):
+    return [(a["rowId"], a["kind"], a["status"], moment(a["occurredAt"]), a["organisationByOrganisationId"]["name"],
+             a["companyByCompanyId"]["name"]) for a in d["allActivities"]["nodes"]]
 
 
 # logActivity: a PHONE or EMAIL contact, HELD, on one of 1,000 companies, by the token's
@@ -597,12 +664,18 @@ SCENARIOS = [
          floor=OVERDUE_FLOOR, n=len(orgs)),
     dict(key="company-page-full", name="company page (full)", kind="lookup", kp=FULL_KP, pg5=FULL_PG5, kp_norm=full_kp,
          pg5_norm=full_pg5, cases=[({"cvr": c}, {"cvr": c}) for c in cvrs], checks=25, floor=FULL_FLOOR, n=len(cvrs),
-         note="entry point: PostGraphile fetches municipality → jobcentre; the checker applies the fallback rule"),
+         also=[({"cvr": c}, {"cvr": c}) for c in agreement_cvrs],
+         note="entry point: PostGraphile fetches the ACTIVE agreement's coordinator and municipality → jobcentre; "
+              "the checker applies the rule; also checked on companies with an ACTIVE agreement"),
     dict(key="company-search", name="company search", kind="list", kp=SEARCH_KP, pg5=SEARCH_PG5, kp_norm=search_kp,
          pg5_norm=search_pg5, cases=[({"q": q}, {"q": q}) for q in frags], checks=20, floor=SEARCH_FLOOR, n=len(frags),
          note="entry point as in company page (full)"),
     dict(key="deep-list", name="deep list", kind="list", kp=DEEP_KP, pg5=DEEP_PG5, kp_norm=deep_kp, pg5_norm=deep_pg5,
          cases=None, checks=12, floor=DEEP_FLOOR, n=len(pages), note="entry point as in company page (full)"),
+    dict(key="coordinator-view", name="coordinator view", kind="list", kp=COORD_KP, pg5=COORD_PG5, kp_norm=coord_kp,
+         pg5_norm=coord_pg5, cases=[({"org": o, "since": SINCE}, {"org": o, "since": SINCE}) for o in coordinators],
+         checks=15, floor=COORD_FLOOR, n=len(coordinators),
+         note="PostGraphile: relation filter company → ACTIVE agreements coordinated by the organisation"),
     dict(key="log-activity", name="logActivity", kind="write", kp=LOG_KP, pg5=LOG_PG5, check=log_check,
          cases=[({"c": c, "k": KINDS[i % 2]}, {"id": "@@ID@@", "c": c, "k": KINDS[i % 2], "at": NOW}) for i, c in enumerate(writes)],
          floor=LOG_FLOOR, n=len(writes), connections=[WRITERS],
@@ -639,16 +712,23 @@ for s in SCENARIOS:
             picked = spread(s["cases"], s["checks"])
             if len(picked) < 10:
                 raise Failure(f"only {len(picked)} variable values to check (at least 10 needed)")
-            rows = 0
+            picked += s.get("also", [])
+            rows = agreement_entries = 0
             for kp_vars, pg5_vars in picked:
                 a = s["kp_norm"](post(args.kp, s["kp"], kp_vars, args.token))
                 b = s["pg5_norm"](post(args.pg5, s["pg5"], pg5_vars))
                 if a != b:
+                    if isinstance(a, list) and isinstance(b, list):
+                        i = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
+                        raise Failure(f"the servers answer differently for {json.dumps(kp_vars)} from row {i} on "
+                                      f"({len(a)} and {len(b)} rows):\nKontaktpunkt:   {a[i:i + 2]}\nPostGraphile 5: {b[i:i + 2]}")
                     raise Failure(f"the servers answer differently for {json.dumps(kp_vars)}:\nKontaktpunkt:   {a}\nPostGraphile 5: {b}")
                 rows += len(a) if isinstance(a, list) else 1
+                agreement_entries += str(a).count("'JOB_SERVICE_AGREEMENT'")
             if rows == 0:
                 raise Failure("every compared answer was empty")
-            checks[s["key"]] = f"same rows on {len(picked)} of {len(picked)} variable values ({rows} top-level rows)"
+            checks[s["key"]] = (f"same rows on {len(picked)} of {len(picked)} variable values ({rows} top-level rows"
+                                + (f"; {agreement_entries} entry points by an ACTIVE agreement" if agreement_entries else "") + ")")
         print(f"ok   {s['name']}: {checks[s['key']]}" + (f" [{s['note']}]" if s.get("note") else ""), flush=True)
     except Failure as e:
         failed = True
