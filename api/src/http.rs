@@ -55,6 +55,7 @@ pub fn router(state: AppState, limits: &crate::config::Limits) -> Router {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
+        .route("/calendar/{file}", get(calendar_feed))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(limits.max_body_bytes))
         .layer(middleware::from_fn_with_state(state.clone(), track_metrics))
@@ -157,6 +158,34 @@ async fn track_metrics(State(state): State<AppState>, req: Request, next: Next) 
 
 async fn not_found() -> Response {
     (StatusCode::NOT_FOUND, "not found\n").into_response()
+}
+
+/// A consultant's meetings as an iCalendar feed (`/calendar/<id>.<secret>.ics`): calendar
+/// apps cannot send a bearer token, so the secret in the path is the credential. Unknown,
+/// revoked and wrong feeds answer the same 404.
+async fn calendar_feed(State(state): State<AppState>, Path(file): Path<String>) -> Response {
+    let feed = match crate::service::calendar::open(&state.db, &file).await {
+        Ok(Some(feed)) => feed,
+        Ok(None) => return not_found().await,
+        Err(e) => {
+            e.log_if_internal();
+            return (StatusCode::INTERNAL_SERVER_ERROR, "internal error\n").into_response();
+        }
+    };
+    match crate::service::calendar::render(&state.db, &feed, chrono::Utc::now()).await {
+        Ok(body) => (
+            [
+                (header::CONTENT_TYPE, "text/calendar; charset=utf-8"),
+                (header::CACHE_CONTROL, "private, max-age=300"),
+            ],
+            body,
+        )
+            .into_response(),
+        Err(e) => {
+            e.log_if_internal();
+            (StatusCode::INTERNAL_SERVER_ERROR, "internal error\n").into_response()
+        }
+    }
 }
 
 async fn healthz() -> Json<Value> {

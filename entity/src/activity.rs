@@ -22,6 +22,8 @@ pub struct Model {
     #[sea_orm(column_type = "Text", nullable)]
     pub summary: Option<String>,
     pub campaign_id: Option<String>,
+    /// The consultant who holds a booked meeting (the token `sub`); their calendar feed lists it.
+    pub assignee_sub: Option<String>,
     pub outcome_registered: bool,
     pub created_by_sub: String,
     pub version: i32,

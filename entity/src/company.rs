@@ -17,6 +17,8 @@ pub struct Model {
     pub municipality_code: Option<String>,
     pub address: Option<String>,
     pub postal_code: Option<String>,
+    /// Employees, as the CVR register publishes it (campaigns target by size).
+    pub employees: Option<i32>,
     pub version: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

@@ -266,6 +266,36 @@ pub enum JobServiceAgreementStatus {
     Ended,
 }
 
+/// Where a company on a call list stands: waiting for its jobcentre to clear it, cleared
+/// (may be called and booked), excluded (with a reason), booked, or declined by the company.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    EnumIter,
+    DeriveActiveEnum,
+    Serialize,
+    Deserialize,
+    async_graphql::Enum,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(32))")]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum CallListStatus {
+    #[sea_orm(string_value = "PENDING_CLEARANCE")]
+    PendingClearance,
+    #[sea_orm(string_value = "CLEARED")]
+    Cleared,
+    #[sea_orm(string_value = "EXCLUDED")]
+    Excluded,
+    #[sea_orm(string_value = "BOOKED")]
+    Booked,
+    #[sea_orm(string_value = "DECLINED")]
+    Declined,
+}
+
 /// Why `logActivity` warns (a warning is advice, not an error). Not stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, async_graphql::Enum)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -277,6 +307,8 @@ pub enum WarningCode {
     /// The company has an ACTIVE job service agreement and the logging organisation is
     /// neither its coordinator nor a participant: the coordinator is the entry point.
     JobServiceAgreementInPlace,
+    /// The consultant holding the meeting has another BOOKED meeting within two hours.
+    AssigneeDoubleBooked,
 }
 
 /// Why an organisation is a company's entry point. Not stored.

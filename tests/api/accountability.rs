@@ -111,7 +111,7 @@ async fn snapshots_are_views_not_table_rows(app: TestApp) {
     let e = &events(&app, &owner, &id(&company)).await[0];
     let after = e["after"].as_object().expect("after");
     assert_eq!(after["__typename"], "Company");
-    assert_eq!(after["__version"], 1);
+    assert_eq!(after["__version"], 2);
     assert_eq!(after["cvr"], company["cvr"]);
     assert_eq!(after["municipalityCode"], "461");
     for table_name in [

@@ -74,6 +74,13 @@ struct Fixture {
     /// jc-101's fixed contact for another company.
     contact: String,
     contact_company: String,
+    /// A campaign with two of the company's entries assigned to jc-101: one waiting for
+    /// clearance, one cleared.
+    campaign: String,
+    pending_entry: String,
+    cleared_entry: String,
+    /// A company of jc-101's municipality on no call list.
+    spare_company: String,
 }
 
 async fn fixture(app: &TestApp) -> Fixture {
@@ -120,7 +127,32 @@ async fn fixture(app: &TestApp) -> Fixture {
         )
         .await;
     let contact = id(&contact["setCompanyContact"]);
+    let campaign = app
+        .gql_ok(
+            &national,
+            "mutation { createCampaign(input: { name: \"Matrix\", startsOn: \"2027-01-01\", endsOn: \"2027-06-30\" }) { id } }",
+            json!({}),
+        )
+        .await;
+    let campaign = id(&campaign["createCampaign"]);
+    let entries = app
+        .gql_ok(
+            &national,
+            "mutation($c: ID!, $ids: [ID!]!) { addToCallList(campaignId: $c, companyIds: $ids, organisationId: \"jc-101\") { id } }",
+            json!({ "c": campaign, "ids": [company, contact_company] }),
+        )
+        .await;
+    let pending_entry = id(&entries["addToCallList"][0]);
+    let cleared_entry = id(&entries["addToCallList"][1]);
+    app.gql_ok(
+        &owner,
+        "mutation($id: ID!) { clearCallListEntry(id: $id, exclude: false) { id } }",
+        json!({ "id": cleared_entry }),
+    )
+    .await;
+    let spare_company = company_id(app, &owner).await;
     Fixture {
+        spare_company,
         company,
         person,
         deleted_person,
@@ -132,6 +164,9 @@ async fn fixture(app: &TestApp) -> Fixture {
         agreement_with_participant,
         contact,
         contact_company,
+        campaign,
+        pending_entry,
+        cleared_entry,
     }
 }
 
@@ -159,6 +194,8 @@ const NATIONAL: [Expect; 7] = [
     A,
     UNAUTHENTICATED,
 ];
+/// The national role, coordinators and admins.
+const CAMPAIGN_RUNNERS: [Expect; 7] = [FORBIDDEN, FORBIDDEN, A, A, FORBIDDEN, A, UNAUTHENTICATED];
 /// Staff of the coordinating jobcentre (jc-101), the national role and admins.
 const COORDINATOR: [Expect; 7] = [A, FORBIDDEN, A, A, FORBIDDEN, A, UNAUTHENTICATED];
 const ADMIN_ONLY: [Expect; 7] = [
@@ -180,6 +217,8 @@ enum Target {
 /// The id a mutation's answer names (`{ id }`, or `{ activity { id } }` for logActivity).
 fn returned_id(body: &Value, mutation: &str) -> Option<String> {
     let field = &body["data"][mutation];
+    // A list answers with the records it acted on: the first one.
+    let field = if field.is_array() { &field[0] } else { field };
     field["id"]
         .as_str()
         .or_else(|| field["activity"]["id"].as_str())
@@ -605,6 +644,120 @@ async fn clear_company_contact(app: TestApp) {
     .await;
 }
 
+async fn create_campaign(app: TestApp) {
+    check(
+        app,
+        "createCampaign",
+        "campaign.created",
+        &["campaign"],
+        CAMPAIGN_RUNNERS,
+        |_| {
+            (
+                "mutation { createCampaign(input: { name: \"Forår\", startsOn: \"2027-03-01\", endsOn: \"2027-05-31\" }) { id } }",
+                json!({}),
+                Target::Created,
+            )
+        },
+    )
+    .await;
+}
+
+async fn add_to_call_list(app: TestApp) {
+    check(
+        app,
+        "addToCallList",
+        "callListEntry.added",
+        &["call_list_entry"],
+        CAMPAIGN_RUNNERS,
+        |f| {
+            (
+                "mutation($c: ID!, $ids: [ID!]!) { addToCallList(campaignId: $c, companyIds: $ids, organisationId: \"jc-751\") { id } }",
+                json!({ "c": f.campaign, "ids": [f.spare_company] }),
+                Target::Created,
+            )
+        },
+    )
+    .await;
+}
+
+async fn clear_call_list_entry(app: TestApp) {
+    check(
+        app,
+        "clearCallListEntry",
+        "callListEntry.excluded",
+        &["call_list_entry"],
+        OWNER,
+        |f| {
+            (
+                "mutation($id: ID!) { clearCallListEntry(id: $id, exclude: true, reason: \"Vi kender dem\") { id } }",
+                json!({ "id": f.pending_entry }),
+                Target::Existing(f.pending_entry.clone()),
+            )
+        },
+    )
+    .await;
+}
+
+async fn book_meeting(app: TestApp) {
+    check(
+        app,
+        "bookMeeting",
+        "activity.logged",
+        &["activity", "call_list_entry"],
+        COORDINATOR,
+        |f| {
+            (
+                "mutation($e: ID!, $at: DateTime!) { bookMeeting(callListEntryId: $e, scheduledAt: $at, assigneeSub: \"bo\") { activity { id } } }",
+                json!({ "e": f.cleared_entry, "at": (chrono::Utc::now() + chrono::Duration::days(10)).to_rfc3339() }),
+                Target::Created,
+            )
+        },
+    )
+    .await;
+}
+
+/// `addToCallListByFilter` answers with counts, not a record: every caller, allowed or
+/// denied, with what an allowed call wrote (an entry, audited) and a denied one did not.
+async fn add_to_call_list_by_filter(app: TestApp) {
+    for (caller, expect) in CALLERS.into_iter().zip(CAMPAIGN_RUNNERS) {
+        let f = fixture(&app).await;
+        let counts = app.row_counts().await;
+        let before = app.table_digests().await;
+        let (_, body) = app
+            .gql(
+                token(&app, caller).as_deref(),
+                "mutation($c: ID!) { addToCallListByFilter(campaignId: $c, filter: { municipalityCode: \"101\" }) { added alreadyOnList } }",
+                json!({ "c": f.campaign }),
+            )
+            .await;
+        let after = app.table_digests().await;
+        match expect {
+            Ok(()) => {
+                assert!(body.get("errors").is_none(), "{caller:?}: {body}");
+                assert!(
+                    body["data"]["addToCallListByFilter"]["added"].as_i64() >= Some(1),
+                    "{caller:?}: {body}"
+                );
+                assert!(
+                    app.row_counts().await["audit_event"] > counts["audit_event"],
+                    "{caller:?}: audited"
+                );
+                let changed: Vec<&str> = after
+                    .iter()
+                    .filter(|(table, digest)| before.get(*table) != Some(digest))
+                    .map(|(table, _)| table.as_str())
+                    .filter(|table| !table.starts_with("audit_"))
+                    .collect();
+                assert_eq!(changed, ["call_list_entry"], "{caller:?}");
+            }
+            Err(code) => {
+                assert_eq!(error_code(&body), Some(code), "{caller:?}: {body}");
+                assert_eq!(after, before, "{caller:?}: nothing written");
+            }
+        }
+    }
+}
+
 /// The "nothing written" check of the matrix compares table digests, not row counts: an
 /// in-place update leaves every count as it was but changes the digest of its table.
 async fn digests_catch_in_place_updates(app: TestApp) {
@@ -686,4 +839,9 @@ db_tests!(
     remove_job_service_agreement_participant,
     set_company_contact,
     clear_company_contact,
+    create_campaign,
+    add_to_call_list,
+    add_to_call_list_by_filter,
+    clear_call_list_entry,
+    book_meeting,
 );

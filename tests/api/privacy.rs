@@ -237,7 +237,16 @@ fn arg_choices(schema: &Schema, arg: &Arg, known: &Known) -> Result<Vec<Option<S
 /// Every combination of argument values, as `(a: 1, b: "x")` (empty without arguments).
 fn arg_combos(schema: &Schema, field: &Field, known: &Known) -> Result<Vec<String>, String> {
     let mut combos: Vec<Vec<String>> = vec![Vec::new()];
+    // Every known id is tried for the first id argument; a later optional one (a filter
+    // such as `callList(campaignId:, organisationId:)`) is left out, which shows the most,
+    // instead of multiplying the requests.
+    let mut ids_expanded = false;
     for arg in &field.args {
+        let is_id = arg.ty.name == "ID" && !arg.ty.list;
+        if is_id && ids_expanded && !arg.ty.required {
+            continue;
+        }
+        ids_expanded |= is_id;
         let choices = arg_choices(schema, arg, known)?;
         let mut next = Vec::new();
         for combo in &combos {

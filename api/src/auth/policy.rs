@@ -18,6 +18,9 @@
 //!   of the coordinating jobcentre.
 //! - Each organisation names its own fixed contact for a company; its staff or an admin
 //!   remove it.
+//! - Campaigns and call lists are run by the national role or coordinators; a company on a
+//!   call list is cleared (or excluded) by staff of the jobcentre it is assigned to; meetings
+//!   are booked on that jobcentre's behalf by the national role or by its own staff.
 //! - `integration` is a system account: it reads, but may not use these mutations.
 
 use super::{Actor, Role};
@@ -70,6 +73,28 @@ pub enum Action<'a> {
     ClearCompanyContact {
         owner: &'a str,
     },
+    /// Campaigns and their call lists are run by the national role or a coordinator.
+    CreateCampaign,
+    AddToCallList,
+    /// Clearing (or excluding) a company on a call list: staff of the organisation it is
+    /// assigned to, who know the company.
+    ClearCallListEntry {
+        assigned: &'a str,
+    },
+    /// Booking a meeting on behalf of the assigned organisation: the national role (the
+    /// campaign's bookers) or the assigned organisation's staff.
+    BookMeeting {
+        assigned: &'a str,
+    },
+    /// A company's survey answers: Jobservice Danmark, an admin, or the survey integration.
+    RecordSurveyResponse,
+    /// A staff user subscribes their own calendar to the meetings they hold.
+    CreateCalendarFeed,
+    /// Revoking a feed: its user, or an admin.
+    RevokeCalendarFeed {
+        sub: &'a str,
+        organisation: &'a str,
+    },
 }
 
 impl Action<'_> {
@@ -95,6 +120,13 @@ impl Action<'_> {
             Action::ManageJobServiceAgreement { .. } => "changing this job service agreement",
             Action::SetCompanyContact => "setCompanyContact",
             Action::ClearCompanyContact { .. } => "clearCompanyContact",
+            Action::CreateCampaign => "createCampaign",
+            Action::AddToCallList => "adding to a call list",
+            Action::ClearCallListEntry { .. } => "clearCallListEntry",
+            Action::BookMeeting { .. } => "bookMeeting",
+            Action::RecordSurveyResponse => "recordSurveyResponse",
+            Action::CreateCalendarFeed => "createCalendarFeed",
+            Action::RevokeCalendarFeed { .. } => "revokeCalendarFeed",
         }
     }
 }
@@ -138,8 +170,23 @@ pub fn allows(actor: &Actor, action: &Action<'_>) -> bool {
         | Action::AddProductionUnit
         | Action::AddContactPerson
         | Action::LogActivity
-        | Action::SetCompanyContact => is_staff(actor),
+        | Action::SetCompanyContact
+        | Action::CreateCalendarFeed => is_staff(actor),
+        Action::RevokeCalendarFeed { sub, organisation } => {
+            is_admin(actor) || (actor.sub == *sub && actor.organisation_id == *organisation)
+        }
         Action::CreateJobServiceAgreement => is_admin(actor) || is_national(actor),
+        Action::CreateCampaign | Action::AddToCallList => {
+            is_admin(actor) || is_national(actor) || actor.has_role(Role::Coordinator)
+        }
+        Action::RecordSurveyResponse => {
+            is_admin(actor) || is_national(actor) || actor.has_role(Role::Integration)
+        }
+        Action::BookMeeting { assigned } => {
+            is_admin(actor)
+                || is_national(actor)
+                || (is_staff(actor) && actor.organisation_id == *assigned)
+        }
         Action::ManageJobServiceAgreement { coordinator } => {
             is_admin(actor)
                 || is_national(actor)
@@ -154,7 +201,8 @@ pub fn allows(actor: &Actor, action: &Action<'_>) -> bool {
         | Action::DeleteActivity { owner }
         | Action::RestoreActivity { owner }
         | Action::CompleteFollowUp { owner }
-        | Action::ClearCompanyContact { owner } => owns(actor, owner),
+        | Action::ClearCompanyContact { owner }
+        | Action::ClearCallListEntry { assigned: owner } => owns(actor, owner),
     }
 }
 

@@ -9,6 +9,7 @@ use entity::enums::{
 };
 use entity::{activity, agreement};
 
+use super::campaign::Campaign;
 use super::company::Company;
 use super::follow_up::FollowUp;
 use super::loaders::load_one;
@@ -76,6 +77,19 @@ impl Activity {
     async fn outcome_registered(&self) -> bool {
         self.0.outcome_registered
     }
+    /// The campaign the contact belongs to.
+    async fn campaign(&self, ctx: &Context<'_>) -> Result<Option<Campaign>> {
+        match &self.0.campaign_id {
+            Some(id) => Ok(load_one(&loaders(ctx)?.campaign, id.clone())
+                .await?
+                .map(Campaign)),
+            None => Ok(None),
+        }
+    }
+    /// The consultant (token `sub`) who holds the meeting.
+    async fn assignee_sub(&self) -> Option<&str> {
+        self.0.assignee_sub.as_deref()
+    }
     /// Other organisations that took part (a joint visit); the activity is `organisation`'s.
     async fn participants(&self, ctx: &Context<'_>) -> Result<Vec<Organisation>> {
         let ids = load_one(&loaders(ctx)?.activity_participants, self.0.id.clone())
@@ -142,7 +156,7 @@ impl Agreement {
 }
 
 /// Advice, not an error: the activity was logged.
-pub struct Warning(svc::Warning);
+pub struct Warning(pub svc::Warning);
 
 #[Object]
 impl Warning {
@@ -189,6 +203,8 @@ pub struct LogActivityInput {
     /// Other organisations that took part (a joint visit). The activity stays owned by the
     /// logging organisation; each participant finds it in `activities(filter: {organisationId})`.
     pub participant_organisation_ids: Option<Vec<ID>>,
+    /// The consultant (token `sub`) who holds a booked meeting; their calendar feed lists it.
+    pub assignee_sub: Option<String>,
 }
 
 #[derive(InputObject, Default)]
@@ -300,6 +316,8 @@ impl ActivityMutation {
                     .into_iter()
                     .map(|i| i.0)
                     .collect(),
+                owner_organisation_id: None,
+                assignee_sub: input.assignee_sub,
             },
         )
         .await?;

@@ -62,6 +62,10 @@ impl Company {
     async fn postal_code(&self) -> Option<&str> {
         self.0.postal_code.as_deref()
     }
+    /// Employees, as the CVR register publishes it (campaigns target by size).
+    async fn employees(&self) -> Option<i32> {
+        self.0.employees
+    }
     /// The company's sites (P-numbers).
     async fn production_units(&self, ctx: &Context<'_>) -> Result<Vec<ProductionUnit>> {
         let rows = load_one(&loaders(ctx)?.production_units, self.0.id.clone()).await?;
@@ -323,6 +327,8 @@ pub struct RegisterCompanyInput {
     pub municipality_code: Option<String>,
     pub address: Option<String>,
     pub postal_code: Option<String>,
+    /// Employees, as the CVR register publishes it (0 to 1,000,000).
+    pub employees: Option<i32>,
 }
 
 /// Fields left out are kept; fields set to null are cleared (except `name`).
@@ -333,6 +339,7 @@ pub struct UpdateCompanyInput {
     pub municipality_code: MaybeUndefined<String>,
     pub address: MaybeUndefined<String>,
     pub postal_code: MaybeUndefined<String>,
+    pub employees: MaybeUndefined<i32>,
 }
 
 #[derive(InputObject)]
@@ -427,6 +434,7 @@ impl CompanyMutation {
                 municipality_code: input.municipality_code,
                 address: input.address,
                 postal_code: input.postal_code,
+                employees: input.employees,
             },
         )
         .await?;
@@ -453,6 +461,7 @@ impl CompanyMutation {
                 municipality_code: patch(input.municipality_code),
                 address: patch(input.address),
                 postal_code: patch(input.postal_code),
+                employees: patch(input.employees),
             },
         )
         .await?;

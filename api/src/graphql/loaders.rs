@@ -18,8 +18,8 @@ use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use chrono::{DateTime, Utc};
 use entity::enums::FollowUpStatus;
 use entity::{
-    activity, agreement, company, company_contact, contact_person, job_service_agreement,
-    job_service_agreement_participant, production_unit,
+    activity, agreement, call_list_entry, campaign, company, company_contact, contact_person,
+    job_service_agreement, job_service_agreement_participant, production_unit,
 };
 use futures::future::BoxFuture;
 use futures::task::ArcWake;
@@ -307,6 +307,54 @@ loader!(
     }
 );
 
+loader!(
+    CampaignLoader,
+    String,
+    Visible<campaign::Model>,
+    |db, reader, keys| async move {
+        let rows = service::campaign::by_ids(db, reader, keys).await?;
+        Ok(rows.into_iter().map(|c| (c.id.clone(), c)).collect())
+    }
+);
+
+loader!(
+    CallListEntryLoader,
+    String,
+    Visible<call_list_entry::Model>,
+    |db, reader, keys| async move {
+        let rows = service::campaign::entries_by_ids(db, reader, keys).await?;
+        Ok(rows.into_iter().map(|e| (e.id.clone(), e)).collect())
+    }
+);
+
+/// Who last had contact with a company, and when.
+pub type LastContact = Option<(String, DateTime<Utc>)>;
+
+// The latest contact with a company within a number of days (the request's clock), by any
+// organisation: keyed by company and window.
+loader!(
+    RecentContacts,
+    (String, u32),
+    LastContact,
+    |db, reader, keys| async move {
+        let mut by_window: HashMap<u32, Vec<String>> = HashMap::new();
+        for (company, days) in keys {
+            by_window.entry(*days).or_default().push(company.clone());
+        }
+        let mut out: HashMap<(String, u32), LastContact> =
+            keys.iter().map(|k| (k.clone(), None)).collect();
+        for (days, companies) in by_window {
+            let since = reader.now() - chrono::Duration::days(i64::from(days));
+            for (company, org, at) in
+                service::activity::latest_contacts_since(db, &companies, since).await?
+            {
+                out.insert((company, days), Some((org, at)));
+            }
+        }
+        Ok(out)
+    }
+);
+
 pub struct Loaders {
     queue: BatchQueue,
     pub company: DataLoader<CompanyLoader, HashMapCache>,
@@ -324,6 +372,9 @@ pub struct Loaders {
     pub agreements_by_company: DataLoader<AgreementsByCompany, HashMapCache>,
     pub agreement_participants: DataLoader<AgreementParticipants, HashMapCache>,
     pub activity_participants: DataLoader<ActivityParticipants, HashMapCache>,
+    pub campaign: DataLoader<CampaignLoader, HashMapCache>,
+    pub call_list_entry: DataLoader<CallListEntryLoader, HashMapCache>,
+    pub recent_contacts: DataLoader<RecentContacts, HashMapCache>,
 }
 
 impl Loaders {
@@ -357,6 +408,9 @@ impl Loaders {
             agreements_by_company: make!(AgreementsByCompany),
             agreement_participants: make!(AgreementParticipants),
             activity_participants: make!(ActivityParticipants),
+            campaign: make!(CampaignLoader),
+            call_list_entry: make!(CallListEntryLoader),
+            recent_contacts: make!(RecentContacts),
             queue,
         }
     }

@@ -2,11 +2,14 @@
 
 pub mod activity;
 pub mod audit;
+pub mod calendar;
+pub mod campaign;
 pub mod company;
 pub mod follow_up;
 pub mod job_service_agreement;
 pub mod loaders;
 pub mod reference;
+pub mod report;
 pub mod scalars;
 pub mod shield;
 pub mod viewer;
@@ -34,6 +37,9 @@ pub struct Query(
     activity::ActivityQuery,
     follow_up::FollowUpQuery,
     job_service_agreement::JobServiceAgreementQuery,
+    campaign::CampaignQuery,
+    report::ReportQuery,
+    calendar::CalendarQuery,
     audit::AuditQuery,
 );
 
@@ -43,6 +49,9 @@ pub struct Mutation(
     activity::ActivityMutation,
     follow_up::FollowUpMutation,
     job_service_agreement::JobServiceAgreementMutation,
+    campaign::CampaignMutation,
+    report::ReportMutation,
+    calendar::CalendarMutation,
 );
 
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;

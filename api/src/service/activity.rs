@@ -18,6 +18,7 @@ use sea_orm::{
 };
 
 use super::audit_view::AgreementOf;
+use super::campaign as campaigns;
 use super::company;
 use super::follow_up::{self, NewFollowUp};
 use super::job_service_agreement as agreements;
@@ -28,12 +29,13 @@ use super::reference::{self, Catalogue};
 use super::sql;
 use super::uow::{self, UnitOfWork, WriteContext, new_id};
 use super::validation::{self as v, NOTE_MAX, SUMMARY_MAX};
-use crate::auth::Actor;
 use crate::auth::policy::Action;
 use crate::error::{AppError, AppResult};
 
 /// Meetings booked further ahead than this are cancelled far more often (field reports).
 pub const BOOKED_FAR_AHEAD_DAYS: i64 = 42;
+/// A consultant's booked meetings closer than this to each other are double-booked.
+pub const DOUBLE_BOOKING_HOURS: i64 = 2;
 /// Clock skew tolerated for "occurred" times slightly in the future.
 const FUTURE_SKEW_MINUTES: i64 = 10;
 const MAX_ITEMS_PER_OUTCOME: usize = 100;
@@ -51,6 +53,11 @@ pub struct LogActivityInput {
     pub campaign_id: Option<String>,
     /// Other organisations that took part (a joint visit); the activity stays the logger's.
     pub participant_organisation_ids: Vec<String>,
+    /// The organisation that owns the activity when it is booked on its behalf (a campaign's
+    /// booking); `None`: the actor's. Never taken from a client's input.
+    pub owner_organisation_id: Option<String>,
+    /// The consultant who holds the meeting (their calendar feed lists it).
+    pub assignee_sub: Option<String>,
 }
 
 /// What `activities(filter:)` narrows the list to.
@@ -185,7 +192,10 @@ async fn recent_contacts_by_others(
 /// What the coordination warnings of one new contact depend on.
 struct WarningContext<'a> {
     company_id: &'a str,
-    actor: &'a Actor,
+    /// The organisation the contact belongs to (the actor's, or the one booked for).
+    own: &'a str,
+    /// The consultant holding a BOOKED meeting.
+    assignee: Option<&'a str>,
     /// Organisations taking part in the contact besides the actor's.
     participants: &'a [String],
     /// The company's ACTIVE job service agreement and its participants' organisations.
@@ -201,7 +211,7 @@ async fn warnings_for(
     w: WarningContext<'_>,
 ) -> AppResult<Vec<Warning>> {
     let mut warnings = Vec::new();
-    let own = w.actor.organisation_id.as_str();
+    let own = w.own;
     if let Some((agreement, participants)) = &w.agreement {
         let coordinator = agreement.coordinator_id.as_str();
         let involved = own == coordinator
@@ -240,6 +250,31 @@ async fn warnings_for(
                 ),
                 organisation_id: Some(org),
                 at: Some(at),
+            });
+        }
+    }
+    if let (Some(assignee), Some(at)) = (w.assignee, w.scheduled_at) {
+        let window = Duration::hours(DOUBLE_BOOKING_HOURS);
+        let clashes = activity::Entity::find()
+            .filter(activity::Column::AssigneeSub.eq(assignee))
+            .filter(activity::Column::Status.eq(ActivityStatus::Booked))
+            .filter(activity::Column::DeletedAt.is_null())
+            .filter(activity::Column::ScheduledAt.gt(at - window))
+            .filter(activity::Column::ScheduledAt.lt(at + window))
+            .order_by_asc(activity::Column::ScheduledAt)
+            .limit(10)
+            .all(db)
+            .await?;
+        for clash in clashes {
+            let when = clash.scheduled_at.unwrap_or(at);
+            warnings.push(Warning {
+                code: WarningCode::AssigneeDoubleBooked,
+                message: format!(
+                    "{assignee} already has a meeting booked at {} (within {DOUBLE_BOOKING_HOURS} hours of this one)",
+                    when.format("%Y-%m-%d %H:%M UTC")
+                ),
+                organisation_id: Some(clash.organisation_id),
+                at: Some(when),
             });
         }
     }
@@ -349,22 +384,20 @@ pub async fn log_in(
         ActivityStatus::Held if occurred_at.is_none() => occurred_at = Some(now),
         _ => {}
     }
-    if let Some(campaign) = input.campaign_id.as_deref() {
-        // Campaigns arrive with the coordination issue; until then no campaign id is known.
-        return Err(AppError::validation(
-            "input.campaignId",
-            format!("unknown campaign {campaign}"),
-        ));
-    }
+    let assignee = v::subject("input.assigneeSub", input.assignee_sub.as_deref())?;
 
     uow.authorize(&Action::LogActivity)?;
     let actor = uow.actor().clone();
-    let participants = participant_ids(
-        catalogue,
-        &actor.organisation_id,
-        &input.participant_organisation_ids,
-    )?;
+    let owner = input
+        .owner_organisation_id
+        .clone()
+        .unwrap_or_else(|| actor.organisation_id.clone());
+    let participants = participant_ids(catalogue, &owner, &input.participant_organisation_ids)?;
     let company = company::require(uow.conn(), &input.company_id).await?;
+    let campaign = match input.campaign_id.as_deref() {
+        Some(id) => Some(campaigns::check_activity_in(uow, id, &company.id, input.kind).await?),
+        None => None,
+    };
     let agreement = agreements::active_by_company(uow.conn(), std::slice::from_ref(&company.id))
         .await?
         .into_iter()
@@ -382,7 +415,10 @@ pub async fn log_in(
         catalogue,
         WarningContext {
             company_id: &company.id,
-            actor: &actor,
+            own: &owner,
+            assignee: assignee
+                .as_deref()
+                .filter(|_| input.status == ActivityStatus::Booked),
             participants: &participants,
             agreement: agreement.as_ref().map(|a| (a, agreement_participants)),
             cooldown_days,
@@ -402,7 +438,7 @@ pub async fn log_in(
     let model = activity::ActiveModel {
         id: Set(new_id()),
         company_id: Set(company.id),
-        organisation_id: Set(actor.organisation_id.clone()),
+        organisation_id: Set(owner.clone()),
         kind: Set(input.kind),
         status: Set(input.status),
         initiated_by: Set(initiated_by),
@@ -411,7 +447,8 @@ pub async fn log_in(
         occurred_at: Set(occurred_at),
         contact_at: Set(contact_at(occurred_at, input.scheduled_at, now)),
         summary: Set(summary),
-        campaign_id: Set(None),
+        campaign_id: Set(campaign.as_ref().map(|(c, _)| c.id.clone())),
+        assignee_sub: Set(assignee),
         outcome_registered: Set(false),
         created_by_sub: Set(actor.sub.clone()),
         version: Set(1),
@@ -443,6 +480,9 @@ pub async fn log_in(
         for row in &rows {
             uow.created("activity.participantAdded", row)?;
         }
+    }
+    if let Some((campaign, entry)) = campaign {
+        campaigns::apply_activity_in(uow, &campaign, entry, &model, true).await?;
     }
     after_meeting_held(uow, &model, agreement).await?;
     Ok((model, warnings))
@@ -521,6 +561,13 @@ pub async fn set_status_in(
     }
     am.status = Set(status);
     let after = record::update(uow, "activity.statusChanged", &before, am).await?;
+    if let Some(campaign_id) = after.campaign_id.as_deref()
+        && status == ActivityStatus::CancelledByCompany
+    {
+        let campaign = campaigns::require(uow.conn(), "campaignId", campaign_id).await?;
+        let entry = campaigns::entry_of(uow.conn(), &campaign.id, &after.company_id).await?;
+        campaigns::apply_activity_in(uow, &campaign, entry, &after, false).await?;
+    }
     after_meeting_held(uow, &after, None).await?;
     Ok(after)
 }
@@ -864,6 +911,41 @@ pub async fn pages_by_company(
                 Page::from_overfetch(rows, size, after.is_some())
                     .filter_map(|a| reader.activity(a)),
             );
+        }
+    }
+    Ok(out)
+}
+
+/// The latest (non-draft, not deleted) contact with each of several companies since `since`,
+/// by any organisation: `(company, organisation, at)`.
+#[tracing::instrument(skip_all)]
+pub async fn latest_contacts_since(
+    db: &impl ConnectionTrait,
+    company_ids: &[String],
+    since: DateTime<Utc>,
+) -> AppResult<Vec<(String, String, DateTime<Utc>)>> {
+    let rows = activity::Entity::find()
+        .select_only()
+        .column(activity::Column::CompanyId)
+        .column(activity::Column::OrganisationId)
+        .column(activity::Column::ContactAt)
+        .filter(sql::one_of(
+            db.get_database_backend(),
+            activity::Column::CompanyId,
+            company_ids,
+        ))
+        .filter(activity::Column::Status.ne(ActivityStatus::Draft))
+        .filter(activity::Column::DeletedAt.is_null())
+        .filter(activity::Column::ContactAt.gte(since))
+        .order_by_desc(activity::Column::ContactAt)
+        .order_by_desc(activity::Column::Id)
+        .into_tuple::<(String, String, DateTime<Utc>)>()
+        .all(db)
+        .await?;
+    let mut out: Vec<(String, String, DateTime<Utc>)> = Vec::new();
+    for row in rows {
+        if !out.iter().any(|(c, _, _)| *c == row.0) {
+            out.push(row);
         }
     }
     Ok(out)

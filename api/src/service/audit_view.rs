@@ -17,12 +17,13 @@ use std::collections::HashSet;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::enums::{
-    ActivityKind, ActivityStatus, AgreementKind, FollowUpStatus, InitiatedBy,
+    ActivityKind, ActivityStatus, AgreementKind, CallListStatus, FollowUpStatus, InitiatedBy,
     JobServiceAgreementStatus, Visibility,
 };
 use entity::{
-    activity, activity_participant, agreement, company, company_contact, contact_person, follow_up,
-    job_service_agreement, job_service_agreement_participant, production_unit,
+    activity, activity_participant, agreement, calendar_feed, call_list_entry, campaign, company,
+    company_contact, contact_person, follow_up, job_service_agreement,
+    job_service_agreement_participant, production_unit, survey_response,
 };
 use serde::Serialize;
 use serde_json::Value;
@@ -49,9 +50,10 @@ pub struct ViewSpec {
     pub visibility_field: Option<&'static str>,
 }
 
+/// Version 2 added `employees`.
 pub const COMPANY: ViewSpec = ViewSpec {
     typename: "Company",
-    version: 1,
+    version: 2,
     private_fields: &[],
     personal_fields: &[],
     owner_field: None,
@@ -73,9 +75,10 @@ pub const CONTACT_PERSON: ViewSpec = ViewSpec {
     owner_field: Some("organisationId"),
     visibility_field: None,
 };
+/// Version 2 added `assigneeSub`.
 pub const ACTIVITY: ViewSpec = ViewSpec {
     typename: "Activity",
-    version: 1,
+    version: 2,
     private_fields: &["summary"],
     personal_fields: &[],
     owner_field: Some("organisationId"),
@@ -132,7 +135,42 @@ pub const ACTIVITY_PARTICIPANT: ViewSpec = ViewSpec {
     visibility_field: None,
 };
 
-pub const VIEWS: [&ViewSpec; 10] = [
+pub const CAMPAIGN: ViewSpec = ViewSpec {
+    typename: "Campaign",
+    version: 1,
+    private_fields: &[],
+    personal_fields: &[],
+    owner_field: Some("organisationId"),
+    visibility_field: None,
+};
+pub const CALL_LIST_ENTRY: ViewSpec = ViewSpec {
+    typename: "CallListEntry",
+    version: 1,
+    private_fields: &[],
+    personal_fields: &[],
+    owner_field: Some("organisationId"),
+    visibility_field: None,
+};
+pub const SURVEY_RESPONSE: ViewSpec = ViewSpec {
+    typename: "SurveyResponse",
+    version: 1,
+    private_fields: &[],
+    personal_fields: &[],
+    owner_field: None,
+    visibility_field: None,
+};
+
+/// The feed's secret is never in a snapshot (only its hash is stored, and not shown).
+pub const CALENDAR_FEED: ViewSpec = ViewSpec {
+    typename: "CalendarFeed",
+    version: 1,
+    private_fields: &[],
+    personal_fields: &[],
+    owner_field: Some("organisationId"),
+    visibility_field: None,
+};
+
+pub const VIEWS: [&ViewSpec; 14] = [
     &COMPANY,
     &PRODUCTION_UNIT,
     &CONTACT_PERSON,
@@ -143,6 +181,10 @@ pub const VIEWS: [&ViewSpec; 10] = [
     &JOB_SERVICE_AGREEMENT_PARTICIPANT,
     &COMPANY_CONTACT,
     &ACTIVITY_PARTICIPANT,
+    &CAMPAIGN,
+    &CALL_LIST_ENTRY,
+    &SURVEY_RESPONSE,
+    &CALENDAR_FEED,
 ];
 
 pub fn spec(typename: &str) -> Option<&'static ViewSpec> {
@@ -197,7 +239,7 @@ macro_rules! audited {
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct CompanyV1<'a> {
+struct CompanyV2<'a> {
     id: &'a str,
     cvr: &'a str,
     name: &'a str,
@@ -205,12 +247,13 @@ struct CompanyV1<'a> {
     municipality_code: Option<&'a str>,
     address: Option<&'a str>,
     postal_code: Option<&'a str>,
+    employees: Option<i32>,
     version: i32,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
 }
 
-audited!(company::Model, &COMPANY, |m| owner: None, fields: CompanyV1 {
+audited!(company::Model, &COMPANY, |m| owner: None, fields: CompanyV2 {
     id: &m.id,
     cvr: &m.cvr,
     name: &m.name,
@@ -218,6 +261,7 @@ audited!(company::Model, &COMPANY, |m| owner: None, fields: CompanyV1 {
     municipality_code: m.municipality_code.as_deref(),
     address: m.address.as_deref(),
     postal_code: m.postal_code.as_deref(),
+    employees: m.employees,
     version: m.version,
     created_at: m.created_at,
     updated_at: m.updated_at,
@@ -279,7 +323,7 @@ audited!(contact_person::Model, &CONTACT_PERSON, |m| owner: Some(&m.organisation
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct ActivityV1<'a> {
+struct ActivityV2<'a> {
     id: &'a str,
     company_id: &'a str,
     organisation_id: &'a str,
@@ -291,6 +335,7 @@ struct ActivityV1<'a> {
     occurred_at: Option<DateTime<Utc>>,
     summary: Option<&'a str>,
     campaign_id: Option<&'a str>,
+    assignee_sub: Option<&'a str>,
     outcome_registered: bool,
     created_by_sub: &'a str,
     version: i32,
@@ -299,7 +344,7 @@ struct ActivityV1<'a> {
     deleted_at: Option<DateTime<Utc>>,
 }
 
-audited!(activity::Model, &ACTIVITY, |m| owner: Some(&m.organisation_id), fields: ActivityV1 {
+audited!(activity::Model, &ACTIVITY, |m| owner: Some(&m.organisation_id), fields: ActivityV2 {
     id: &m.id,
     company_id: &m.company_id,
     organisation_id: &m.organisation_id,
@@ -311,6 +356,7 @@ audited!(activity::Model, &ACTIVITY, |m| owner: Some(&m.organisation_id), fields
     occurred_at: m.occurred_at,
     summary: m.summary.as_deref(),
     campaign_id: m.campaign_id.as_deref(),
+    assignee_sub: m.assignee_sub.as_deref(),
     outcome_registered: m.outcome_registered,
     created_by_sub: &m.created_by_sub,
     version: m.version,
@@ -539,6 +585,114 @@ audited!(activity_participant::Model, &ACTIVITY_PARTICIPANT, |m| owner: Some(&m.
     company_id: &m.company_id,
     organisation_id: &m.organisation_id,
     created_at: m.created_at,
+});
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CampaignV1<'a> {
+    id: &'a str,
+    name: &'a str,
+    starts_on: NaiveDate,
+    ends_on: NaiveDate,
+    organisation_id: &'a str,
+    created_by_sub: &'a str,
+    version: i32,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+audited!(campaign::Model, &CAMPAIGN, |m| owner: Some(&m.organisation_id), fields: CampaignV1 {
+    id: &m.id,
+    name: &m.name,
+    starts_on: m.starts_on,
+    ends_on: m.ends_on,
+    organisation_id: &m.organisation_id,
+    created_by_sub: &m.created_by_sub,
+    version: m.version,
+    created_at: m.created_at,
+    updated_at: m.updated_at,
+});
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CallListEntryV1<'a> {
+    id: &'a str,
+    campaign_id: &'a str,
+    company_id: &'a str,
+    organisation_id: &'a str,
+    status: CallListStatus,
+    exclusion_reason: Option<&'a str>,
+    call_attempts: i32,
+    activity_id: Option<&'a str>,
+    cleared_by_sub: Option<&'a str>,
+    cleared_at: Option<DateTime<Utc>>,
+    version: i32,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+audited!(call_list_entry::Model, &CALL_LIST_ENTRY, |m| owner: Some(&m.organisation_id), fields: CallListEntryV1 {
+    id: &m.id,
+    campaign_id: &m.campaign_id,
+    company_id: &m.company_id,
+    organisation_id: &m.organisation_id,
+    status: m.status,
+    exclusion_reason: m.exclusion_reason.as_deref(),
+    call_attempts: m.call_attempts,
+    activity_id: m.activity_id.as_deref(),
+    cleared_by_sub: m.cleared_by_sub.as_deref(),
+    cleared_at: m.cleared_at,
+    version: m.version,
+    created_at: m.created_at,
+    updated_at: m.updated_at,
+});
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SurveyResponseV1<'a> {
+    id: &'a str,
+    activity_id: &'a str,
+    overall: i32,
+    well_prepared: Option<i32>,
+    needs_uncovered: Option<i32>,
+    offers_presented: Option<i32>,
+    met_expectations: Option<i32>,
+    likely_to_cooperate: Option<i32>,
+    comment: Option<&'a str>,
+    created_by_sub: &'a str,
+    created_at: DateTime<Utc>,
+}
+
+audited!(survey_response::Model, &SURVEY_RESPONSE, |m| owner: None, fields: SurveyResponseV1 {
+    id: &m.id,
+    activity_id: &m.activity_id,
+    overall: m.overall,
+    well_prepared: m.well_prepared,
+    needs_uncovered: m.needs_uncovered,
+    offers_presented: m.offers_presented,
+    met_expectations: m.met_expectations,
+    likely_to_cooperate: m.likely_to_cooperate,
+    comment: m.comment.as_deref(),
+    created_by_sub: &m.created_by_sub,
+    created_at: m.created_at,
+});
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CalendarFeedV1<'a> {
+    id: &'a str,
+    sub: &'a str,
+    organisation_id: &'a str,
+    created_at: DateTime<Utc>,
+    revoked_at: Option<DateTime<Utc>>,
+}
+
+audited!(calendar_feed::Model, &CALENDAR_FEED, |m| owner: Some(&m.organisation_id), fields: CalendarFeedV1 {
+    id: &m.id,
+    sub: &m.sub,
+    organisation_id: &m.organisation_id,
+    created_at: m.created_at,
+    revoked_at: m.revoked_at,
 });
 
 // ---- walking snapshots ----

@@ -66,6 +66,7 @@ pub struct RegisterCompanyInput {
     pub municipality_code: Option<String>,
     pub address: Option<String>,
     pub postal_code: Option<String>,
+    pub employees: Option<i32>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -75,6 +76,18 @@ pub struct UpdateCompanyInput {
     pub municipality_code: Patch<String>,
     pub address: Patch<String>,
     pub postal_code: Patch<String>,
+    pub employees: Patch<i32>,
+}
+
+/// Employees as the CVR register publishes them: 0 to 1,000,000.
+fn employees(field: &str, n: i32) -> AppResult<Option<i32>> {
+    if !(0..=1_000_000).contains(&n) {
+        return Err(AppError::validation(
+            field,
+            "must be between 0 and 1,000,000",
+        ));
+    }
+    Ok(Some(n))
 }
 
 #[derive(Debug, Clone, Default)]
@@ -202,6 +215,11 @@ pub async fn register(
         v::municipality_code("input.municipalityCode", input.municipality_code.as_deref())?;
     let address = v::optional_text("input.address", input.address.as_deref(), NAME_MAX)?;
     let postal_code = v::postal_code("input.postalCode", input.postal_code.as_deref())?;
+    let employees = input
+        .employees
+        .map(|n| employees("input.employees", n))
+        .transpose()?
+        .flatten();
 
     let mut uow = UnitOfWork::begin(db, ctx).await?;
     uow.authorize(&Action::RegisterCompany)?;
@@ -224,6 +242,7 @@ pub async fn register(
         municipality_code: Set(municipality_code),
         address: Set(address),
         postal_code: Set(postal_code),
+        employees: Set(employees),
         version: Set(1),
         created_at: Set(now),
         updated_at: Set(now),
@@ -287,6 +306,9 @@ pub async fn update_in(
         v::optional_text(f, s, NAME_MAX)
     })?;
     let postal_code = patch("input.postalCode", &input.postal_code, &v::postal_code)?;
+    let employee_count = input
+        .employees
+        .parse(|n| employees("input.employees", *n))?;
 
     uow.authorize(&Action::UpdateCompany)?;
     let before = require(uow.conn(), id).await?;
@@ -310,6 +332,9 @@ pub async fn update_in(
     }
     if let Some(x) = postal_code {
         am.postal_code = Set(x);
+    }
+    if let Some(x) = employee_count {
+        am.employees = Set(x);
     }
     let after = record::update(uow, "company.updated", &before, am).await?;
     Ok(after)

@@ -385,6 +385,7 @@ mod tests {
             municipality_code: home.map(str::to_owned),
             address: None,
             postal_code: None,
+            employees: None,
             version: 1,
             created_at: now,
             updated_at: now,

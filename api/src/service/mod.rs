@@ -4,6 +4,8 @@
 pub mod activity;
 pub mod audit;
 pub mod audit_view;
+pub mod calendar;
+pub mod campaign;
 pub mod company;
 pub mod company_contact;
 pub mod entry_point;
@@ -13,7 +15,9 @@ pub mod pagination;
 pub mod read;
 pub mod record;
 pub mod reference;
+pub mod report;
 pub mod seed;
 pub mod sql;
+pub mod survey;
 pub mod uow;
 pub mod validation;

@@ -20,8 +20,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use entity::enums::{FollowUpStatus, Visibility};
 use entity::production_unit;
 use entity::{
-    activity, agreement, audit_event, company, company_contact, contact_person, follow_up,
-    job_service_agreement, job_service_agreement_participant,
+    activity, agreement, audit_event, call_list_entry, campaign, company, company_contact,
+    contact_person, follow_up, job_service_agreement, job_service_agreement_participant,
 };
 
 use super::audit_view;
@@ -113,6 +113,16 @@ impl Reader {
     }
 
     pub fn company_contact(&self, m: company_contact::Model) -> Visible<company_contact::Model> {
+        Visible(m)
+    }
+
+    /// Campaigns and their call lists are shared: every jobcentre sees which of its companies
+    /// a campaign wants to call and why one was excluded.
+    pub fn campaign(&self, m: campaign::Model) -> Visible<campaign::Model> {
+        Visible(m)
+    }
+
+    pub fn call_list_entry(&self, m: call_list_entry::Model) -> Visible<call_list_entry::Model> {
         Visible(m)
     }
 

@@ -10,7 +10,8 @@ use crate::auth::policy::{self, Action};
 use crate::error::{AppError, AppResult};
 use chrono::{DateTime, Utc};
 use entity::{
-    activity, company, company_contact, contact_person, follow_up, job_service_agreement,
+    activity, call_list_entry, company, company_contact, contact_person, follow_up,
+    job_service_agreement,
 };
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
@@ -69,6 +70,7 @@ versioned!(
     "job service agreement"
 );
 versioned!(company_contact::Model, company_contact, "fixed contact");
+versioned!(call_list_entry::Model, call_list_entry, "call list entry");
 
 /// `SoftDeletable` for a model with `organisation_id` and `deleted_at`: its policy actions and
 /// audit actions (`<event>.deleted`, `<event>.restored`).

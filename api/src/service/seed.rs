@@ -497,6 +497,7 @@ impl Rows {
                 rng.random_range(1..200)
             ))),
             postal_code: Set(Some(rng.random_range(1_000..9_990).to_string())),
+            employees: Set(None),
             version: Set(1),
             created_at: Set(created),
             updated_at: Set(created),
@@ -799,6 +800,7 @@ impl Rows {
             contact_at: Set(at),
             summary: Set(Some((*pick(rng, SUMMARIES)).to_owned())),
             campaign_id: Set(None),
+            assignee_sub: Set(None),
             outcome_registered: Set(with_outcome),
             created_by_sub: Set(format!("demo@{organisation}")),
             version: Set(1),

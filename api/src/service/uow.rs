@@ -302,6 +302,7 @@ mod tests {
             municipality_code: None,
             address: None,
             postal_code: None,
+            employees: None,
             version: 1,
             created_at: now,
             updated_at: now,
@@ -356,7 +357,7 @@ mod tests {
         for row in rows {
             let after = row.after.expect("after");
             assert_eq!(after["__typename"], "Company");
-            assert_eq!(after["__version"], 1);
+            assert_eq!(after["__version"], 2);
             assert_eq!(row.request_id, "r");
             assert!(after.get("nameSearch").is_none() && after.get("name_search").is_none());
         }

@@ -1,0 +1,408 @@
+//! The evaluations' tables as queries: aggregate SQL over the record, never rows loaded into
+//! Rust (DESIGN.md, "Reports").
+//!
+//! An activity counts in the RAR area of the organisation that owns it (held it); the national
+//! organisation has no area, so its activities count only in the whole-country column — which
+//! is why the country total can exceed the sum of the areas. A joint visit is one activity and
+//! counts once, in its owner's column. Soft-deleted activities never count.
+
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use entity::enums::{ActivityKind, ActivityStatus, AgreementKind, RarArea};
+use entity::{activity, agreement, organisation, survey_response};
+use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, JoinType, Query, SelectStatement};
+use sea_orm::{ConnectionTrait, FromQueryResult, IdenStatic, Iterable};
+
+use super::read::Reader;
+use crate::error::{AppError, AppResult};
+
+/// Which activities a report counts.
+#[derive(Debug, Clone, Default)]
+pub struct ReportFilter {
+    pub campaign_id: Option<String>,
+    /// Contacts on or after this Danish date.
+    pub from: Option<NaiveDate>,
+    /// Contacts on or before this Danish date.
+    pub to: Option<NaiveDate>,
+}
+
+/// One column of Table 1: a RAR area, or the whole country (`rar_area: None`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AgreementColumn {
+    pub rar_area: Option<RarArea>,
+    /// VISITs of any status but DRAFT.
+    pub booked_meetings: i64,
+    pub meetings_with_outcome: i64,
+    pub held_meetings: i64,
+    pub held_with_follow_up: i64,
+    /// Every AgreementKind, zeros included, in the enum's order.
+    pub positions: Vec<(AgreementKind, i64)>,
+}
+
+impl AgreementColumn {
+    /// Share of held visits with at least one follow-up; `None` without held visits.
+    pub fn follow_up_rate(&self) -> Option<f64> {
+        (self.held_meetings > 0)
+            .then(|| self.held_with_follow_up as f64 / self.held_meetings as f64)
+    }
+
+    fn empty(rar_area: Option<RarArea>) -> Self {
+        AgreementColumn {
+            rar_area,
+            booked_meetings: 0,
+            meetings_with_outcome: 0,
+            held_meetings: 0,
+            held_with_follow_up: 0,
+            positions: AgreementKind::iter().map(|k| (k, 0)).collect(),
+        }
+    }
+
+    fn add(&mut self, row: &AreaCounts) {
+        self.booked_meetings += row.booked;
+        self.meetings_with_outcome += row.with_outcome;
+        self.held_meetings += row.held;
+        self.held_with_follow_up += row.held_with_follow_up;
+    }
+
+    fn add_positions(&mut self, kind: AgreementKind, n: i64) {
+        if let Some((_, total)) = self.positions.iter_mut().find(|(k, _)| *k == kind) {
+            *total += n;
+        }
+    }
+}
+
+/// Midnight in Denmark at the start of `date`, as UTC.
+fn danish_midnight(date: NaiveDate) -> DateTime<Utc> {
+    let local = date.and_hms_opt(0, 0, 0).unwrap_or_default();
+    chrono_tz::Europe::Copenhagen
+        .from_local_datetime(&local)
+        .earliest()
+        .map(|t| t.with_timezone(&Utc))
+        .unwrap_or_else(|| Utc.from_utc_datetime(&local))
+}
+
+fn check_range(filter: &ReportFilter) -> AppResult<()> {
+    if let (Some(from), Some(to)) = (filter.from, filter.to)
+        && to < from
+    {
+        return Err(AppError::validation(
+            "to",
+            "the period ends before it starts",
+        ));
+    }
+    Ok(())
+}
+
+/// The meetings a report counts: campaign VISITs (any status but DRAFT), not deleted, in the
+/// period (by the moment they count for: held, else booked).
+fn meetings(filter: &ReportFilter) -> Condition {
+    let mut c = Condition::all()
+        .add(Expr::col((activity::Entity, activity::Column::Kind)).eq(ActivityKind::Visit))
+        .add(Expr::col((activity::Entity, activity::Column::Status)).ne(ActivityStatus::Draft))
+        .add(Expr::col((activity::Entity, activity::Column::DeletedAt)).is_null());
+    if let Some(campaign) = &filter.campaign_id {
+        c = c.add(Expr::col((activity::Entity, activity::Column::CampaignId)).eq(campaign.trim()));
+    }
+    if let Some(from) = filter.from {
+        c = c.add(
+            Expr::col((activity::Entity, activity::Column::ContactAt)).gte(danish_midnight(from)),
+        );
+    }
+    if let Some(to) = filter.to {
+        let next = to.succ_opt().unwrap_or(to);
+        c = c.add(
+            Expr::col((activity::Entity, activity::Column::ContactAt)).lt(danish_midnight(next)),
+        );
+    }
+    c
+}
+
+/// `activity` joined with the organisation that owns it.
+fn from_meetings(select: &mut SelectStatement, filter: &ReportFilter) {
+    select
+        .from(activity::Entity)
+        .join(
+            JoinType::InnerJoin,
+            organisation::Entity,
+            Expr::col((organisation::Entity, organisation::Column::Id))
+                .equals((activity::Entity, activity::Column::OrganisationId)),
+        )
+        .cond_where(meetings(filter))
+        .group_by_col((organisation::Entity, organisation::Column::RarArea));
+}
+
+#[derive(Debug, FromQueryResult)]
+struct AreaCounts {
+    rar_area: Option<RarArea>,
+    booked: i64,
+    with_outcome: i64,
+    held: i64,
+    held_with_follow_up: i64,
+}
+
+#[derive(Debug, FromQueryResult)]
+struct AreaPositions {
+    rar_area: Option<RarArea>,
+    kind: AgreementKind,
+    positions: i64,
+}
+
+/// `SUM(CASE WHEN cond THEN 1 ELSE 0 END)`, never NULL.
+fn count_if(cond: &str) -> Expr {
+    Expr::cust(format!(
+        "COALESCE(SUM(CASE WHEN {cond} THEN 1 ELSE 0 END), 0)"
+    ))
+}
+
+/// Table 1 of the 2017 evaluation: one column per RAR area (in the enum's order), then the
+/// whole country. Two aggregate statements.
+#[tracing::instrument(skip_all)]
+pub async fn agreement_report(
+    db: &impl ConnectionTrait,
+    _reader: &Reader,
+    filter: &ReportFilter,
+) -> AppResult<Vec<AgreementColumn>> {
+    check_range(filter)?;
+    let backend = db.get_database_backend();
+    let mut counts = Query::select();
+    counts
+        .expr_as(
+            Expr::col((organisation::Entity, organisation::Column::RarArea)),
+            Alias::new("rar_area"),
+        )
+        .expr_as(Expr::cust("COUNT(*)"), Alias::new("booked"))
+        .expr_as(
+            count_if(r#""activity"."outcome_registered""#),
+            Alias::new("with_outcome"),
+        )
+        .expr_as(count_if(r#""activity"."status" = 'HELD'"#), Alias::new("held"))
+        .expr_as(
+            count_if(
+                r#""activity"."status" = 'HELD' AND EXISTS (SELECT 1 FROM "follow_up" WHERE "follow_up"."activity_id" = "activity"."id")"#,
+            ),
+            Alias::new("held_with_follow_up"),
+        );
+    from_meetings(&mut counts, filter);
+    let rows = AreaCounts::find_by_statement(backend.build(&counts))
+        .all(db)
+        .await?;
+
+    let mut positions = Query::select();
+    positions
+        .expr_as(
+            Expr::col((organisation::Entity, organisation::Column::RarArea)),
+            Alias::new("rar_area"),
+        )
+        .expr_as(
+            Expr::col((agreement::Entity, agreement::Column::Kind)),
+            Alias::new("kind"),
+        )
+        .expr_as(
+            Expr::cust(r#"COALESCE(SUM("agreement"."positions"), 0)"#),
+            Alias::new("positions"),
+        )
+        .join(
+            JoinType::InnerJoin,
+            agreement::Entity,
+            Expr::col((agreement::Entity, agreement::Column::ActivityId))
+                .equals((activity::Entity, activity::Column::Id)),
+        );
+    from_meetings(&mut positions, filter);
+    positions.group_by_col((agreement::Entity, agreement::Column::Kind));
+    let sums = AreaPositions::find_by_statement(backend.build(&positions))
+        .all(db)
+        .await?;
+
+    let mut columns: Vec<AgreementColumn> = RarArea::iter()
+        .map(|a| AgreementColumn::empty(Some(a)))
+        .collect();
+    let mut country = AgreementColumn::empty(None);
+    for row in &rows {
+        country.add(row);
+        if let Some(c) = columns
+            .iter_mut()
+            .find(|c| c.rar_area == row.rar_area && row.rar_area.is_some())
+        {
+            c.add(row);
+        }
+    }
+    for row in &sums {
+        country.add_positions(row.kind, row.positions);
+        if let Some(c) = columns
+            .iter_mut()
+            .find(|c| c.rar_area == row.rar_area && row.rar_area.is_some())
+        {
+            c.add_positions(row.kind, row.positions);
+        }
+    }
+    columns.push(country);
+    Ok(columns)
+}
+
+/// The survey's questions, in the order of the form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, async_graphql::Enum)]
+pub enum SurveyQuestion {
+    Overall,
+    WellPrepared,
+    NeedsUncovered,
+    OffersPresented,
+    MetExpectations,
+    LikelyToCooperate,
+}
+
+impl SurveyQuestion {
+    pub const ALL: [SurveyQuestion; 6] = [
+        SurveyQuestion::Overall,
+        SurveyQuestion::WellPrepared,
+        SurveyQuestion::NeedsUncovered,
+        SurveyQuestion::OffersPresented,
+        SurveyQuestion::MetExpectations,
+        SurveyQuestion::LikelyToCooperate,
+    ];
+
+    fn column(self) -> survey_response::Column {
+        match self {
+            SurveyQuestion::Overall => survey_response::Column::Overall,
+            SurveyQuestion::WellPrepared => survey_response::Column::WellPrepared,
+            SurveyQuestion::NeedsUncovered => survey_response::Column::NeedsUncovered,
+            SurveyQuestion::OffersPresented => survey_response::Column::OffersPresented,
+            SurveyQuestion::MetExpectations => survey_response::Column::MetExpectations,
+            SurveyQuestion::LikelyToCooperate => survey_response::Column::LikelyToCooperate,
+        }
+    }
+}
+
+/// Answers to one question: how many, and how many were 4–5 ("satisfied or very satisfied").
+#[derive(Debug, Clone, PartialEq)]
+pub struct QuestionScore {
+    pub question: SurveyQuestion,
+    pub answers: i64,
+    pub satisfied: i64,
+}
+
+impl QuestionScore {
+    pub fn satisfied_share(&self) -> Option<f64> {
+        (self.answers > 0).then(|| self.satisfied as f64 / self.answers as f64)
+    }
+}
+
+/// One column of the satisfaction report: a RAR area, or the whole country.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SatisfactionColumn {
+    pub rar_area: Option<RarArea>,
+    pub held_meetings: i64,
+    pub responses: i64,
+    pub questions: Vec<QuestionScore>,
+}
+
+impl SatisfactionColumn {
+    /// Responses per held meeting; `None` without held meetings.
+    pub fn response_rate(&self) -> Option<f64> {
+        (self.held_meetings > 0).then(|| self.responses as f64 / self.held_meetings as f64)
+    }
+
+    fn empty(rar_area: Option<RarArea>) -> Self {
+        SatisfactionColumn {
+            rar_area,
+            held_meetings: 0,
+            responses: 0,
+            questions: SurveyQuestion::ALL
+                .into_iter()
+                .map(|question| QuestionScore {
+                    question,
+                    answers: 0,
+                    satisfied: 0,
+                })
+                .collect(),
+        }
+    }
+
+    fn add(&mut self, row: &sea_orm::QueryResult) -> AppResult<()> {
+        let get = |name: &str| -> AppResult<i64> { Ok(row.try_get::<i64>("", name)?) };
+        self.held_meetings += get("held")?;
+        self.responses += get("responses")?;
+        for (i, q) in self.questions.iter_mut().enumerate() {
+            q.answers += get(&format!("answers_{i}"))?;
+            q.satisfied += get(&format!("satisfied_{i}"))?;
+        }
+        Ok(())
+    }
+}
+
+/// Per question the number of answers and the share answering 4–5, per RAR area and for the
+/// whole country, with the response rate (responses / held meetings). One statement.
+#[tracing::instrument(skip_all)]
+pub async fn satisfaction_report(
+    db: &impl ConnectionTrait,
+    _reader: &Reader,
+    filter: &ReportFilter,
+) -> AppResult<Vec<SatisfactionColumn>> {
+    check_range(filter)?;
+    let backend = db.get_database_backend();
+    let mut q = Query::select();
+    q.expr_as(
+        Expr::col((organisation::Entity, organisation::Column::RarArea)),
+        Alias::new("rar_area"),
+    )
+    .expr_as(
+        count_if(r#""activity"."status" = 'HELD'"#),
+        Alias::new("held"),
+    )
+    .expr_as(
+        count_if(r#""survey_response"."id" IS NOT NULL"#),
+        Alias::new("responses"),
+    )
+    .join(
+        JoinType::LeftJoin,
+        survey_response::Entity,
+        Expr::col((survey_response::Entity, survey_response::Column::ActivityId))
+            .equals((activity::Entity, activity::Column::Id)),
+    );
+    for (i, question) in SurveyQuestion::ALL.into_iter().enumerate() {
+        let column = format!(r#""survey_response"."{}""#, question.column().as_str());
+        q.expr_as(
+            count_if(&format!("{column} IS NOT NULL")),
+            Alias::new(format!("answers_{i}")),
+        )
+        .expr_as(
+            count_if(&format!("{column} >= 4")),
+            Alias::new(format!("satisfied_{i}")),
+        );
+    }
+    from_meetings(&mut q, filter);
+    let rows = db.query_all_raw(backend.build(&q)).await?;
+    let mut columns: Vec<SatisfactionColumn> = RarArea::iter()
+        .map(|a| SatisfactionColumn::empty(Some(a)))
+        .collect();
+    let mut country = SatisfactionColumn::empty(None);
+    for row in &rows {
+        let area: Option<RarArea> = row.try_get("", "rar_area")?;
+        country.add(row)?;
+        if let Some(c) = columns
+            .iter_mut()
+            .find(|c| area.is_some() && c.rar_area == area)
+        {
+            c.add(row)?;
+        }
+    }
+    columns.push(country);
+    Ok(columns)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn danish_days_start_at_danish_midnight() {
+        let winter = NaiveDate::from_ymd_opt(2027, 1, 15).expect("date");
+        assert_eq!(
+            danish_midnight(winter).to_rfc3339(),
+            "2027-01-14T23:00:00+00:00"
+        );
+        let summer = NaiveDate::from_ymd_opt(2027, 7, 15).expect("date");
+        assert_eq!(
+            danish_midnight(summer).to_rfc3339(),
+            "2027-07-14T22:00:00+00:00"
+        );
+    }
+}
