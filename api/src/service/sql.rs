@@ -10,11 +10,7 @@ use sea_orm::{ColumnTrait, DbBackend, Value};
 /// it once (an `IN ($1, …, $n)` list is a new statement for every batch size). SQLite has no
 /// arrays and keeps `IN`.
 pub fn one_of<C: ColumnTrait>(backend: DbBackend, column: C, keys: &[String]) -> SimpleExpr {
-    in_keys(backend, Expr::col(column.as_column_ref()), keys)
-}
-
-/// `one_of` for any expression (a column of an aliased table, say).
-pub fn in_keys(backend: DbBackend, expr: impl ExprTrait, keys: &[String]) -> SimpleExpr {
+    let expr = Expr::col(column.as_column_ref());
     match backend {
         DbBackend::Postgres => {
             let array = keys.iter().map(|k| Value::from(k.as_str())).collect();
