@@ -364,6 +364,134 @@ async fn table_one_is_counted_as_by_hand(app: TestApp) {
         (json!(5), json!(4), json!(0.8))
     );
     assert_eq!(q(all, "OVERALL"), (4, json!(0.75)));
+
+    // The campaign's funnel. The visits put the companies on the list (Hovedstadsfirma for
+    // jc-101, later DECLINED; Østjysk Firma for Jobservice Danmark, who visited first); the
+    // campaign PHONE call is a call attempt; v1's follow-up is kept on time.
+    let follow_up = app
+        .gql_ok(
+            &copenhagen,
+            "query($id: ID!) { activity(id: $id) { followUps { id version } } }",
+            json!({ "id": v1["id"] }),
+        )
+        .await["activity"]["followUps"][0]
+        .clone();
+    app.gql_ok(
+        &copenhagen,
+        "mutation($id: ID!, $v: Int!) { completeFollowUp(id: $id, expectedVersion: $v) { status } }",
+        json!({ "id": follow_up["id"], "v": follow_up["version"] }),
+    )
+    .await;
+    let data = app
+        .gql_ok(
+            &copenhagen,
+            "query($c: ID!) { campaignReport(campaignId: $c) { byOrganisation { organisation { id } rarArea entries cleared excluded callAttempts booked held cancelledByCompany noShow withOutcome withFollowUp followUps followUpsKeptOnTime bookedWithin42Days cancellationRateWithin42Days bookedBeyond42Days cancellationRateBeyond42Days } byRarArea { rarArea entries booked held } } }",
+            json!({ "c": campaign }),
+        )
+        .await;
+    let rows = data["campaignReport"]["byOrganisation"]
+        .as_array()
+        .expect("rows")
+        .clone();
+    let row = |org: &str| {
+        rows.iter()
+            .find(|r| r["organisation"]["id"] == org)
+            .cloned()
+            .expect("row")
+    };
+    assert_eq!(
+        row("jc-101"),
+        json!({ "organisation": { "id": "jc-101" }, "rarArea": "HOVEDSTADEN", "entries": 1, "cleared": 0, "excluded": 0,
+                "callAttempts": 1, "booked": 4, "held": 2, "cancelledByCompany": 1, "noShow": 0, "withOutcome": 2,
+                "withFollowUp": 1, "followUps": 1, "followUpsKeptOnTime": 1, "bookedWithin42Days": 2,
+                "cancellationRateWithin42Days": 0.5, "bookedBeyond42Days": 0, "cancellationRateBeyond42Days": null })
+    );
+    assert_eq!(
+        (
+            row("national")["entries"].clone(),
+            row("national")["booked"].clone(),
+            row("national")["rarArea"].clone()
+        ),
+        (json!(1), json!(1), Value::Null)
+    );
+    assert_eq!(
+        (
+            row("jc-751")["entries"].clone(),
+            row("jc-751")["booked"].clone(),
+            row("jc-751")["withFollowUp"].clone(),
+            row("jc-751")["followUpsKeptOnTime"].clone()
+        ),
+        (json!(0), json!(2), json!(1), json!(0))
+    );
+    let areas = by_area(&data["campaignReport"]["byRarArea"]);
+    assert_eq!(
+        areas[""],
+        json!({ "rarArea": null, "entries": 2, "booked": 7, "held": 5 })
+    );
+    assert_eq!(
+        areas["OESTJYLLAND"],
+        json!({ "rarArea": "OESTJYLLAND", "entries": 0, "booked": 2, "held": 2 })
+    );
+
+    // Samarbejdsgrad: companies with an agreement in the period, each once; agreements of a
+    // deleted visit do not count.
+    register_company(&app, &copenhagen, "Uden Aftale ApS", "461").await;
+    let other = id(&register_company(&app, &copenhagen, "Kun Slettet ApS", "461").await);
+    let gone = visit(&app, &copenhagen, &other, None, "HELD", json!({})).await;
+    outcome(
+        &app,
+        &copenhagen,
+        &gone,
+        json!([{ "kind": "MENTOR", "positions": 1 }]),
+        false,
+    )
+    .await;
+    app.gql_ok(
+        &copenhagen,
+        "mutation($id: ID!) { deleteActivity(id: $id) { id } }",
+        json!({ "id": gone["id"] }),
+    )
+    .await;
+    let cooperation = |group: &'static str, from: String| {
+        let app = &app;
+        let token = copenhagen.clone();
+        async move {
+            app.gql_ok(
+                &token,
+                "query($g: CooperationGroup!, $f: Date) { cooperationReport(groupBy: $g, from: $f) { key name companies cooperating share } }",
+                json!({ "g": group, "f": from }),
+            )
+            .await["cooperationReport"]
+                .clone()
+        }
+    };
+    assert_eq!(
+        cooperation("JOBCENTRE", in_days(-1)).await,
+        json!([
+            { "key": "jc-101", "name": "Jobcenter København", "companies": 1, "cooperating": 1, "share": 1.0 },
+            { "key": "jc-461", "name": "Jobcenter Odense", "companies": 2, "cooperating": 0, "share": 0.0 },
+            { "key": "jc-751", "name": "Jobcenter Aarhus", "companies": 1, "cooperating": 1, "share": 1.0 },
+        ])
+    );
+    let later = cooperation("RAR_AREA", in_days(1)).await;
+    assert_eq!(
+        later
+            .as_array()
+            .expect("rows")
+            .iter()
+            .map(|r| (
+                r["key"].as_str().expect("key").to_owned(),
+                r["cooperating"].as_i64().expect("n")
+            ))
+            .collect::<Vec<_>>(),
+        [
+            ("FYN".to_owned(), 0),
+            ("HOVEDSTADEN".to_owned(), 0),
+            ("OESTJYLLAND".to_owned(), 0)
+        ]
+    );
+    let by_municipality = cooperation("MUNICIPALITY", in_days(-1)).await;
+    assert_eq!(by_municipality[0]["key"], "101");
 }
 
 db_tests!(table_one_is_counted_as_by_hand);

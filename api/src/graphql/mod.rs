@@ -39,6 +39,7 @@ pub struct Query(
     job_service_agreement::JobServiceAgreementQuery,
     campaign::CampaignQuery,
     report::ReportQuery,
+    report::ReportExtraQuery,
     calendar::CalendarQuery,
     audit::AuditQuery,
 );

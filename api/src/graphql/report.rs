@@ -4,9 +4,10 @@
 use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
 use entity::enums::{AgreementKind, RarArea};
 
+use super::reference::{Organisation, load_organisation};
 use super::scalars::Date;
-use super::{db, reader, write_context};
-use crate::service::report::{self as svc, ReportFilter, SurveyQuestion};
+use super::{catalogue, db, reader, write_context};
+use crate::service::report::{self as svc, CooperationGroup, ReportFilter, SurveyQuestion};
 use crate::service::survey;
 
 #[derive(SimpleObject)]
@@ -110,6 +111,116 @@ pub struct SatisfactionReport {
     pub columns: Vec<SatisfactionReportColumn>,
 }
 
+/// One organisation's (or RAR area's, or the country's) way through a campaign.
+pub struct CampaignFunnel(svc::CampaignFunnel);
+
+#[Object]
+impl CampaignFunnel {
+    /// Null on the RAR-area and country rows.
+    async fn organisation(&self, ctx: &Context<'_>) -> Result<Option<Organisation>> {
+        if self.0.organisation_id.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(load_organisation(ctx, &self.0.organisation_id).await?))
+    }
+    /// Null: Jobservice Danmark, or the whole country.
+    async fn rar_area(&self) -> Option<RarArea> {
+        self.0.rar_area
+    }
+    /// Companies on the call list assigned to the organisation.
+    async fn entries(&self) -> i32 {
+        int(self.0.entries)
+    }
+    async fn cleared(&self) -> i32 {
+        int(self.0.cleared)
+    }
+    async fn excluded(&self) -> i32 {
+        int(self.0.excluded)
+    }
+    async fn call_attempts(&self) -> i32 {
+        int(self.0.call_attempts)
+    }
+    /// The campaign's VISITs of any status but DRAFT.
+    async fn booked(&self) -> i32 {
+        int(self.0.booked)
+    }
+    async fn held(&self) -> i32 {
+        int(self.0.held)
+    }
+    async fn cancelled_by_company(&self) -> i32 {
+        int(self.0.cancelled_by_company)
+    }
+    async fn no_show(&self) -> i32 {
+        int(self.0.no_show)
+    }
+    async fn with_outcome(&self) -> i32 {
+        int(self.0.with_outcome)
+    }
+    /// Held visits with at least one follow-up.
+    async fn with_follow_up(&self) -> i32 {
+        int(self.0.with_follow_up)
+    }
+    /// Follow-ups promised at the campaign's visits.
+    async fn follow_ups(&self) -> i32 {
+        int(self.0.follow_ups)
+    }
+    /// Of those, completed on or before their due date.
+    async fn follow_ups_kept_on_time(&self) -> i32 {
+        int(self.0.follow_ups_kept)
+    }
+    /// Meetings booked at most 42 days ahead.
+    async fn booked_within_42_days(&self) -> i32 {
+        int(self.0.booked_near)
+    }
+    /// Share of those cancelled (by either side); null without any.
+    async fn cancellation_rate_within_42_days(&self) -> Option<f64> {
+        self.0.cancellation_rate_near()
+    }
+    /// Meetings booked more than 42 days ahead.
+    async fn booked_beyond_42_days(&self) -> i32 {
+        int(self.0.booked_far)
+    }
+    async fn cancellation_rate_beyond_42_days(&self) -> Option<f64> {
+        self.0.cancellation_rate_far()
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct CampaignReport {
+    /// One row per organisation with entries or meetings, by RAR area.
+    pub by_organisation: Vec<CampaignFunnel>,
+    /// One row per RAR area (every area), then the whole country (`rarArea: null`).
+    pub by_rar_area: Vec<CampaignFunnel>,
+}
+
+pub struct CooperationRow {
+    row: svc::CooperationRow,
+    name: Option<String>,
+}
+
+#[Object]
+impl CooperationRow {
+    /// The municipality code, the jobcentre id or the RAR area.
+    async fn key(&self) -> &str {
+        &self.row.group_key
+    }
+    async fn name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+    /// Companies on record with their home in the group.
+    async fn companies(&self) -> i32 {
+        int(self.row.companies)
+    }
+    /// Of those, companies with at least one agreement made in the period.
+    async fn cooperating(&self) -> i32 {
+        int(self.row.cooperating)
+    }
+    /// The "samarbejdsgrad": cooperating / companies.
+    async fn share(&self) -> Option<f64> {
+        self.row.share()
+    }
+}
+
 #[derive(InputObject)]
 pub struct SurveyResponseInput {
     pub activity_id: ID,
@@ -167,6 +278,64 @@ impl ReportQuery {
         Ok(SatisfactionReport {
             columns: columns.into_iter().map(SatisfactionReportColumn).collect(),
         })
+    }
+}
+
+#[derive(Default)]
+pub struct ReportExtraQuery;
+
+#[Object]
+impl ReportExtraQuery {
+    /// A campaign's funnel: call list entries, cleared, excluded, call attempts, booked, held,
+    /// cancelled by the company, no-shows, outcomes, follow-ups and how many were kept on
+    /// time, and the cancellation rate of meetings booked ≤ 42 days ahead against > 42 days.
+    async fn campaign_report(&self, ctx: &Context<'_>, campaign_id: ID) -> Result<CampaignReport> {
+        let rows =
+            svc::campaign_report(db(ctx)?, reader(ctx)?, catalogue(ctx)?, &campaign_id).await?;
+        let mut by_rar_area: Vec<CampaignFunnel> = <RarArea as sea_orm::Iterable>::iter()
+            .map(|area| {
+                CampaignFunnel(svc::CampaignFunnel::sum(
+                    Some(area),
+                    rows.iter().filter(|r| r.rar_area == Some(area)),
+                ))
+            })
+            .collect();
+        by_rar_area.push(CampaignFunnel(svc::CampaignFunnel::sum(None, rows.iter())));
+        Ok(CampaignReport {
+            by_organisation: rows.into_iter().map(CampaignFunnel).collect(),
+            by_rar_area,
+        })
+    }
+
+    /// The national "samarbejdsgrad": per municipality, jobcentre or RAR area (of the
+    /// companies' home municipality), companies on record, companies with at least one
+    /// agreement (any kind) made in the period, and the share; each company counted once.
+    async fn cooperation_report(
+        &self,
+        ctx: &Context<'_>,
+        from: Option<Date>,
+        to: Option<Date>,
+        group_by: CooperationGroup,
+    ) -> Result<Vec<CooperationRow>> {
+        let rows =
+            svc::cooperation_report(db(ctx)?, reader(ctx)?, &filter(None, from, to), group_by)
+                .await?;
+        let catalogue = catalogue(ctx)?;
+        Ok(rows
+            .into_iter()
+            .map(|row| {
+                let name = match group_by {
+                    CooperationGroup::Municipality => catalogue
+                        .municipality(&row.group_key)
+                        .map(|m| m.name.clone()),
+                    CooperationGroup::Jobcentre => catalogue
+                        .organisation(&row.group_key)
+                        .map(|o| o.name.clone()),
+                    CooperationGroup::RarArea => None,
+                };
+                CooperationRow { row, name }
+            })
+            .collect())
     }
 }
 

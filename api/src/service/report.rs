@@ -8,11 +8,18 @@
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use entity::enums::{ActivityKind, ActivityStatus, AgreementKind, RarArea};
-use entity::{activity, agreement, organisation, survey_response};
-use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, JoinType, Query, SelectStatement};
-use sea_orm::{ConnectionTrait, FromQueryResult, IdenStatic, Iterable};
+use entity::{
+    activity, agreement, call_list_entry, company, follow_up, municipality, organisation,
+    survey_response,
+};
+use sea_orm::sea_query::{
+    Alias, Condition, Expr, ExprTrait, Func, JoinType, Query, SelectStatement,
+};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, FromQueryResult, IdenStatic, Iterable};
 
+use super::activity::BOOKED_FAR_AHEAD_DAYS;
 use super::read::Reader;
+use super::reference::Catalogue;
 use crate::error::{AppError, AppResult};
 
 /// Which activities a report counts.
@@ -386,6 +393,371 @@ pub async fn satisfaction_report(
     }
     columns.push(country);
     Ok(columns)
+}
+
+/// The funnel of one organisation in a campaign.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CampaignFunnel {
+    pub organisation_id: String,
+    pub rar_area: Option<RarArea>,
+    pub entries: i64,
+    pub cleared: i64,
+    pub excluded: i64,
+    pub call_attempts: i64,
+    /// The campaign's VISITs of any status but DRAFT that the organisation owns.
+    pub booked: i64,
+    pub held: i64,
+    pub cancelled_by_company: i64,
+    pub no_show: i64,
+    pub with_outcome: i64,
+    /// Held visits with at least one follow-up.
+    pub with_follow_up: i64,
+    /// Follow-ups of the campaign's visits completed on or before their due date.
+    pub follow_ups: i64,
+    pub follow_ups_kept: i64,
+    /// Meetings booked at most 42 days ahead, and how many of them were cancelled.
+    pub booked_near: i64,
+    pub cancelled_near: i64,
+    /// Meetings booked more than 42 days ahead, and how many of them were cancelled.
+    pub booked_far: i64,
+    pub cancelled_far: i64,
+}
+
+impl CampaignFunnel {
+    /// The funnels of several organisations added up (a RAR area, the whole country).
+    pub fn sum<'a>(
+        rar_area: Option<RarArea>,
+        funnels: impl IntoIterator<Item = &'a CampaignFunnel>,
+    ) -> CampaignFunnel {
+        let mut t = CampaignFunnel {
+            rar_area,
+            ..CampaignFunnel::default()
+        };
+        for f in funnels {
+            t.entries += f.entries;
+            t.cleared += f.cleared;
+            t.excluded += f.excluded;
+            t.call_attempts += f.call_attempts;
+            t.booked += f.booked;
+            t.held += f.held;
+            t.cancelled_by_company += f.cancelled_by_company;
+            t.no_show += f.no_show;
+            t.with_outcome += f.with_outcome;
+            t.with_follow_up += f.with_follow_up;
+            t.follow_ups += f.follow_ups;
+            t.follow_ups_kept += f.follow_ups_kept;
+            t.booked_near += f.booked_near;
+            t.cancelled_near += f.cancelled_near;
+            t.booked_far += f.booked_far;
+            t.cancelled_far += f.cancelled_far;
+        }
+        t
+    }
+
+    pub fn cancellation_rate_near(&self) -> Option<f64> {
+        (self.booked_near > 0).then(|| self.cancelled_near as f64 / self.booked_near as f64)
+    }
+    pub fn cancellation_rate_far(&self) -> Option<f64> {
+        (self.booked_far > 0).then(|| self.cancelled_far as f64 / self.booked_far as f64)
+    }
+}
+
+#[derive(Debug, FromQueryResult)]
+struct EntryCounts {
+    organisation_id: String,
+    entries: i64,
+    cleared: i64,
+    excluded: i64,
+    call_attempts: i64,
+}
+
+#[derive(Debug, FromQueryResult)]
+struct MeetingCounts {
+    organisation_id: String,
+    booked: i64,
+    held: i64,
+    cancelled_by_company: i64,
+    no_show: i64,
+    with_outcome: i64,
+    with_follow_up: i64,
+    booked_near: i64,
+    cancelled_near: i64,
+    booked_far: i64,
+    cancelled_far: i64,
+}
+
+#[derive(Debug, FromQueryResult)]
+struct FollowUpCounts {
+    organisation_id: String,
+    follow_ups: i64,
+    kept: i64,
+}
+
+/// SQL that is true when `later` lies more than `days` days after `earlier` (timestamps).
+fn more_than_days_after(backend: DbBackend, later: &str, earlier: &str, days: i64) -> String {
+    match backend {
+        DbBackend::Postgres => format!("{later} > {earlier} + INTERVAL '{days} days'"),
+        _ => format!("julianday({later}) - julianday({earlier}) > {days}"),
+    }
+}
+
+/// SQL for the calendar date (UTC) of a timestamp.
+fn date_of(backend: DbBackend, timestamp: &str) -> String {
+    match backend {
+        DbBackend::Postgres => format!("CAST({timestamp} AS DATE)"),
+        _ => format!("date({timestamp})"),
+    }
+}
+
+/// The campaign's funnel per organisation (ordered by RAR area, then organisation): call
+/// list, bookings, meetings and their outcome, promises kept, and the cancellation rate of
+/// meetings booked at most 42 days ahead against those booked further ahead. Three aggregate
+/// statements.
+#[tracing::instrument(skip_all)]
+pub async fn campaign_report(
+    db: &impl ConnectionTrait,
+    _reader: &Reader,
+    catalogue: &Catalogue,
+    campaign_id: &str,
+) -> AppResult<Vec<CampaignFunnel>> {
+    let backend = db.get_database_backend();
+    let campaign = campaign_id.trim();
+
+    let mut entries = Query::select();
+    entries
+        .column(call_list_entry::Column::OrganisationId)
+        .expr_as(Expr::cust("COUNT(*)"), Alias::new("entries"))
+        .expr_as(
+            count_if(r#""call_list_entry"."cleared_at" IS NOT NULL AND "call_list_entry"."status" <> 'EXCLUDED'"#),
+            Alias::new("cleared"),
+        )
+        .expr_as(
+            count_if(r#""call_list_entry"."status" = 'EXCLUDED'"#),
+            Alias::new("excluded"),
+        )
+        .expr_as(
+            Expr::cust(r#"COALESCE(SUM("call_list_entry"."call_attempts"), 0)"#),
+            Alias::new("call_attempts"),
+        )
+        .from(call_list_entry::Entity)
+        .and_where(call_list_entry::Column::CampaignId.eq(campaign))
+        .group_by_col(call_list_entry::Column::OrganisationId);
+    let entries = EntryCounts::find_by_statement(backend.build(&entries))
+        .all(db)
+        .await?;
+
+    let far = more_than_days_after(
+        backend,
+        r#""activity"."scheduled_at""#,
+        r#""activity"."created_at""#,
+        BOOKED_FAR_AHEAD_DAYS,
+    );
+    let cancelled = r#""activity"."status" IN ('CANCELLED_BY_COMPANY', 'CANCELLED_BY_JOBCENTRE')"#;
+    let booked_ahead = r#""activity"."scheduled_at" IS NOT NULL"#;
+    let filter = ReportFilter {
+        campaign_id: Some(campaign.to_owned()),
+        ..ReportFilter::default()
+    };
+    let mut meetings_q = Query::select();
+    meetings_q
+        .column((activity::Entity, activity::Column::OrganisationId))
+        .expr_as(Expr::cust("COUNT(*)"), Alias::new("booked"))
+        .expr_as(count_if(r#""activity"."status" = 'HELD'"#), Alias::new("held"))
+        .expr_as(
+            count_if(r#""activity"."status" = 'CANCELLED_BY_COMPANY'"#),
+            Alias::new("cancelled_by_company"),
+        )
+        .expr_as(count_if(r#""activity"."status" = 'NO_SHOW'"#), Alias::new("no_show"))
+        .expr_as(
+            count_if(r#""activity"."outcome_registered""#),
+            Alias::new("with_outcome"),
+        )
+        .expr_as(
+            count_if(
+                r#""activity"."status" = 'HELD' AND EXISTS (SELECT 1 FROM "follow_up" WHERE "follow_up"."activity_id" = "activity"."id")"#,
+            ),
+            Alias::new("with_follow_up"),
+        )
+        .expr_as(
+            count_if(&format!("{booked_ahead} AND NOT ({far})")),
+            Alias::new("booked_near"),
+        )
+        .expr_as(
+            count_if(&format!("{booked_ahead} AND NOT ({far}) AND {cancelled}")),
+            Alias::new("cancelled_near"),
+        )
+        .expr_as(count_if(&format!("{booked_ahead} AND {far}")), Alias::new("booked_far"))
+        .expr_as(
+            count_if(&format!("{booked_ahead} AND {far} AND {cancelled}")),
+            Alias::new("cancelled_far"),
+        )
+        .from(activity::Entity)
+        .cond_where(meetings(&filter))
+        .group_by_col((activity::Entity, activity::Column::OrganisationId));
+    let meeting_rows = MeetingCounts::find_by_statement(backend.build(&meetings_q))
+        .all(db)
+        .await?;
+
+    let completed_on = date_of(backend, r#""follow_up"."completed_at""#);
+    let mut follow_ups = Query::select();
+    follow_ups
+        .column((activity::Entity, activity::Column::OrganisationId))
+        .expr_as(Expr::cust("COUNT(*)"), Alias::new("follow_ups"))
+        .expr_as(
+            count_if(&format!(
+                r#""follow_up"."status" = 'DONE' AND {completed_on} <= "follow_up"."due_on""#
+            )),
+            Alias::new("kept"),
+        )
+        .from(follow_up::Entity)
+        .join(
+            JoinType::InnerJoin,
+            activity::Entity,
+            Expr::col((activity::Entity, activity::Column::Id))
+                .equals((follow_up::Entity, follow_up::Column::ActivityId)),
+        )
+        .cond_where(meetings(&filter))
+        .group_by_col((activity::Entity, activity::Column::OrganisationId));
+    let follow_up_rows = FollowUpCounts::find_by_statement(backend.build(&follow_ups))
+        .all(db)
+        .await?;
+
+    let mut out: Vec<CampaignFunnel> = Vec::new();
+    let funnel = |out: &mut Vec<CampaignFunnel>, org: &str| -> usize {
+        if let Some(i) = out.iter().position(|f| f.organisation_id == org) {
+            return i;
+        }
+        out.push(CampaignFunnel {
+            organisation_id: org.to_owned(),
+            rar_area: catalogue.organisation(org).and_then(|o| o.rar_area),
+            ..CampaignFunnel::default()
+        });
+        out.len() - 1
+    };
+    for e in entries {
+        let i = funnel(&mut out, &e.organisation_id);
+        let f = &mut out[i];
+        (f.entries, f.cleared, f.excluded, f.call_attempts) =
+            (e.entries, e.cleared, e.excluded, e.call_attempts);
+    }
+    for m in meeting_rows {
+        let i = funnel(&mut out, &m.organisation_id);
+        let f = &mut out[i];
+        f.booked = m.booked;
+        f.held = m.held;
+        f.cancelled_by_company = m.cancelled_by_company;
+        f.no_show = m.no_show;
+        f.with_outcome = m.with_outcome;
+        f.with_follow_up = m.with_follow_up;
+        f.booked_near = m.booked_near;
+        f.cancelled_near = m.cancelled_near;
+        f.booked_far = m.booked_far;
+        f.cancelled_far = m.cancelled_far;
+    }
+    for r in follow_up_rows {
+        let i = funnel(&mut out, &r.organisation_id);
+        out[i].follow_ups = r.follow_ups;
+        out[i].follow_ups_kept = r.kept;
+    }
+    out.sort_by(|a, b| {
+        (a.rar_area.map(|r| r as u8), &a.organisation_id)
+            .cmp(&(b.rar_area.map(|r| r as u8), &b.organisation_id))
+    });
+    Ok(out)
+}
+
+/// How `cooperationReport` groups companies (by their home municipality).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, async_graphql::Enum)]
+pub enum CooperationGroup {
+    Municipality,
+    Jobcentre,
+    RarArea,
+}
+
+/// The national "samarbejdsgrad" of one group: companies on record, and those with at least
+/// one agreement (any kind) made in the period.
+#[derive(Debug, Clone, PartialEq, FromQueryResult)]
+pub struct CooperationRow {
+    /// A municipality code, a jobcentre id or a RAR area's name.
+    pub group_key: String,
+    pub companies: i64,
+    pub cooperating: i64,
+}
+
+impl CooperationRow {
+    pub fn share(&self) -> Option<f64> {
+        (self.companies > 0).then(|| self.cooperating as f64 / self.companies as f64)
+    }
+}
+
+/// Per group of home municipality: companies on record, companies with at least one
+/// agreement in the period (each company once), and the share. One statement. Companies
+/// without a home municipality are in no group.
+#[tracing::instrument(skip_all)]
+pub async fn cooperation_report(
+    db: &impl ConnectionTrait,
+    _reader: &Reader,
+    filter: &ReportFilter,
+    group: CooperationGroup,
+) -> AppResult<Vec<CooperationRow>> {
+    check_range(filter)?;
+    let backend = db.get_database_backend();
+    let key = match group {
+        CooperationGroup::Municipality => municipality::Column::Code,
+        CooperationGroup::Jobcentre => municipality::Column::JobcentreId,
+        CooperationGroup::RarArea => municipality::Column::RarArea,
+    };
+    // Agreements of soft-deleted meetings do not count.
+    let mut made = Query::select();
+    made.expr(Expr::val(1))
+        .from(agreement::Entity)
+        .join(
+            JoinType::InnerJoin,
+            activity::Entity,
+            Expr::col((activity::Entity, activity::Column::Id))
+                .equals((agreement::Entity, agreement::Column::ActivityId)),
+        )
+        .and_where(
+            Expr::col((agreement::Entity, agreement::Column::CompanyId))
+                .equals((company::Entity, company::Column::Id)),
+        )
+        .and_where(Expr::col((activity::Entity, activity::Column::DeletedAt)).is_null());
+    if let Some(from) = filter.from {
+        made.and_where(
+            Expr::col((agreement::Entity, agreement::Column::CreatedAt)).gte(danish_midnight(from)),
+        );
+    }
+    if let Some(to) = filter.to {
+        let next = to.succ_opt().unwrap_or(to);
+        made.and_where(
+            Expr::col((agreement::Entity, agreement::Column::CreatedAt)).lt(danish_midnight(next)),
+        );
+    }
+    let mut q = Query::select();
+    q.expr_as(
+        Expr::col((municipality::Entity, key)),
+        Alias::new("group_key"),
+    )
+    .expr_as(Expr::cust("COUNT(*)"), Alias::new("companies"))
+    .expr_as(
+        Func::coalesce([
+            Func::sum(Expr::case(Expr::exists(made), 1).finally(0)).into(),
+            Expr::val(0),
+        ]),
+        Alias::new("cooperating"),
+    )
+    .from(company::Entity)
+    .join(
+        JoinType::InnerJoin,
+        municipality::Entity,
+        Expr::col((municipality::Entity, municipality::Column::Code))
+            .equals((company::Entity, company::Column::MunicipalityCode)),
+    )
+    .group_by_col((municipality::Entity, key))
+    .order_by((municipality::Entity, key), sea_orm::sea_query::Order::Asc);
+    Ok(CooperationRow::find_by_statement(backend.build(&q))
+        .all(db)
+        .await?)
 }
 
 #[cfg(test)]
