@@ -14,6 +14,7 @@ mod m20261130_000006_audit_client_request_id;
 mod m20261130_000007_company_name_trigram;
 mod m20261201_000008_coordination;
 mod m20261201_000009_campaigns;
+mod m20261201_000010_report_indexes;
 pub mod reference_data;
 mod shapes;
 
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000007_company_name_trigram::Migration),
             Box::new(m20261201_000008_coordination::Migration),
             Box::new(m20261201_000009_campaigns::Migration),
+            Box::new(m20261201_000010_report_indexes::Migration),
         ]
     }
 }

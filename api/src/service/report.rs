@@ -15,7 +15,9 @@ use entity::{
 use sea_orm::sea_query::{
     Alias, Condition, Expr, ExprTrait, Func, JoinType, Query, SelectStatement,
 };
-use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, FromQueryResult, IdenStatic, Iterable};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbBackend, FromQueryResult, IdenStatic, Iterable, Statement,
+};
 
 use super::activity::BOOKED_FAR_AHEAD_DAYS;
 use super::read::Reader;
@@ -160,16 +162,7 @@ fn count_if(cond: &str) -> Expr {
     ))
 }
 
-/// Table 1 of the 2017 evaluation: one column per RAR area (in the enum's order), then the
-/// whole country. Two aggregate statements.
-#[tracing::instrument(skip_all)]
-pub async fn agreement_report(
-    db: &impl ConnectionTrait,
-    _reader: &Reader,
-    filter: &ReportFilter,
-) -> AppResult<Vec<AgreementColumn>> {
-    check_range(filter)?;
-    let backend = db.get_database_backend();
+fn agreement_counts_sql(filter: &ReportFilter) -> SelectStatement {
     let mut counts = Query::select();
     counts
         .expr_as(
@@ -189,10 +182,10 @@ pub async fn agreement_report(
             Alias::new("held_with_follow_up"),
         );
     from_meetings(&mut counts, filter);
-    let rows = AreaCounts::find_by_statement(backend.build(&counts))
-        .all(db)
-        .await?;
+    counts
+}
 
+fn agreement_positions_sql(filter: &ReportFilter) -> SelectStatement {
     let mut positions = Query::select();
     positions
         .expr_as(
@@ -215,6 +208,25 @@ pub async fn agreement_report(
         );
     from_meetings(&mut positions, filter);
     positions.group_by_col((agreement::Entity, agreement::Column::Kind));
+    positions
+}
+
+/// Table 1 of the 2017 evaluation: one column per RAR area (in the enum's order), then the
+/// whole country. Two aggregate statements.
+#[tracing::instrument(skip_all)]
+pub async fn agreement_report(
+    db: &impl ConnectionTrait,
+    _reader: &Reader,
+    filter: &ReportFilter,
+) -> AppResult<Vec<AgreementColumn>> {
+    check_range(filter)?;
+    let backend = db.get_database_backend();
+    let counts = agreement_counts_sql(filter);
+    let rows = AreaCounts::find_by_statement(backend.build(&counts))
+        .all(db)
+        .await?;
+
+    let positions = agreement_positions_sql(filter);
     let sums = AreaPositions::find_by_statement(backend.build(&positions))
         .all(db)
         .await?;
@@ -335,16 +347,7 @@ impl SatisfactionColumn {
     }
 }
 
-/// Per question the number of answers and the share answering 4–5, per RAR area and for the
-/// whole country, with the response rate (responses / held meetings). One statement.
-#[tracing::instrument(skip_all)]
-pub async fn satisfaction_report(
-    db: &impl ConnectionTrait,
-    _reader: &Reader,
-    filter: &ReportFilter,
-) -> AppResult<Vec<SatisfactionColumn>> {
-    check_range(filter)?;
-    let backend = db.get_database_backend();
+fn satisfaction_sql(filter: &ReportFilter) -> SelectStatement {
     let mut q = Query::select();
     q.expr_as(
         Expr::col((organisation::Entity, organisation::Column::RarArea)),
@@ -376,6 +379,20 @@ pub async fn satisfaction_report(
         );
     }
     from_meetings(&mut q, filter);
+    q
+}
+
+/// Per question the number of answers and the share answering 4–5, per RAR area and for the
+/// whole country, with the response rate (responses / held meetings). One statement.
+#[tracing::instrument(skip_all)]
+pub async fn satisfaction_report(
+    db: &impl ConnectionTrait,
+    _reader: &Reader,
+    filter: &ReportFilter,
+) -> AppResult<Vec<SatisfactionColumn>> {
+    check_range(filter)?;
+    let backend = db.get_database_backend();
+    let q = satisfaction_sql(filter);
     let rows = db.query_all_raw(backend.build(&q)).await?;
     let mut columns: Vec<SatisfactionColumn> = RarArea::iter()
         .map(|a| SatisfactionColumn::empty(Some(a)))
@@ -509,20 +526,7 @@ fn date_of(backend: DbBackend, timestamp: &str) -> String {
     }
 }
 
-/// The campaign's funnel per organisation (ordered by RAR area, then organisation): call
-/// list, bookings, meetings and their outcome, promises kept, and the cancellation rate of
-/// meetings booked at most 42 days ahead against those booked further ahead. Three aggregate
-/// statements.
-#[tracing::instrument(skip_all)]
-pub async fn campaign_report(
-    db: &impl ConnectionTrait,
-    _reader: &Reader,
-    catalogue: &Catalogue,
-    campaign_id: &str,
-) -> AppResult<Vec<CampaignFunnel>> {
-    let backend = db.get_database_backend();
-    let campaign = campaign_id.trim();
-
+fn campaign_entries_sql(campaign: &str) -> SelectStatement {
     let mut entries = Query::select();
     entries
         .column(call_list_entry::Column::OrganisationId)
@@ -542,10 +546,10 @@ pub async fn campaign_report(
         .from(call_list_entry::Entity)
         .and_where(call_list_entry::Column::CampaignId.eq(campaign))
         .group_by_col(call_list_entry::Column::OrganisationId);
-    let entries = EntryCounts::find_by_statement(backend.build(&entries))
-        .all(db)
-        .await?;
+    entries
+}
 
+fn campaign_meetings_sql(backend: DbBackend, campaign: &str) -> SelectStatement {
     let far = more_than_days_after(
         backend,
         r#""activity"."scheduled_at""#,
@@ -594,10 +598,14 @@ pub async fn campaign_report(
         .from(activity::Entity)
         .cond_where(meetings(&filter))
         .group_by_col((activity::Entity, activity::Column::OrganisationId));
-    let meeting_rows = MeetingCounts::find_by_statement(backend.build(&meetings_q))
-        .all(db)
-        .await?;
+    meetings_q
+}
 
+fn campaign_follow_ups_sql(backend: DbBackend, campaign: &str) -> SelectStatement {
+    let filter = ReportFilter {
+        campaign_id: Some(campaign.to_owned()),
+        ..ReportFilter::default()
+    };
     let completed_on = date_of(backend, r#""follow_up"."completed_at""#);
     let mut follow_ups = Query::select();
     follow_ups
@@ -618,6 +626,34 @@ pub async fn campaign_report(
         )
         .cond_where(meetings(&filter))
         .group_by_col((activity::Entity, activity::Column::OrganisationId));
+    follow_ups
+}
+
+/// The campaign's funnel per organisation (ordered by RAR area, then organisation): call
+/// list, bookings, meetings and their outcome, promises kept, and the cancellation rate of
+/// meetings booked at most 42 days ahead against those booked further ahead. Three aggregate
+/// statements.
+#[tracing::instrument(skip_all)]
+pub async fn campaign_report(
+    db: &impl ConnectionTrait,
+    _reader: &Reader,
+    catalogue: &Catalogue,
+    campaign_id: &str,
+) -> AppResult<Vec<CampaignFunnel>> {
+    let backend = db.get_database_backend();
+    let campaign = campaign_id.trim();
+
+    let entries = campaign_entries_sql(campaign);
+    let entries = EntryCounts::find_by_statement(backend.build(&entries))
+        .all(db)
+        .await?;
+
+    let meetings_q = campaign_meetings_sql(backend, campaign);
+    let meeting_rows = MeetingCounts::find_by_statement(backend.build(&meetings_q))
+        .all(db)
+        .await?;
+
+    let follow_ups = campaign_follow_ups_sql(backend, campaign);
     let follow_up_rows = FollowUpCounts::find_by_statement(backend.build(&follow_ups))
         .all(db)
         .await?;
@@ -690,18 +726,7 @@ impl CooperationRow {
     }
 }
 
-/// Per group of home municipality: companies on record, companies with at least one
-/// agreement in the period (each company once), and the share. One statement. Companies
-/// without a home municipality are in no group.
-#[tracing::instrument(skip_all)]
-pub async fn cooperation_report(
-    db: &impl ConnectionTrait,
-    _reader: &Reader,
-    filter: &ReportFilter,
-    group: CooperationGroup,
-) -> AppResult<Vec<CooperationRow>> {
-    check_range(filter)?;
-    let backend = db.get_database_backend();
+fn cooperation_sql(filter: &ReportFilter, group: CooperationGroup) -> SelectStatement {
     let key = match group {
         CooperationGroup::Municipality => municipality::Column::Code,
         CooperationGroup::Jobcentre => municipality::Column::JobcentreId,
@@ -755,9 +780,74 @@ pub async fn cooperation_report(
     )
     .group_by_col((municipality::Entity, key))
     .order_by((municipality::Entity, key), sea_orm::sea_query::Order::Asc);
+    q
+}
+
+/// Per group of home municipality: companies on record, companies with at least one
+/// agreement in the period (each company once), and the share. One statement. Companies
+/// without a home municipality are in no group.
+#[tracing::instrument(skip_all)]
+pub async fn cooperation_report(
+    db: &impl ConnectionTrait,
+    _reader: &Reader,
+    filter: &ReportFilter,
+    group: CooperationGroup,
+) -> AppResult<Vec<CooperationRow>> {
+    check_range(filter)?;
+    let backend = db.get_database_backend();
+    let q = cooperation_sql(filter, group);
     Ok(CooperationRow::find_by_statement(backend.build(&q))
         .all(db)
         .await?)
+}
+
+/// The statements the reports run for `campaign_id` and a period, as they run them: for
+/// checking their plans (EXPLAIN) in the tests.
+pub fn statements(backend: DbBackend, campaign_id: &str) -> Vec<(&'static str, Statement)> {
+    let today = Utc::now().date_naive();
+    let with_campaign = ReportFilter {
+        campaign_id: Some(campaign_id.to_owned()),
+        from: Some(today - chrono::Duration::days(90)),
+        to: Some(today),
+    };
+    let period = ReportFilter {
+        campaign_id: None,
+        ..with_campaign.clone()
+    };
+    vec![
+        (
+            "agreement counts (campaign)",
+            backend.build(&agreement_counts_sql(&with_campaign)),
+        ),
+        (
+            "agreement positions (campaign)",
+            backend.build(&agreement_positions_sql(&with_campaign)),
+        ),
+        (
+            "agreement counts (period)",
+            backend.build(&agreement_counts_sql(&period)),
+        ),
+        (
+            "satisfaction (campaign)",
+            backend.build(&satisfaction_sql(&with_campaign)),
+        ),
+        (
+            "campaign entries",
+            backend.build(&campaign_entries_sql(campaign_id)),
+        ),
+        (
+            "campaign meetings",
+            backend.build(&campaign_meetings_sql(backend, campaign_id)),
+        ),
+        (
+            "campaign follow-ups",
+            backend.build(&campaign_follow_ups_sql(backend, campaign_id)),
+        ),
+        (
+            "cooperation",
+            backend.build(&cooperation_sql(&period, CooperationGroup::Jobcentre)),
+        ),
+    ]
 }
 
 #[cfg(test)]
