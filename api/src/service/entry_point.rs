@@ -13,12 +13,14 @@
 
 use std::collections::HashMap;
 
-use entity::company;
-use entity::enums::{EntryPointReason, RarArea};
-use sea_orm::ConnectionTrait;
+use entity::enums::{EntryPointReason, JobServiceAgreementStatus, RarArea};
+use entity::{company, company_contact, job_service_agreement};
+use sea_orm::sea_query::{Alias, Expr, Query, UnionType};
+use sea_orm::{ColumnTrait, ConnectionTrait, FromQueryResult};
 
 use super::job_service_agreement as agreements;
 use super::reference::{Catalogue, NATIONAL_ID};
+use super::sql;
 use crate::error::{AppError, AppResult};
 
 /// Whom to call, and why.
@@ -127,8 +129,8 @@ pub fn entry_point(
 }
 
 /// The facts of the company-level answer for several companies: the ACTIVE agreement's
-/// coordinator and the fixed contacts. Two plain index lookups, run side by side on two
-/// pooled connections (one four-way join cost PostgreSQL ~0.5 ms of planning per request).
+/// coordinator and the fixed contacts, in one statement of two plain index lookups (a
+/// four-way join cost PostgreSQL ~0.5 ms of planning per request).
 #[tracing::instrument(skip_all)]
 pub async fn home_facts(
     db: &impl ConnectionTrait,
@@ -156,51 +158,128 @@ async fn facts(
         .iter()
         .map(|id| (id.clone(), Facts::default()))
         .collect();
-    let (active, contacts) = futures::try_join!(
-        agreements::active_by_company(db, company_ids),
-        super::company_contact::by_company(db, company_ids)
-    )?;
-    let participants = if with_participants && !active.is_empty() {
-        let agreement_ids: Vec<String> = active.iter().map(|a| a.id.clone()).collect();
+    let backend = db.get_database_backend();
+    // One statement of two plain index lookups (UNION ALL): nothing for the planner to join.
+    let mut q = Query::select()
+        .expr_as(Expr::cust("'agreement'"), Alias::new("source"))
+        .expr_as(
+            Expr::col(job_service_agreement::Column::CompanyId),
+            Alias::new("company_id"),
+        )
+        .expr_as(
+            Expr::col(job_service_agreement::Column::Id),
+            Alias::new("record_id"),
+        )
+        .expr_as(
+            Expr::col(job_service_agreement::Column::CoordinatorId),
+            Alias::new("organisation_id"),
+        )
+        .expr_as(
+            Expr::col(job_service_agreement::Column::CoordinatorContactName),
+            Alias::new("name"),
+        )
+        .expr_as(
+            Expr::col(job_service_agreement::Column::CoordinatorContactEmail),
+            Alias::new("email"),
+        )
+        .expr_as(
+            Expr::col(job_service_agreement::Column::CoordinatorContactPhone),
+            Alias::new("phone"),
+        )
+        .from(job_service_agreement::Entity)
+        .and_where(sql::one_of(
+            backend,
+            job_service_agreement::Column::CompanyId,
+            company_ids,
+        ))
+        .and_where(job_service_agreement::Column::Status.eq(JobServiceAgreementStatus::Active))
+        .to_owned();
+    let contacts = Query::select()
+        .expr_as(Expr::cust("'contact'"), Alias::new("source"))
+        .expr_as(
+            Expr::col(company_contact::Column::CompanyId),
+            Alias::new("company_id"),
+        )
+        .expr_as(
+            Expr::col(company_contact::Column::Id),
+            Alias::new("record_id"),
+        )
+        .expr_as(
+            Expr::col(company_contact::Column::OrganisationId),
+            Alias::new("organisation_id"),
+        )
+        .expr_as(Expr::col(company_contact::Column::Name), Alias::new("name"))
+        .expr_as(
+            Expr::col(company_contact::Column::Email),
+            Alias::new("email"),
+        )
+        .expr_as(
+            Expr::col(company_contact::Column::Phone),
+            Alias::new("phone"),
+        )
+        .from(company_contact::Entity)
+        .and_where(sql::one_of(
+            backend,
+            company_contact::Column::CompanyId,
+            company_ids,
+        ))
+        .to_owned();
+    q.union(UnionType::All, contacts);
+    let rows = FactRow::find_by_statement(backend.build(&q))
+        .all(db)
+        .await?;
+    let agreement_ids: Vec<String> = rows
+        .iter()
+        .filter(|r| r.source == "agreement")
+        .map(|r| r.record_id.clone())
+        .collect();
+    let participants = if with_participants && !agreement_ids.is_empty() {
         agreements::participants_of(db, &agreement_ids).await?
     } else {
         Vec::new()
     };
-    for a in active {
-        let Some(facts) = out.get_mut(&a.company_id) else {
+    for r in rows {
+        let Some(facts) = out.get_mut(&r.company_id) else {
             continue;
         };
-        facts.participants = participants
-            .iter()
-            .filter(|p| p.agreement_id == a.id)
-            .map(|p| RegionalContact {
-                contact: Contact {
-                    organisation_id: p.organisation_id.clone(),
-                    name: p.contact_name.clone(),
-                    email: p.contact_email.clone(),
-                    phone: p.contact_phone.clone(),
-                },
-                rar_areas: agreements::parse_rar_areas(&p.rar_areas),
-            })
-            .collect();
-        facts.coordinator = Some(Contact {
-            organisation_id: a.coordinator_id,
-            name: a.coordinator_contact_name,
-            email: a.coordinator_contact_email,
-            phone: a.coordinator_contact_phone,
-        });
-    }
-    for c in contacts {
-        if let Some(facts) = out.get_mut(&c.company_id) {
-            facts.fixed_contacts.push(Contact {
-                organisation_id: c.organisation_id,
-                name: Some(c.name),
-                email: c.email,
-                phone: c.phone,
-            });
+        let contact = Contact {
+            organisation_id: r.organisation_id,
+            name: r.name,
+            email: r.email,
+            phone: r.phone,
+        };
+        if r.source == "agreement" {
+            facts.participants = participants
+                .iter()
+                .filter(|p| p.agreement_id == r.record_id)
+                .map(|p| RegionalContact {
+                    contact: Contact {
+                        organisation_id: p.organisation_id.clone(),
+                        name: p.contact_name.clone(),
+                        email: p.contact_email.clone(),
+                        phone: p.contact_phone.clone(),
+                    },
+                    rar_areas: agreements::parse_rar_areas(&p.rar_areas),
+                })
+                .collect();
+            facts.coordinator = Some(contact);
+        } else {
+            facts.fixed_contacts.push(contact);
         }
     }
     Ok(out)
+}
+
+/// A row of the facts statement: an ACTIVE agreement's coordinator, or a fixed contact.
+#[derive(Debug, FromQueryResult)]
+struct FactRow {
+    source: String,
+    company_id: String,
+    record_id: String,
+    organisation_id: String,
+    name: Option<String>,
+    email: Option<String>,
+    phone: Option<String>,
 }
 
 #[cfg(test)]
