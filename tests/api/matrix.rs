@@ -81,6 +81,8 @@ struct Fixture {
     cleared_entry: String,
     /// A company of jc-101's municipality on no call list.
     spare_company: String,
+    /// The owner consultant's calendar feed.
+    calendar_feed: String,
 }
 
 async fn fixture(app: &TestApp) -> Fixture {
@@ -151,7 +153,16 @@ async fn fixture(app: &TestApp) -> Fixture {
     )
     .await;
     let spare_company = company_id(app, &owner).await;
+    let feed = app
+        .gql_ok(
+            &owner,
+            "mutation { createCalendarFeed { feed { id } } }",
+            json!({}),
+        )
+        .await;
+    let calendar_feed = id(&feed["createCalendarFeed"]["feed"]);
     Fixture {
+        calendar_feed,
         spare_company,
         company,
         person,
@@ -196,6 +207,18 @@ const NATIONAL: [Expect; 7] = [
 ];
 /// The national role, coordinators and admins.
 const CAMPAIGN_RUNNERS: [Expect; 7] = [FORBIDDEN, FORBIDDEN, A, A, FORBIDDEN, A, UNAUTHENTICATED];
+/// Jobservice Danmark, admins and the survey integration.
+const SURVEY_TAKERS: [Expect; 7] = [FORBIDDEN, FORBIDDEN, FORBIDDEN, A, A, A, UNAUTHENTICATED];
+/// The feed's own user (sub "owner" of jc-101) and admins.
+const FEED_OWNER: [Expect; 7] = [
+    A,
+    FORBIDDEN,
+    FORBIDDEN,
+    FORBIDDEN,
+    FORBIDDEN,
+    A,
+    UNAUTHENTICATED,
+];
 /// Staff of the coordinating jobcentre (jc-101), the national role and admins.
 const COORDINATOR: [Expect; 7] = [A, FORBIDDEN, A, A, FORBIDDEN, A, UNAUTHENTICATED];
 const ADMIN_ONLY: [Expect; 7] = [
@@ -208,15 +231,43 @@ const ADMIN_ONLY: [Expect; 7] = [
     UNAUTHENTICATED,
 ];
 
-/// Which record a mutation acts on: one the fixture made, or one it creates.
+/// Which record a mutation acts on: one the fixture made, one it creates, or — for an answer
+/// that names no record — the row of `table` whose `column` is `value`.
 enum Target {
     Existing(String),
     Created,
+    Row {
+        table: &'static str,
+        column: &'static str,
+        value: String,
+    },
+}
+
+/// The id of the row of `table` whose `column` is `value`.
+async fn row_id(app: &TestApp, table: &str, column: &str, value: &str) -> Option<String> {
+    use sea_orm::ConnectionTrait as _;
+    let db = sea_orm::Database::connect(app.database_url())
+        .await
+        .expect("db");
+    let row = db
+        .query_one_raw(sea_orm::Statement::from_string(
+            db.get_database_backend(),
+            format!("SELECT id FROM {table} WHERE {column} = '{value}'"),
+        ))
+        .await
+        .expect("query");
+    db.close().await.ok();
+    row.map(|r| r.try_get::<String>("", "id").expect("id"))
 }
 
 /// The id a mutation's answer names (`{ id }`, or `{ activity { id } }` for logActivity).
 fn returned_id(body: &Value, mutation: &str) -> Option<String> {
     let field = &body["data"][mutation];
+    let field = if field.is_object() && field.get("feed").is_some() {
+        &field["feed"]
+    } else {
+        field
+    };
     // A list answers with the records it acted on: the first one.
     let field = if field.is_array() { &field[0] } else { field };
     field["id"]
@@ -253,9 +304,17 @@ async fn check(
                     body.get("errors").is_none(),
                     "{mutation} by {caller:?}: expected allowed, got {body}"
                 );
-                let id = returned_id(&body, mutation)
-                    .unwrap_or_else(|| panic!("{mutation} by {caller:?}: no id in {body}"));
+                let id = match &target {
+                    Target::Row {
+                        table,
+                        column,
+                        value,
+                    } => row_id(&app, table, column, value).await,
+                    _ => returned_id(&body, mutation),
+                }
+                .unwrap_or_else(|| panic!("{mutation} by {caller:?}: no id in {body}"));
                 match &target {
+                    Target::Row { .. } => {}
                     Target::Existing(existing) => assert_eq!(
                         &id, existing,
                         "{mutation} by {caller:?}: acted on the record it was given"
@@ -758,6 +817,64 @@ async fn add_to_call_list_by_filter(app: TestApp) {
     }
 }
 
+async fn record_survey_response(app: TestApp) {
+    check(
+        app,
+        "recordSurveyResponse",
+        "surveyResponse.recorded",
+        &["survey_response"],
+        SURVEY_TAKERS,
+        |f| {
+            (
+                "mutation($a: ID!) { recordSurveyResponse(input: { activityId: $a, overall: 4 }) }",
+                json!({ "a": f.held }),
+                Target::Row {
+                    table: "survey_response",
+                    column: "activity_id",
+                    value: f.held.clone(),
+                },
+            )
+        },
+    )
+    .await;
+}
+
+async fn create_calendar_feed(app: TestApp) {
+    check(
+        app,
+        "createCalendarFeed",
+        "calendarFeed.created",
+        &["calendar_feed"],
+        STAFF,
+        |_| {
+            (
+                "mutation { createCalendarFeed { feed { id } } }",
+                json!({}),
+                Target::Created,
+            )
+        },
+    )
+    .await;
+}
+
+async fn revoke_calendar_feed(app: TestApp) {
+    check(
+        app,
+        "revokeCalendarFeed",
+        "calendarFeed.revoked",
+        &["calendar_feed"],
+        FEED_OWNER,
+        |f| {
+            (
+                "mutation($id: ID!) { revokeCalendarFeed(id: $id) { id } }",
+                json!({ "id": f.calendar_feed }),
+                Target::Existing(f.calendar_feed.clone()),
+            )
+        },
+    )
+    .await;
+}
+
 /// The "nothing written" check of the matrix compares table digests, not row counts: an
 /// in-place update leaves every count as it was but changes the digest of its table.
 async fn digests_catch_in_place_updates(app: TestApp) {
@@ -844,4 +961,7 @@ db_tests!(
     add_to_call_list_by_filter,
     clear_call_list_entry,
     book_meeting,
+    record_survey_response,
+    create_calendar_feed,
+    revoke_calendar_feed,
 );
