@@ -305,6 +305,14 @@ coordinators = [r[1] for r in table("bench_coord", f"""SELECT row_number() OVER 
   FROM job_service_agreement WHERE status = 'ACTIVE' GROUP BY coordinator_id""")]
 # Companies with an ACTIVE agreement (about one in 270): checked besides the spread sample on the
 # company page (full), so that the comparison covers the rule's first case.
+# The campaign under way (seed-demo's latest) and the jobcentres with entries on its call list.
+CAMPAIGN = sql_col("SELECT id FROM campaign ORDER BY starts_on DESC, id LIMIT 1")[0]
+call_orgs = [r[1] for r in table("bench_cl_org", f"""SELECT row_number() OVER (ORDER BY organisation_id) AS i,
+  organisation_id AS id, campaign_id AS c FROM call_list_entry WHERE campaign_id = '{CAMPAIGN}'
+  GROUP BY campaign_id, organisation_id""")]
+# The agreement report's periods: from 12 dates a week apart since the campaign started, to today.
+report_froms = [r[1] for r in table("bench_report", f"""SELECT g + 1 AS i, (starts_on + 7 * g)::text AS from_on,
+  id AS c FROM campaign, generate_series(0, 11) g WHERE id = '{CAMPAIGN}'""")]
 agreement_cvrs = sql_col("""SELECT c.cvr FROM company c JOIN job_service_agreement a ON a.company_id = c.id
   WHERE a.status = 'ACTIVE' ORDER BY md5(c.cvr) LIMIT 5""")
 
@@ -602,6 +610,84 @@ def coord_pg5(d):
              a["companyByCompanyId"]["name"]) for a in d["allActivities"]["nodes"]]
 
 
+# A jobcentre's share of a campaign's call list, in the order the companies were added
+# ((created_at, id) ascending), first 100. PostGraphile: the generated connection with a
+# condition on both columns.
+CALL_KP = """query($c: ID!, $o: ID!) { callList(campaignId: $c, organisationId: $o, first: 100) {
+  id status callAttempts company { name } } }"""
+CALL_PG5 = """query($c: String!, $o: String!) { allCallListEntries(first: 100, condition: { campaignId: $c, organisationId: $o },
+  orderBy: [CREATED_AT_ASC, PRIMARY_KEY_ASC]) { nodes { rowId status callAttempts companyByCompanyId { name } } } }"""
+CALL_FLOOR = """\\set i random(1, :n)
+SELECT json_agg(x) FROM (
+  SELECT e.id, e.status, e.call_attempts, c.name
+  FROM bench_cl_org b
+  JOIN call_list_entry e ON e.campaign_id = b.c AND e.organisation_id = b.id
+  JOIN company c ON c.id = e.company_id
+  WHERE b.i = :i
+  ORDER BY e.created_at, e.id LIMIT 100) x;
+"""
+
+
+def call_kp(d):
+    return [(e["id"], e["status"], e["callAttempts"], e["company"]["name"]) for e in d["callList"]]
+
+
+def call_pg5(d):
+    return [(e["rowId"], e["status"], e["callAttempts"], e["companyByCompanyId"]["name"])
+            for e in d["allCallListEntries"]["nodes"]]
+
+
+# Table 1 of the evaluation (agreementReport) for the campaign from a Danish date on: per RAR area
+# of the organisation owning the meeting, and the whole country, the campaign VISITs that are not
+# DRAFT nor deleted, those with an outcome, the follow-up rate (held visits with a follow-up /
+# held visits) and positions per agreement kind. PostGraphile 5 cannot express the aggregate
+# without plugins (the amber preset has no aggregates): Kontaktpunkt is compared with the SQL
+# floor's answer instead.
+REPORT_KP = """query($c: ID!, $from: Date) { agreementReport(campaignId: $c, from: $from) { columns {
+  rarArea bookedMeetings meetingsWithOutcome followUpRate positions { kind positions } } } }"""
+REPORT_WHERE = """a.campaign_id = b.c AND a.kind = 'VISIT' AND a.status <> 'DRAFT' AND a.deleted_at IS NULL
+    AND a.contact_at >= (b.from_on::date::timestamp AT TIME ZONE 'Europe/Copenhagen')"""
+REPORT_FLOOR = f"""\\set i random(1, :n)
+SELECT o.rar_area, count(*), count(*) FILTER (WHERE a.outcome_registered), count(*) FILTER (WHERE a.status = 'HELD'),
+  count(*) FILTER (WHERE a.status = 'HELD' AND EXISTS (SELECT 1 FROM follow_up f WHERE f.activity_id = a.id))
+FROM bench_report b JOIN activity a ON {REPORT_WHERE} JOIN organisation o ON o.id = a.organisation_id
+WHERE b.i = :i GROUP BY o.rar_area;
+SELECT o.rar_area, g.kind, sum(g.positions)
+FROM bench_report b JOIN activity a ON {REPORT_WHERE} JOIN organisation o ON o.id = a.organisation_id
+  JOIN agreement g ON g.activity_id = a.id
+WHERE b.i = :i GROUP BY o.rar_area, g.kind;
+"""
+
+
+def report_kp(d):
+    out = {}
+    for c in d["agreementReport"]["columns"]:
+        rate = c["followUpRate"]
+        out[c["rarArea"] or "COUNTRY"] = (c["bookedMeetings"], c["meetingsWithOutcome"],
+                                          None if rate is None else round(rate, 9),
+                                          tuple(sorted((p["kind"], p["positions"]) for p in c["positions"] if p["positions"])))
+    return {k: v for k, v in out.items() if k == "COUNTRY" or v[0] or v[3]}
+
+
+def report_sql(kp_vars):
+    """The floor's two statements for one period, normalised as report_kp."""
+    i = report_froms.index(kp_vars["from"]) + 1
+    statements = REPORT_FLOOR.split("\n", 1)[1].replace(":i", str(i)).split(";")
+    counts, positions = sql_rows(statements[0]), sql_rows(statements[1])
+    cols = {}
+    for area, booked, outcome, held, fu in counts:
+        for key in ([area] if area else []) + ["COUNTRY"]:
+            c = cols.setdefault(key, [0, 0, 0, 0, {}])
+            c[0] += int(booked); c[1] += int(outcome); c[2] += int(held); c[3] += int(fu)
+    for area, kind, n in positions:
+        for key in ([area] if area else []) + ["COUNTRY"]:
+            c = cols.setdefault(key, [0, 0, 0, 0, {}])
+            c[4][kind] = c[4].get(kind, 0) + int(n)
+    cols.setdefault("COUNTRY", [0, 0, 0, 0, {}])
+    return {k: (c[0], c[1], round(c[3] / c[2], 9) if c[2] else None, tuple(sorted((x, n) for x, n in c[4].items() if n)))
+            for k, c in cols.items()}
+
+
 # logActivity: a PHONE or EMAIL contact, HELD, on one of 1,000 companies, by the token's
 # organisation (jc-101). Kontaktpunkt validates, checks the coordination window (a warnings
 # query), inserts the activity and its audit event in one transaction. PostGraphile's
@@ -676,6 +762,13 @@ SCENARIOS = [
          pg5_norm=coord_pg5, cases=[({"org": o, "since": SINCE}, {"org": o, "since": SINCE}) for o in coordinators],
          checks=15, floor=COORD_FLOOR, n=len(coordinators),
          note="PostGraphile: relation filter company → ACTIVE agreements coordinated by the organisation"),
+    dict(key="call-list-page", name="call list page", kind="list", kp=CALL_KP, pg5=CALL_PG5, kp_norm=call_kp, pg5_norm=call_pg5,
+         cases=[({"c": CAMPAIGN, "o": o}, {"c": CAMPAIGN, "o": o}) for o in call_orgs], checks=15, floor=CALL_FLOOR,
+         n=len(call_orgs), note="the current campaign's call list, one jobcentre per request"),
+    dict(key="agreement-report", name="agreement report", kind="report", kp=REPORT_KP, pg5=None, kp_norm=report_kp,
+         sql_norm=report_sql, cases=[({"c": CAMPAIGN, "from": f}, None) for f in report_froms], checks=12,
+         floor=REPORT_FLOOR, n=len(report_froms),
+         note="PostGraphile: n/a (no aggregates without plugins); Kontaktpunkt's answer compared with the SQL floor's"),
     dict(key="log-activity", name="logActivity", kind="write", kp=LOG_KP, pg5=LOG_PG5, check=log_check,
          cases=[({"c": c, "k": KINDS[i % 2]}, {"id": "@@ID@@", "c": c, "k": KINDS[i % 2], "at": NOW}) for i, c in enumerate(writes)],
          floor=LOG_FLOOR, n=len(writes), connections=[WRITERS],
@@ -716,6 +809,13 @@ for s in SCENARIOS:
             rows = agreement_entries = 0
             for kp_vars, pg5_vars in picked:
                 a = s["kp_norm"](post(args.kp, s["kp"], kp_vars, args.token))
+                if s["pg5"] is None:  # no PostGraphile query: Kontaktpunkt against the SQL floor's answer
+                    b = s["sql_norm"](kp_vars)
+                    if a != b:
+                        raise Failure(f"Kontaktpunkt and the SQL floor answer differently for {json.dumps(kp_vars)}:\n"
+                                      f"Kontaktpunkt: {a}\nSQL floor:    {b}")
+                    rows += len(a)
+                    continue
                 b = s["pg5_norm"](post(args.pg5, s["pg5"], pg5_vars))
                 if a != b:
                     if isinstance(a, list) and isinstance(b, list):
@@ -727,7 +827,8 @@ for s in SCENARIOS:
                 agreement_entries += str(a).count("'JOB_SERVICE_AGREEMENT'")
             if rows == 0:
                 raise Failure("every compared answer was empty")
-            checks[s["key"]] = (f"same rows on {len(picked)} of {len(picked)} variable values ({rows} top-level rows"
+            checks[s["key"]] = (f"same {'columns as the SQL floor' if s['pg5'] is None else 'rows'} on {len(picked)} of "
+                                f"{len(picked)} variable values ({rows} top-level {'columns' if s['pg5'] is None else 'rows'}"
                                 + (f"; {agreement_entries} entry points by an ACTIVE agreement" if agreement_entries else "") + ")")
         print(f"ok   {s['name']}: {checks[s['key']]}" + (f" [{s['note']}]" if s.get("note") else ""), flush=True)
     except Failure as e:
@@ -772,13 +873,15 @@ results = {"companies": args.companies, "duration_s": args.duration, "runs": arg
 for s in SCENARIOS:
     kp_values, pg5_values = [c[0] for c in s["cases"]], [c[1] for c in s["cases"]]
     unique = s["kind"] == "write"
-    kp_script, pg5_script = lua(s["kp"], kp_values, args.token), lua(s["pg5"], pg5_values, None, unique=unique)
+    kp_script = lua(s["kp"], kp_values, args.token)
+    pg5_script = lua(s["pg5"], pg5_values, None, unique=unique) if s["pg5"] else None
     for c in s.get("connections") or CONNECTIONS:
         print(f"-- {s['name']}, {c} connections", flush=True)
         for url, script in [(args.kp, kp_script), (args.pg5, pg5_script)]:  # warm-up
-            subprocess.run(wrk_command(url, script, c, 3), capture_output=True)
+            if script:
+                subprocess.run(wrk_command(url, script, c, 3), capture_output=True)
         kp = median_run(lambda: wrk(args.kp, kp_script, c, [args.kp_pid], kp=True))
-        pg5 = median_run(lambda: wrk(args.pg5, pg5_script, c, pg5_pids, kp=False))
+        pg5 = median_run(lambda: wrk(args.pg5, pg5_script, c, pg5_pids, kp=False)) if pg5_script else None
         fl = median_run(lambda: pgbench(s["floor"], c, {"n": s["n"]}, args.duration))
         results["scenarios"].append({"key": s["key"], "name": s["name"], "kind": s["kind"], "connections": c,
                                      "note": s.get("note"), "kontaktpunkt": kp, "postgraphile5": pg5, "sql_floor": fl})
@@ -795,21 +898,29 @@ rows = ["| scenario | conn. | KP req/s | KP p50 / p99 ms | PG5 req/s | PG5 p50 /
         "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|"]
 for r in results["scenarios"]:
     kp, pg5, fl = r["kontaktpunkt"], r["postgraphile5"], r["sql_floor"]
+    if pg5 is None:  # PostGraphile: n/a
+        pg5_cols = "| n/a | n/a "
+        pg5_ratio, pg5_cpu, pg5_rss = "n/a", "n/a", "n/a"
+    else:
+        pg5_cols = f"| {pg5['rps']:.0f} | {pg5['p50_ms']:.1f} / {pg5['p99_ms']:.1f} "
+        pg5_ratio = f"{ratio(kp['rps'], pg5['rps']):.2f}"
+        pg5_cpu = f"{pg5['cpu_ms_per_request']:.2f} + {pg5['postgres_cpu_ms_per_request']:.2f}"
+        pg5_rss = f"{pg5['rss_mib']:.0f}"
     rows.append(f"| {r['name']} | {r['connections']} | {kp['rps']:.0f} | {kp['p50_ms']:.1f} / {kp['p99_ms']:.1f} "
-                f"| {pg5['rps']:.0f} | {pg5['p50_ms']:.1f} / {pg5['p99_ms']:.1f} | {fl['rps']:.0f} "
-                f"| {ratio(kp['rps'], pg5['rps']):.2f} | {ratio(kp['rps'], fl['rps']):.2f} | {kp['sql_per_request']:.1f} "
+                f"{pg5_cols}| {fl['rps']:.0f} "
+                f"| {pg5_ratio} | {ratio(kp['rps'], fl['rps']):.2f} | {kp['sql_per_request']:.1f} "
                 f"| {kp['cpu_ms_per_request']:.2f} + {kp['postgres_cpu_ms_per_request']:.2f} "
-                f"| {pg5['cpu_ms_per_request']:.2f} + {pg5['postgres_cpu_ms_per_request']:.2f} "
-                f"| {fl['postgres_cpu_ms_per_request']:.2f} | {kp['rss_mib']:.0f} / {pg5['rss_mib']:.0f} |")
+                f"| {pg5_cpu} "
+                f"| {fl['postgres_cpu_ms_per_request']:.2f} | {kp['rss_mib']:.0f} / {pg5_rss} |")
 errors = [f"{r['name']} ({r['connections']}): {who} {x['non_2xx']} non-2xx, {x['error_answers']} answers with errors"
           for r in results["scenarios"] for who, x in [("KP", r["kontaktpunkt"]), ("PG5", r["postgraphile5"])]
-          if x["non_2xx"] or x["error_answers"]]
+          if x and (x["non_2xx"] or x["error_answers"])]
 errors += [f"{r['name']} ({r['connections']}): floor {r['sql_floor']['failed']} failed transactions"
            for r in results["scenarios"] if r["sql_floor"]["failed"]]
 table_md = "\n".join(rows)
 
 at16 = {r["key"]: r for r in results["scenarios"] if r["connections"] == 16}
-reads = [s for s in SCENARIOS if s["kind"] != "write"]
+reads = [s for s in SCENARIOS if s["kind"] in ("lookup", "list")]
 targets = []
 
 
@@ -857,12 +968,12 @@ results["errors"] = errors
 
 
 def svg_chart():
-    data = [(r["name"], r["kontaktpunkt"]["rps"], r["postgraphile5"]["rps"], r["sql_floor"]["rps"])
-            for r in results["scenarios"] if r["connections"] == 16]
+    data = [(r["name"], r["kontaktpunkt"]["rps"], r["postgraphile5"]["rps"] if r["postgraphile5"] else None,
+             r["sql_floor"]["rps"]) for r in results["scenarios"] if r["connections"] == 16]
     series = [("Kontaktpunkt", "#1f6fb4"), ("PostGraphile 5", "#e08a1e"), ("SQL floor (pgbench)", "#8a8a8a")]
     left, top, plot_h, group_w, bar_w = 70, 50, 300, 150, 38
     width, height = left + group_w * max(len(data), 1) + 20, top + plot_h + 70
-    top_value = max([v for d in data for v in d[1:]] + [10])
+    top_value = max([v for d in data for v in d[1:] if v is not None] + [10])
     decades = math.ceil(math.log10(top_value))
 
     def y(v):  # log scale from 1 to 10^decades
@@ -886,6 +997,9 @@ def svg_chart():
         x0 = left + g * group_w + (group_w - 3 * bar_w) / 2
         for i, (v, (_, color)) in enumerate(zip(values, series)):
             x = x0 + i * bar_w
+            if v is None:  # PostGraphile: n/a
+                out.append(f'<text x="{x + (bar_w - 4) / 2:.1f}" y="{top + plot_h - 3}" text-anchor="middle" font-size="10">n/a</text>')
+                continue
             out.append(f'<rect x="{x:.1f}" y="{y(v):.1f}" width="{bar_w - 4}" height="{top + plot_h - y(v):.1f}" fill="{color}">'
                        f'<title>{esc(name)}: {series[i][0]} {v:.0f} req/s</title></rect>'
                        f'<text x="{x + (bar_w - 4) / 2:.1f}" y="{y(v) - 3:.1f}" text-anchor="middle" font-size="10">{v:.0f}</text>')

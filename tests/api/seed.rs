@@ -114,6 +114,188 @@ async fn seeded_rows_are_api_rows(app: TestApp) {
     );
 
     coordination_rows_are_api_rows(&app).await;
+    campaign_rows_are_api_rows(&app, &counts).await;
+}
+
+/// The seeded campaigns read through the API: the call list (each company once, booked
+/// entries pointing at a campaign VISIT of the entry's organisation), and the agreement
+/// report counting exactly the seeded campaign VISITs.
+async fn campaign_rows_are_api_rows(app: &TestApp, counts: &api::service::seed::SeedCounts) {
+    let national = app.token("n", "national", &[api::auth::Role::National]);
+    assert_eq!(counts.campaigns, 2, "{counts:?}");
+    // One in four of the first 100 companies is on the current campaign's list.
+    assert!(counts.call_list_entries >= 15, "{counts:?}");
+    assert!(
+        counts.campaign_visits > 0 && counts.campaign_calls > 0,
+        "{counts:?}"
+    );
+    let entries = strings(
+        app,
+        4,
+        "SELECT campaign_id AS c0, company_id AS c1, exclusion_reason AS c2, cleared_by_sub AS c3 \
+         FROM call_list_entry",
+    )
+    .await;
+    assert_eq!(entries.len() as u64, counts.call_list_entries);
+    let pairs: HashSet<(&String, &String)> = entries.iter().map(|r| (&r[0], &r[1])).collect();
+    assert_eq!(pairs.len(), entries.len(), "a company is on a list once");
+    for row in &entries {
+        if !row[2].is_empty() {
+            assert_eq!(
+                v::optional_text("reason", Some(&row[2]), v::NOTE_MAX).ok(),
+                Some(Some(row[2].clone()))
+            );
+        }
+        if !row[3].is_empty() {
+            assert_eq!(
+                v::subject("sub", Some(&row[3])).ok(),
+                Some(Some(row[3].clone()))
+            );
+        }
+    }
+    let campaigns = strings(app, 1, "SELECT id AS c0 FROM campaign ORDER BY name").await;
+    assert_eq!(campaigns.len(), 2);
+    let list =
+        "query($c: ID!, $after: String) { callListPage(campaignId: $c, first: 100, after: $after) {
+        pageInfo { hasNextPage endCursor }
+        nodes { id status callAttempts exclusionReason clearedBySub version company { id }
+          organisation { id }
+          meeting { kind status assigneeSub organisation { id } campaign { id } } } } }";
+    let mut statuses = HashSet::new();
+    for campaign in &campaigns {
+        let c = &campaign[0];
+        let mut nodes = Vec::new();
+        let mut after = serde_json::Value::Null;
+        loop {
+            let data = app
+                .gql_ok(&national, list, json!({ "c": c, "after": after }))
+                .await;
+            let page = &data["callListPage"];
+            nodes.extend(page["nodes"].as_array().expect("nodes").iter().cloned());
+            if page["pageInfo"]["hasNextPage"] != true {
+                break;
+            }
+            after = page["pageInfo"]["endCursor"].clone();
+        }
+        let expected = entries.iter().filter(|r| &r[0] == c).count();
+        assert_eq!(nodes.len(), expected, "every entry of {c} lists");
+        let companies: HashSet<&str> = nodes
+            .iter()
+            .map(|n| n["company"]["id"].as_str().expect("company"))
+            .collect();
+        assert_eq!(
+            companies.len(),
+            nodes.len(),
+            "at most one entry per company"
+        );
+        // The plain list answers the same first page.
+        let data = app
+            .gql_ok(
+                &national,
+                "query($c: ID!) { callList(campaignId: $c, first: 100) { id } }",
+                json!({ "c": c }),
+            )
+            .await;
+        let plain: Vec<&serde_json::Value> = data["callList"]
+            .as_array()
+            .expect("list")
+            .iter()
+            .map(|n| &n["id"])
+            .collect();
+        let paged: Vec<&serde_json::Value> = nodes.iter().take(100).map(|n| &n["id"]).collect();
+        assert_eq!(plain, paged);
+        for n in &nodes {
+            let status = n["status"].as_str().expect("status").to_owned();
+            let attempts = n["callAttempts"].as_i64().expect("attempts");
+            assert!((0..=3).contains(&attempts), "{n}");
+            match status.as_str() {
+                "PENDING_CLEARANCE" => {
+                    assert!(n["clearedBySub"].is_null() && n["meeting"].is_null(), "{n}");
+                    assert_eq!(n["version"], 1, "{n}");
+                }
+                "EXCLUDED" => {
+                    assert!(n["exclusionReason"].is_string() && n["clearedBySub"].is_string());
+                    assert!(n["meeting"].is_null(), "{n}");
+                }
+                "CLEARED" => assert!(n["clearedBySub"].is_string() && n["meeting"].is_null()),
+                "BOOKED" | "DECLINED" => {
+                    let m = &n["meeting"];
+                    assert_eq!(m["kind"], "VISIT", "{n}");
+                    assert_eq!(m["campaign"]["id"], c.as_str(), "{n}");
+                    assert_eq!(m["organisation"]["id"], n["organisation"]["id"], "{n}");
+                    assert!(m["assigneeSub"].is_string(), "{n}");
+                    assert!(attempts >= 1, "booked on a call: {n}");
+                    if status == "DECLINED" {
+                        assert_eq!(m["status"], "CANCELLED_BY_COMPANY", "{n}");
+                    } else {
+                        assert_ne!(m["status"], "CANCELLED_BY_COMPANY", "{n}");
+                    }
+                }
+                other => panic!("status {other}"),
+            }
+            statuses.insert(status);
+        }
+
+        // The agreement report counts the seeded campaign VISITs (any status but DRAFT).
+        let visits = strings(
+            app,
+            1,
+            &format!(
+                "SELECT CAST(count(*) AS TEXT) AS c0 FROM activity WHERE campaign_id = '{c}' \
+                 AND kind = 'VISIT' AND status <> 'DRAFT' AND deleted_at IS NULL"
+            ),
+        )
+        .await;
+        let data = app
+            .gql_ok(
+                &national,
+                "query($c: ID!) { agreementReport(campaignId: $c) { columns { rarArea bookedMeetings
+                   meetingsWithOutcome positions { kind positions } } } }",
+                json!({ "c": c }),
+            )
+            .await;
+        let columns = data["agreementReport"]["columns"]
+            .as_array()
+            .expect("columns");
+        let country = columns.last().expect("country");
+        assert!(country["rarArea"].is_null(), "{country}");
+        assert_eq!(
+            country["bookedMeetings"]
+                .as_i64()
+                .expect("booked")
+                .to_string(),
+            visits[0][0],
+            "{country}"
+        );
+        // Every campaign visit is a jobcentre's: the areas add up to the country.
+        let areas: i64 = columns[..columns.len() - 1]
+            .iter()
+            .map(|c| c["bookedMeetings"].as_i64().expect("booked"))
+            .sum();
+        assert_eq!(Some(areas), country["bookedMeetings"].as_i64());
+    }
+    assert!(statuses.contains("BOOKED"), "{statuses:?}");
+    // Survey responses after held campaign meetings, one per meeting.
+    let surveys = strings(
+        app,
+        3,
+        "SELECT s.activity_id AS c0, a.status AS c1, a.campaign_id AS c2 FROM survey_response s \
+         JOIN activity a ON a.id = s.activity_id",
+    )
+    .await;
+    assert_eq!(surveys.len() as u64, counts.survey_responses);
+    let meetings: HashSet<&String> = surveys.iter().map(|r| &r[0]).collect();
+    assert_eq!(meetings.len(), surveys.len());
+    assert!(surveys.iter().all(|r| r[1] == "HELD" && !r[2].is_empty()));
+    // Companies carry an employee count (1 to 5,000).
+    let sizes = strings(
+        app,
+        1,
+        "SELECT CAST(count(*) AS TEXT) AS c0 FROM company \
+         WHERE employees IS NULL OR employees < 1 OR employees > 5000",
+    )
+    .await;
+    assert_eq!(sizes[0][0], "0");
 }
 
 /// The seeded job service agreements, participants, fixed contacts and joint visits pass the

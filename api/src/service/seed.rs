@@ -4,7 +4,12 @@
 //! (a share overdue), and coordination: job service agreements for about one company in 200
 //! (mostly ACTIVE, with regional participants; some status meetings due or overdue), fixed
 //! contacts of the home jobcentre for about one in 20, and Jobservice Danmark joining some
-//! visits. The same `--companies` and `--seed` give the same rows.
+//! visits. Campaigns: a national company campaign under way and an earlier one for large
+//! companies, their call lists (about one company in 20, each assigned to its home jobcentre)
+//! in every state of the funnel, the call centre's calls, the meetings booked on the
+//! jobcentres' behalf (held, cancelled, no-shows, still ahead) with outcomes and follow-ups,
+//! and survey responses after some held meetings; companies carry an employee count. The same
+//! `--companies` and `--seed` give the same rows.
 //!
 //! Rows are written with bulk inserts, in transactions of a few thousand rows, and are rows the
 //! API could have written (valid CVRs, enums, ownership, versions). Demo rows carry no audit
@@ -15,18 +20,19 @@ use std::time::Instant;
 
 use chrono::{DateTime, Duration, Months, NaiveDate, NaiveTime, Utc};
 use entity::enums::{
-    ActivityKind, ActivityStatus, AgreementKind, FollowUpStatus, InitiatedBy,
+    ActivityKind, ActivityStatus, AgreementKind, CallListStatus, FollowUpStatus, InitiatedBy,
     JobServiceAgreementStatus, OrganisationKind, RarArea, Visibility,
 };
 use entity::{
-    activity, activity_participant, agreement, company, company_contact, contact_person, follow_up,
-    job_service_agreement, job_service_agreement_participant, municipality, organisation,
+    activity, activity_participant, agreement, call_list_entry, campaign, company, company_contact,
+    contact_person, follow_up, job_service_agreement, job_service_agreement_participant,
+    municipality, organisation, survey_response,
 };
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use sea_orm::{
-    ActiveEnum, ActiveModelTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait,
-    Set, TransactionTrait,
+    ActiveEnum, ActiveModelTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
+    IntoActiveModel, PaginatorTrait, Set, TransactionTrait,
 };
 
 use super::company::search_key;
@@ -68,6 +74,13 @@ pub struct SeedCounts {
     pub company_contacts: u64,
     /// Organisations that joined an activity (a joint visit).
     pub activity_participants: u64,
+    pub campaigns: u64,
+    pub call_list_entries: u64,
+    /// Campaign VISITs (booked on a jobcentre's behalf), among the activities.
+    pub campaign_visits: u64,
+    /// The call centre's campaign PHONE calls, among the activities.
+    pub campaign_calls: u64,
+    pub survey_responses: u64,
 }
 
 impl SeedCounts {
@@ -82,6 +95,9 @@ impl SeedCounts {
             + self.job_service_agreement_participants
             + self.company_contacts
             + self.activity_participants
+            + self.campaigns
+            + self.call_list_entries
+            + self.survey_responses
     }
 }
 
@@ -325,6 +341,78 @@ impl Coordination {
     }
 }
 
+const EXCLUSION_REASONS: &[&str] = &[
+    "Virksomheden er allerede i dialog med jobcentret om en rekruttering",
+    "Virksomheden har frabedt sig opkald",
+    "Virksomheden er under konkursbehandling",
+    "Jobcentret har et møde med virksomheden i kalenderen",
+    "Virksomheden har en samarbejdsaftale med jobcentret",
+];
+const CAMPAIGN_NOTES: &[&str] = &[
+    "Møde booket af kampagnens callcenter",
+    "Virksomheden ønsker at høre om rekruttering og løntilskud",
+    "Kontaktperson er HR-chefen; mødet holdes på adressen",
+];
+const SURVEY_COMMENTS: &[&str] = &[
+    "Godt og konkret møde",
+    "Konsulenten kendte vores branche",
+    "Vi mangler stadig at høre fra jobcentret",
+];
+
+/// The campaign rows (campaigns, call list entries, the call centre's calls, the meetings
+/// booked on the jobcentres' behalf and what came of them, survey responses) and the
+/// companies' employee counts draw from a generator of their own, so that the rows seeded
+/// before them stay the same for a seed.
+struct Campaigns {
+    rng: StdRng,
+    /// The campaign under way (started 120 days ago, ends in 90) ...
+    current: campaign::Model,
+    /// ... and an earlier one for large companies (1,000 employees or more), over.
+    earlier: campaign::Model,
+}
+
+impl Campaigns {
+    fn new(seed: u64, now: DateTime<Utc>, today: NaiveDate) -> Campaigns {
+        let mut rng = StdRng::seed_from_u64(seed ^ 0x6b61_6d70_6167_6e65);
+        let mut campaign = |name: &str, starts_on: NaiveDate, ends_on: NaiveDate| {
+            let created = (morning(starts_on) - Duration::days(rng.random_range(7..30))).min(now);
+            campaign::Model {
+                id: id(&mut rng),
+                name: name.to_owned(),
+                starts_on,
+                ends_on,
+                organisation_id: NATIONAL_ID.to_owned(),
+                created_by_sub: format!("demo@{NATIONAL_ID}"),
+                version: 1,
+                created_at: created,
+                updated_at: created,
+            }
+        };
+        let current = campaign(
+            "Landsdækkende virksomhedskampagne",
+            today - Duration::days(120),
+            today + Duration::days(90),
+        );
+        let earlier = campaign(
+            "Store virksomheder på tværs af landet",
+            today - Duration::days(540),
+            today - Duration::days(300),
+        );
+        Campaigns {
+            rng,
+            current,
+            earlier,
+        }
+    }
+
+    /// A skewed employee count, 1 to 5,000 (median about 20; one company in 15 has 1,000 or
+    /// more).
+    fn employees(&mut self) -> i32 {
+        let u: f64 = self.rng.random();
+        (5_000f64.powf(u * u * u).round() as i32).clamp(1, 5_000)
+    }
+}
+
 fn pick<'a, T>(rng: &mut StdRng, items: &'a [T]) -> &'a T {
     &items[rng.random_range(0..items.len())]
 }
@@ -417,6 +505,15 @@ pub async fn seed(db: &DatabaseConnection, options: &SeedOptions) -> AppResult<S
     let now = Utc::now();
     let today = danish_today(now);
     let mut counts = SeedCounts::default();
+    let mut campaigns = Campaigns::new(options.seed, now, today);
+    counts.campaigns = insert(
+        db,
+        [&campaigns.current, &campaigns.earlier]
+            .into_iter()
+            .map(|c| c.clone().into_active_model().reset_all())
+            .collect::<Vec<_>>(),
+    )
+    .await?;
     let mut done = 0;
     while done < options.companies {
         let n = BATCH.min(options.companies - done);
@@ -425,6 +522,7 @@ pub async fn seed(db: &DatabaseConnection, options: &SeedOptions) -> AppResult<S
             rows.company(
                 &mut rng,
                 &mut coordination,
+                &mut campaigns,
                 done + k,
                 &mut cvrs,
                 &weights,
@@ -452,7 +550,11 @@ struct Rows {
     agreement_participants: Vec<job_service_agreement_participant::ActiveModel>,
     company_contacts: Vec<company_contact::ActiveModel>,
     activity_participants: Vec<activity_participant::ActiveModel>,
+    call_list_entries: Vec<call_list_entry::ActiveModel>,
+    survey_responses: Vec<survey_response::ActiveModel>,
     active: u64,
+    campaign_visits: u64,
+    campaign_calls: u64,
 }
 
 impl Rows {
@@ -461,6 +563,7 @@ impl Rows {
         &mut self,
         rng: &mut StdRng,
         coordination: &mut Coordination,
+        campaigns: &mut Campaigns,
         index: u32,
         cvrs: &mut Cvrs,
         weights: &[(String, String, u32)],
@@ -532,7 +635,313 @@ impl Rows {
             self.joint_visit(coordination, now);
         }
         self.coordination(coordination, index, &company_id, &jobcentre, now, today);
+        self.campaigns(campaigns, index, &company_id, &jobcentre, now);
         Ok(())
+    }
+
+    /// The company's employee count, and its entries on the campaigns' call lists: one company
+    /// in 25 (one in four of the first 100) on the current campaign's list, one in six of
+    /// those with 1,000 employees or more on the earlier one's.
+    fn campaigns(
+        &mut self,
+        c: &mut Campaigns,
+        index: u32,
+        company_id: &str,
+        home: &str,
+        now: DateTime<Utc>,
+    ) {
+        let employees = c.employees();
+        if let Some(row) = self.companies.last_mut() {
+            row.employees = Set(Some(employees));
+        }
+        let current = c.rng.random_range(0..100) < 4 || (index < 100 && index.is_multiple_of(4));
+        if current {
+            let campaign = c.current.clone();
+            self.call_list_entry(c, &campaign, company_id, home, now);
+        }
+        if employees >= 1_000 && c.rng.random_range(0..6) == 0 {
+            let campaign = c.earlier.clone();
+            self.call_list_entry(c, &campaign, company_id, home, now);
+        }
+    }
+
+    /// One entry on `campaign`'s list, assigned to the home jobcentre, taken as far down the
+    /// funnel as the API would have taken it by now: added when the campaign started, cleared
+    /// or excluded by the jobcentre, called by the call centre (national PHONE contacts in the
+    /// campaign), a VISIT booked on the jobcentre's behalf for one of its consultants, then
+    /// held (an outcome, agreements, a follow-up, sometimes a survey response), cancelled by
+    /// the company (the entry DECLINED), a no-show, or still ahead. Meetings booked more than
+    /// 42 days ahead are cancelled more often, as the evaluation found.
+    fn call_list_entry(
+        &mut self,
+        c: &mut Campaigns,
+        campaign: &campaign::Model,
+        company_id: &str,
+        home: &str,
+        now: DateTime<Utc>,
+    ) {
+        let rng = &mut c.rng;
+        let start = morning(campaign.starts_on).min(now);
+        let added = (start + Duration::minutes(rng.random_range(0..21 * 24 * 60))).min(now);
+        let entry_id = id(rng);
+        let mut row = call_list_entry::ActiveModel {
+            id: Set(entry_id),
+            campaign_id: Set(campaign.id.clone()),
+            company_id: Set(company_id.to_owned()),
+            organisation_id: Set(home.to_owned()),
+            status: Set(CallListStatus::PendingClearance),
+            exclusion_reason: Set(None),
+            call_attempts: Set(0),
+            activity_id: Set(None),
+            cleared_by_sub: Set(None),
+            cleared_at: Set(None),
+            version: Set(1),
+            created_at: Set(added),
+            updated_at: Set(added),
+        };
+        let roll = rng.random_range(0..100);
+        let cleared_at = added + Duration::minutes(rng.random_range(24 * 60..30 * 24 * 60));
+        if roll < 12 || cleared_at > now {
+            self.call_list_entries.push(row);
+            return;
+        }
+        let clearer = format!("konsulent{}@{home}", rng.random_range(1..=4));
+        row.cleared_by_sub = Set(Some(clearer));
+        row.cleared_at = Set(Some(cleared_at));
+        row.version = Set(2);
+        row.updated_at = Set(cleared_at);
+        if roll < 22 {
+            row.status = Set(CallListStatus::Excluded);
+            row.exclusion_reason = Set(Some((*pick(rng, EXCLUSION_REASONS)).to_owned()));
+            self.call_list_entries.push(row);
+            return;
+        }
+        row.status = Set(CallListStatus::Cleared);
+        // The call centre calls once to three times; the last call of a booked entry booked it.
+        let booked = roll >= 35;
+        let attempts: i32 = if booked {
+            rng.random_range(1..=3)
+        } else {
+            rng.random_range(0..=3)
+        };
+        let mut at = cleared_at;
+        let mut calls = Vec::new();
+        for _ in 0..attempts {
+            let next = at + Duration::minutes(rng.random_range(60..10 * 24 * 60));
+            if next > now {
+                break;
+            }
+            at = next;
+            calls.push(at);
+        }
+        let attempts = calls.len() as i32;
+        let booked = booked && attempts > 0;
+        for call in &calls {
+            self.campaign_activity(
+                rng,
+                campaign,
+                company_id,
+                NATIONAL_ID,
+                ActivityKind::Phone,
+                ActivityStatus::Held,
+                *call,
+                None,
+                *call,
+                None,
+            );
+            self.campaign_calls += 1;
+        }
+        row.call_attempts = Set(attempts);
+        row.version = Set(2 + attempts);
+        row.updated_at = Set(at);
+        if !booked {
+            self.call_list_entries.push(row);
+            return;
+        }
+        // Booked on the last call, for a consultant of the jobcentre.
+        let booked_at = at;
+        let far = rng.random_range(0..100) < 30;
+        let lead = if far {
+            Duration::days(rng.random_range(43..90))
+        } else {
+            Duration::days(rng.random_range(3..=42))
+        };
+        let scheduled = morning(booked_at.date_naive() + lead)
+            + Duration::minutes(30 * rng.random_range(0..14));
+        let assignee = format!("konsulent{}@{home}", rng.random_range(1..=4));
+        let status = if scheduled > now {
+            ActivityStatus::Booked
+        } else {
+            let cancelled = if far { 30 } else { 10 };
+            match rng.random_range(0..100) {
+                n if n < cancelled => ActivityStatus::CancelledByCompany,
+                n if n < cancelled + 4 => ActivityStatus::CancelledByJobcentre,
+                n if n < cancelled + 9 => ActivityStatus::NoShow,
+                _ => ActivityStatus::Held,
+            }
+        };
+        let visit_id = self.campaign_activity(
+            rng,
+            campaign,
+            company_id,
+            home,
+            ActivityKind::Visit,
+            status,
+            scheduled,
+            Some(assignee),
+            booked_at,
+            Some(now),
+        );
+        self.campaign_visits += 1;
+        // bookMeeting made the entry BOOKED; a cancellation by the company made it DECLINED.
+        row.activity_id = Set(Some(visit_id));
+        row.status = Set(CallListStatus::Booked);
+        row.version = Set(3 + attempts);
+        row.updated_at = Set(booked_at);
+        if status == ActivityStatus::CancelledByCompany {
+            row.status = Set(CallListStatus::Declined);
+            row.version = Set(4 + attempts);
+            row.updated_at = Set(scheduled.min(now));
+        }
+        self.call_list_entries.push(row);
+    }
+
+    /// A campaign activity of `organisation` (its id): the call centre's PHONE call (national,
+    /// HELD) or a VISIT booked by national staff on the jobcentre's behalf (`booked_at`) and
+    /// brought to `status` afterwards. A held visit gets an outcome (most), agreements, a
+    /// follow-up and sometimes a survey response.
+    #[allow(clippy::too_many_arguments)]
+    fn campaign_activity(
+        &mut self,
+        rng: &mut StdRng,
+        campaign: &campaign::Model,
+        company_id: &str,
+        organisation: &str,
+        kind: ActivityKind,
+        status: ActivityStatus,
+        at: DateTime<Utc>,
+        assignee: Option<String>,
+        booked_at: DateTime<Utc>,
+        now: Option<DateTime<Utc>>,
+    ) -> String {
+        let activity_id = id(rng);
+        let visit = kind == ActivityKind::Visit;
+        let past = now.is_none_or(|now| at <= now);
+        let held = visit && status == ActivityStatus::Held;
+        let with_outcome = held && rng.random_range(0..100) < 80;
+        let changed = if visit && status != ActivityStatus::Booked {
+            at.min(now.unwrap_or(at))
+        } else {
+            booked_at
+        };
+        self.activities.push(activity::ActiveModel {
+            id: Set(activity_id.clone()),
+            company_id: Set(company_id.to_owned()),
+            organisation_id: Set(organisation.to_owned()),
+            kind: Set(kind),
+            status: Set(status),
+            initiated_by: Set(InitiatedBy::National),
+            visibility: Set(Visibility::Shared),
+            scheduled_at: Set(visit.then_some(at)),
+            occurred_at: Set((past
+                && status != ActivityStatus::NoShow
+                && status != ActivityStatus::Booked)
+                .then_some(at)),
+            contact_at: Set(at),
+            summary: Set(Some(if visit {
+                (*pick(rng, CAMPAIGN_NOTES)).to_owned()
+            } else {
+                "Opkald fra kampagnens callcenter".to_owned()
+            })),
+            campaign_id: Set(Some(campaign.id.clone())),
+            assignee_sub: Set(assignee.clone()),
+            outcome_registered: Set(with_outcome),
+            created_by_sub: Set(format!("demo@{NATIONAL_ID}")),
+            // Booked, then its status changed (and its outcome registered).
+            version: Set(if !visit || status == ActivityStatus::Booked {
+                1
+            } else if with_outcome {
+                3
+            } else {
+                2
+            }),
+            created_at: Set(booked_at),
+            updated_at: Set(changed),
+            deleted_at: Set(None),
+        });
+        if !held {
+            return activity_id;
+        }
+        if with_outcome {
+            for _ in 0..rng.random_range(0..=2) {
+                self.agreements.push(agreement::ActiveModel {
+                    id: Set(id(rng)),
+                    activity_id: Set(activity_id.clone()),
+                    company_id: Set(company_id.to_owned()),
+                    organisation_id: Set(organisation.to_owned()),
+                    kind: Set(*pick(
+                        rng,
+                        &[
+                            AgreementKind::Recruitment,
+                            AgreementKind::Recruitment,
+                            AgreementKind::CompanyInternship,
+                            AgreementKind::WageSubsidy,
+                            AgreementKind::AdultApprentice,
+                            AgreementKind::UpskillingJob,
+                            AgreementKind::FlexJob,
+                            AgreementKind::Mentor,
+                        ],
+                    )),
+                    positions: Set(rng.random_range(1..=5)),
+                    note: Set(None),
+                    created_at: Set(at),
+                });
+            }
+        }
+        let today = now.map_or(at.date_naive(), danish_today);
+        if rng.random_range(0..100) < 70 {
+            let due_on = at.date_naive() + Duration::days(rng.random_range(3..30));
+            let done = due_on < today && rng.random_range(0..100) < 75;
+            self.follow_ups.push(follow_up::ActiveModel {
+                id: Set(id(rng)),
+                company_id: Set(company_id.to_owned()),
+                activity_id: Set(Some(activity_id.clone())),
+                organisation_id: Set(organisation.to_owned()),
+                assignee_sub: Set(assignee.clone()),
+                description: Set("Send kandidater efter kampagnemødet".into()),
+                due_on: Set(due_on),
+                status: Set(if done {
+                    FollowUpStatus::Done
+                } else {
+                    FollowUpStatus::Open
+                }),
+                completed_at: Set(done.then_some(at + Duration::days(2))),
+                completion_note: Set(None),
+                version: Set(if done { 2 } else { 1 }),
+                created_at: Set(at),
+                updated_at: Set(if done { at + Duration::days(2) } else { at }),
+            });
+        }
+        if rng.random_range(0..100) < 30 {
+            let score = |rng: &mut StdRng| *pick(rng, &[2, 3, 4, 4, 4, 5, 5, 5]);
+            let optional = |rng: &mut StdRng| (rng.random_range(0..100) < 85).then(|| score(rng));
+            let answered = (at + Duration::days(rng.random_range(2..14))).min(now.unwrap_or(at));
+            self.survey_responses.push(survey_response::ActiveModel {
+                id: Set(id(rng)),
+                activity_id: Set(activity_id.clone()),
+                overall: Set(score(rng)),
+                well_prepared: Set(optional(rng)),
+                needs_uncovered: Set(optional(rng)),
+                offers_presented: Set(optional(rng)),
+                met_expectations: Set(optional(rng)),
+                likely_to_cooperate: Set(optional(rng)),
+                comment: Set((rng.random_range(0..100) < 20)
+                    .then(|| (*pick(rng, SURVEY_COMMENTS)).to_owned())),
+                created_by_sub: Set(format!("demo@{NATIONAL_ID}")),
+                created_at: Set(answered),
+            });
+        }
+        activity_id
     }
 
     /// Jobservice Danmark joins about one in ten of the jobcentres' visits (the activity just
@@ -877,6 +1286,10 @@ impl Rows {
             insert(&txn, self.agreement_participants).await?;
         counts.company_contacts += insert(&txn, self.company_contacts).await?;
         counts.activity_participants += insert(&txn, self.activity_participants).await?;
+        counts.call_list_entries += insert(&txn, self.call_list_entries).await?;
+        counts.survey_responses += insert(&txn, self.survey_responses).await?;
+        counts.campaign_visits += self.campaign_visits;
+        counts.campaign_calls += self.campaign_calls;
         txn.commit().await?;
         Ok(())
     }
@@ -905,7 +1318,9 @@ pub async fn seed_and_report(db: &DatabaseConnection, options: &SeedOptions) -> 
     Ok(format!(
         "seeded {} companies, {} contact persons, {} activities, {} agreements, {} follow-ups, \
          {} job service agreements ({} ACTIVE) with {} participants, {} fixed contacts, \
-         {} joint-visit participants ({} rows in {secs:.1} s, {:.0} rows/s; seed {})",
+         {} joint-visit participants, {} campaigns with {} call list entries ({} campaign \
+         calls, {} campaign visits), {} survey responses ({} rows in {secs:.1} s, {:.0} rows/s; \
+         seed {})",
         counts.companies,
         counts.contact_persons,
         counts.activities,
@@ -916,6 +1331,11 @@ pub async fn seed_and_report(db: &DatabaseConnection, options: &SeedOptions) -> 
         counts.job_service_agreement_participants,
         counts.company_contacts,
         counts.activity_participants,
+        counts.campaigns,
+        counts.call_list_entries,
+        counts.campaign_calls,
+        counts.campaign_visits,
+        counts.survey_responses,
         counts.total(),
         counts.total() as f64 / secs,
         options.seed
