@@ -175,6 +175,32 @@ fn assignee(catalogue: &Catalogue, named: Option<&str>, company: &company::Model
         .map_or_else(|| NATIONAL_ID.to_owned(), |m| m.jobcentre_id.clone())
 }
 
+/// A new entry of `campaign_id`'s list for `company_id`, version 1.
+fn new_entry(
+    campaign_id: &str,
+    company_id: &str,
+    organisation_id: String,
+    status: CallListStatus,
+    activity_id: Option<String>,
+    now: DateTime<Utc>,
+) -> call_list_entry::Model {
+    call_list_entry::Model {
+        id: new_id(),
+        campaign_id: campaign_id.to_owned(),
+        company_id: company_id.to_owned(),
+        organisation_id,
+        status,
+        exclusion_reason: None,
+        call_attempts: 0,
+        activity_id,
+        cleared_by_sub: None,
+        cleared_at: None,
+        version: 1,
+        created_at: now,
+        updated_at: now,
+    }
+}
+
 /// Puts `companies` on the list (those not on it yet) in the caller's unit of work.
 async fn add_in(
     uow: &mut UnitOfWork<'_>,
@@ -195,28 +221,33 @@ async fn add_in(
         .await?;
     let now = Utc::now();
     let mut out = Added::default();
+    let mut new_entries = Vec::new();
     for c in companies {
         if let Some(e) = existing.iter().find(|e| e.company_id == c.id) {
             out.already_on_list += 1;
             out.entries.push(e.clone());
             continue;
         }
-        let model = call_list_entry::ActiveModel {
-            id: Set(new_id()),
-            campaign_id: Set(campaign.id.clone()),
-            company_id: Set(c.id.clone()),
-            organisation_id: Set(assignee(catalogue, organisation, c)),
-            status: Set(CallListStatus::PendingClearance),
-            exclusion_reason: Set(None),
-            call_attempts: Set(0),
-            activity_id: Set(None),
-            cleared_by_sub: Set(None),
-            cleared_at: Set(None),
-            version: Set(1),
-            created_at: Set(now),
-            updated_at: Set(now),
-        }
-        .insert(uow.conn())
+        let entry = new_entry(
+            &campaign.id,
+            &c.id,
+            assignee(catalogue, organisation, c),
+            CallListStatus::PendingClearance,
+            None,
+            now,
+        );
+        new_entries.push(entry.clone());
+        out.entries.push(entry);
+    }
+    // One INSERT per hundred entries (13 parameters each, well under both databases' limits).
+    for chunk in new_entries.chunks(100) {
+        call_list_entry::Entity::insert_many(
+            chunk
+                .iter()
+                .cloned()
+                .map(call_list_entry::ActiveModel::from),
+        )
+        .exec(uow.conn())
         .await
         .map_err(|e| {
             error::on_constraint(e, &ONE_ENTRY_PER_COMPANY, || {
@@ -226,10 +257,11 @@ async fn add_in(
                 )
             })
         })?;
-        uow.created("callListEntry.added", &model)?;
-        out.added += 1;
-        out.entries.push(model);
     }
+    for entry in &new_entries {
+        uow.created("callListEntry.added", entry)?;
+    }
+    out.added = new_entries.len() as u64;
     if out.added == 0 {
         uow.unchanged();
     }
@@ -715,21 +747,14 @@ pub async fn apply_activity_in(
             } else {
                 CallListStatus::Booked
             };
-            let model = call_list_entry::ActiveModel {
-                id: Set(new_id()),
-                campaign_id: Set(campaign.id.clone()),
-                company_id: Set(activity.company_id.clone()),
-                organisation_id: Set(activity.organisation_id.clone()),
-                status: Set(status),
-                exclusion_reason: Set(None),
-                call_attempts: Set(0),
-                activity_id: Set(Some(activity.id.clone())),
-                cleared_by_sub: Set(None),
-                cleared_at: Set(None),
-                version: Set(1),
-                created_at: Set(now),
-                updated_at: Set(now),
-            }
+            let model = call_list_entry::ActiveModel::from(new_entry(
+                &campaign.id,
+                &activity.company_id,
+                activity.organisation_id.clone(),
+                status,
+                Some(activity.id.clone()),
+                now,
+            ))
             .insert(uow.conn())
             .await
             .map_err(|e| {
