@@ -748,17 +748,14 @@ pub async fn by_ids(
     reader: &Reader,
     ids: &[String],
 ) -> AppResult<Vec<Visible<activity::Model>>> {
-    Ok(activity::Entity::find()
-        .filter(sql::one_of(
-            db.get_database_backend(),
-            activity::Column::Id,
-            ids,
-        ))
-        .all(db)
-        .await?
-        .into_iter()
-        .filter_map(|a| reader.activity(a))
-        .collect())
+    Ok(
+        sql::find_in(activity::Entity, db, activity::Column::Id, ids)
+            .all(db)
+            .await?
+            .into_iter()
+            .filter_map(|a| reader.activity(a))
+            .collect(),
+    )
 }
 
 /// Position in a company's activities: (contact_at, id) of the last row seen.
@@ -981,16 +978,16 @@ pub async fn agreements_by_activity(
     reader: &Reader,
     activity_ids: &[String],
 ) -> AppResult<Vec<Visible<agreement::Model>>> {
-    let rows = agreement::Entity::find()
-        .filter(sql::one_of(
-            db.get_database_backend(),
-            agreement::Column::ActivityId,
-            activity_ids,
-        ))
-        .order_by_asc(agreement::Column::CreatedAt)
-        .order_by_asc(agreement::Column::Id)
-        .all(db)
-        .await?;
+    let rows = sql::find_in(
+        agreement::Entity,
+        db,
+        agreement::Column::ActivityId,
+        activity_ids,
+    )
+    .order_by_asc(agreement::Column::CreatedAt)
+    .order_by_asc(agreement::Column::Id)
+    .all(db)
+    .await?;
     if rows.is_empty() {
         return Ok(Vec::new());
     }
@@ -1027,15 +1024,15 @@ pub async fn participants_by_activity(
     db: &impl ConnectionTrait,
     activity_ids: &[String],
 ) -> AppResult<Vec<activity_participant::Model>> {
-    Ok(activity_participant::Entity::find()
-        .filter(sql::one_of(
-            db.get_database_backend(),
-            activity_participant::Column::ActivityId,
-            activity_ids,
-        ))
-        .order_by_asc(activity_participant::Column::OrganisationId)
-        .all(db)
-        .await?)
+    Ok(sql::find_in(
+        activity_participant::Entity,
+        db,
+        activity_participant::Column::ActivityId,
+        activity_ids,
+    )
+    .order_by_asc(activity_participant::Column::OrganisationId)
+    .all(db)
+    .await?)
 }
 
 /// One page of activities across companies, newest first, filtered (deleted ones left out).

@@ -103,17 +103,14 @@ pub async fn by_ids(
     reader: &Reader,
     ids: &[String],
 ) -> AppResult<Vec<Visible<campaign::Model>>> {
-    Ok(campaign::Entity::find()
-        .filter(sql::one_of(
-            db.get_database_backend(),
-            campaign::Column::Id,
-            ids,
-        ))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|c| reader.campaign(c))
-        .collect())
+    Ok(
+        sql::find_in(campaign::Entity, db, campaign::Column::Id, ids)
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|c| reader.campaign(c))
+            .collect(),
+    )
 }
 
 #[tracing::instrument(skip_all)]
@@ -578,17 +575,17 @@ pub async fn entries_by_ids(
     reader: &Reader,
     ids: &[String],
 ) -> AppResult<Vec<Visible<call_list_entry::Model>>> {
-    Ok(call_list_entry::Entity::find()
-        .filter(sql::one_of(
-            db.get_database_backend(),
-            call_list_entry::Column::Id,
-            ids,
-        ))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|e| reader.call_list_entry(e))
-        .collect())
+    Ok(sql::find_in(
+        call_list_entry::Entity,
+        db,
+        call_list_entry::Column::Id,
+        ids,
+    )
+    .all(db)
+    .await?
+    .into_iter()
+    .map(|e| reader.call_list_entry(e))
+    .collect())
 }
 
 /// What booking on behalf of a jobcentre gives back.

@@ -167,12 +167,7 @@ pub async fn by_ids(
     reader: &Reader,
     ids: &[String],
 ) -> AppResult<Vec<Visible<company::Model>>> {
-    Ok(company::Entity::find()
-        .filter(sql::one_of(
-            db.get_database_backend(),
-            company::Column::Id,
-            ids,
-        ))
+    Ok(sql::find_in(company::Entity, db, company::Column::Id, ids)
         .all(db)
         .await?
         .into_iter()
@@ -495,18 +490,18 @@ pub async fn production_units_by_company(
     reader: &Reader,
     company_ids: &[String],
 ) -> AppResult<Vec<Visible<production_unit::Model>>> {
-    Ok(production_unit::Entity::find()
-        .filter(sql::one_of(
-            db.get_database_backend(),
-            production_unit::Column::CompanyId,
-            company_ids,
-        ))
-        .order_by_asc(production_unit::Column::PNumber)
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|p| reader.production_unit(p))
-        .collect())
+    Ok(sql::find_in(
+        production_unit::Entity,
+        db,
+        production_unit::Column::CompanyId,
+        company_ids,
+    )
+    .order_by_asc(production_unit::Column::PNumber)
+    .all(db)
+    .await?
+    .into_iter()
+    .map(|p| reader.production_unit(p))
+    .collect())
 }
 
 // ---- contact persons ----
@@ -566,20 +561,20 @@ pub async fn contact_persons_by_company(
     reader: &Reader,
     company_ids: &[String],
 ) -> AppResult<Vec<Visible<contact_person::Model>>> {
-    Ok(contact_person::Entity::find()
-        .filter(sql::one_of(
-            db.get_database_backend(),
-            contact_person::Column::CompanyId,
-            company_ids,
-        ))
-        .filter(contact_person::Column::DeletedAt.is_null())
-        .order_by_asc(contact_person::Column::CreatedAt)
-        .order_by_asc(contact_person::Column::Id)
-        .all(db)
-        .await?
-        .into_iter()
-        .filter_map(|p| reader.contact_person(p))
-        .collect())
+    Ok(sql::find_in(
+        contact_person::Entity,
+        db,
+        contact_person::Column::CompanyId,
+        company_ids,
+    )
+    .filter(contact_person::Column::DeletedAt.is_null())
+    .order_by_asc(contact_person::Column::CreatedAt)
+    .order_by_asc(contact_person::Column::Id)
+    .all(db)
+    .await?
+    .into_iter()
+    .filter_map(|p| reader.contact_person(p))
+    .collect())
 }
 
 /// Removes name, e-mail and phone from the row and from every audit snapshot that holds the

@@ -38,15 +38,15 @@ pub async fn by_company(
     db: &impl ConnectionTrait,
     company_ids: &[String],
 ) -> AppResult<Vec<company_contact::Model>> {
-    Ok(company_contact::Entity::find()
-        .filter(sql::one_of(
-            db.get_database_backend(),
-            company_contact::Column::CompanyId,
-            company_ids,
-        ))
-        .order_by_asc(company_contact::Column::OrganisationId)
-        .all(db)
-        .await?)
+    Ok(sql::find_in(
+        company_contact::Entity,
+        db,
+        company_contact::Column::CompanyId,
+        company_ids,
+    )
+    .order_by_asc(company_contact::Column::OrganisationId)
+    .all(db)
+    .await?)
 }
 
 pub async fn visible_by_company(

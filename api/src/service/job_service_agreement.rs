@@ -164,16 +164,16 @@ pub async fn participants_of(
     if agreement_ids.is_empty() {
         return Ok(Vec::new());
     }
-    Ok(participant::Entity::find()
-        .filter(sql::one_of(
-            db.get_database_backend(),
-            participant::Column::AgreementId,
-            agreement_ids,
-        ))
-        .order_by_asc(participant::Column::CreatedAt)
-        .order_by_asc(participant::Column::Id)
-        .all(db)
-        .await?)
+    Ok(sql::find_in(
+        participant::Entity,
+        db,
+        participant::Column::AgreementId,
+        agreement_ids,
+    )
+    .order_by_asc(participant::Column::CreatedAt)
+    .order_by_asc(participant::Column::Id)
+    .all(db)
+    .await?)
 }
 
 /// The ACTIVE agreement of each of several companies (at most one each).
@@ -182,15 +182,15 @@ pub async fn active_by_company(
     db: &impl ConnectionTrait,
     company_ids: &[String],
 ) -> AppResult<Vec<job_service_agreement::Model>> {
-    Ok(job_service_agreement::Entity::find()
-        .filter(sql::one_of(
-            db.get_database_backend(),
-            job_service_agreement::Column::CompanyId,
-            company_ids,
-        ))
-        .filter(job_service_agreement::Column::Status.eq(JobServiceAgreementStatus::Active))
-        .all(db)
-        .await?)
+    Ok(sql::find_in(
+        job_service_agreement::Entity,
+        db,
+        job_service_agreement::Column::CompanyId,
+        company_ids,
+    )
+    .filter(job_service_agreement::Column::Status.eq(JobServiceAgreementStatus::Active))
+    .all(db)
+    .await?)
 }
 
 /// Every agreement of several companies, newest first.
@@ -200,19 +200,19 @@ pub async fn by_company(
     reader: &Reader,
     company_ids: &[String],
 ) -> AppResult<Vec<Visible<job_service_agreement::Model>>> {
-    Ok(job_service_agreement::Entity::find()
-        .filter(sql::one_of(
-            db.get_database_backend(),
-            job_service_agreement::Column::CompanyId,
-            company_ids,
-        ))
-        .order_by_desc(job_service_agreement::Column::CreatedAt)
-        .order_by_desc(job_service_agreement::Column::Id)
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|a| reader.job_service_agreement(a))
-        .collect())
+    Ok(sql::find_in(
+        job_service_agreement::Entity,
+        db,
+        job_service_agreement::Column::CompanyId,
+        company_ids,
+    )
+    .order_by_desc(job_service_agreement::Column::CreatedAt)
+    .order_by_desc(job_service_agreement::Column::Id)
+    .all(db)
+    .await?
+    .into_iter()
+    .map(|a| reader.job_service_agreement(a))
+    .collect())
 }
 
 #[tracing::instrument(skip_all, fields(id = %id))]

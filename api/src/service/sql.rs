@@ -3,7 +3,7 @@
 
 use sea_orm::sea_query::extension::postgres::PgFunc;
 use sea_orm::sea_query::{ArrayType, Expr, ExprTrait, SimpleExpr};
-use sea_orm::{ColumnTrait, DbBackend, Value};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, Select, Value};
 
 /// `column` is one of `keys`. On PostgreSQL `column = ANY($1)` with the keys as one array
 /// parameter: the statement's text is the same for 1 or 100 keys, so each connection prepares
@@ -21,4 +21,15 @@ pub fn one_of<C: ColumnTrait>(backend: DbBackend, column: C, keys: &[String]) ->
         }
         _ => expr.is_in(keys.iter().cloned()),
     }
+}
+
+/// The rows of `entity` whose `column` is one of `keys` (see [`one_of`]), to narrow further.
+pub fn find_in<E: EntityTrait>(
+    entity: E,
+    db: &impl ConnectionTrait,
+    column: E::Column,
+    keys: &[String],
+) -> Select<E> {
+    let _ = entity;
+    E::find().filter(one_of(db.get_database_backend(), column, keys))
 }
