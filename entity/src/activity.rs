@@ -1,10 +1,10 @@
 use sea_orm::entity::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::enums::{ActivityKind, ActivityStatus, InitiatedBy, Visibility};
 
 /// A contact between an organisation and a company (visit, call, meeting, …).
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize, Deserialize)]
 #[sea_orm(table_name = "activity")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]

@@ -1,10 +1,10 @@
 use sea_orm::entity::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::enums::FollowUpStatus;
 
 /// A promise with a due date and an owner organisation. `overdue` is derived, never stored.
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize, Deserialize)]
 #[sea_orm(table_name = "follow_up")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]

@@ -1,7 +1,10 @@
 //! Companies, production units, contact persons and the entry point.
 
 use async_graphql::connection::Connection;
-use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject};
+use async_graphql::{
+    Context, ID, InputObject, InputType, Lookahead, MaybeUndefined, Object, Result, SelectionField,
+    SimpleObject,
+};
 use chrono::{DateTime, Utc};
 use entity::enums::{EntryPointReason, FollowUpStatus, RarArea};
 use entity::{company, company_contact, contact_person, production_unit};
@@ -14,6 +17,7 @@ use super::reference::{Municipality, Organisation, find_municipality, load_organ
 use super::{connection, db, loaders, reader, write_context};
 use crate::error::AppError;
 use crate::service::company::{self as svc, Patch};
+use crate::service::prefetch::Include;
 use crate::service::read::{Reader, Visible};
 use crate::service::record::{self, SoftDelete};
 use crate::service::{
@@ -156,6 +160,48 @@ impl Company {
             .await?
             .flatten())
     }
+}
+
+/// The relations a selection of companies will show, to load with the companies in one
+/// statement (`service::prefetch`). Only argument values the resolvers accept are prefetched
+/// (anything else is loaded, or refused, by the resolver as before); `@skip`/`@include` are not
+/// looked at (a skipped relation is loaded for nothing, never shown).
+fn include_of(company: &Lookahead<'_>) -> Include {
+    fn arg<T: InputType>(field: &SelectionField<'_>, name: &str) -> Option<T> {
+        let args = field.arguments().ok()?;
+        let value = args
+            .into_iter()
+            .find(|(n, _)| n.as_str() == name)
+            .map(|(_, v)| v);
+        T::parse(value).ok()
+    }
+    let mut include = Include {
+        contact_persons: company.field("contactPersons").exists(),
+        production_units: company.field("productionUnits").exists(),
+        ..Include::default()
+    };
+    for field in company.field("activities").selection_fields() {
+        let after: Option<Option<String>> = arg(&field, "after");
+        if after != Some(None) {
+            continue;
+        }
+        if let Some(Ok(size)) =
+            arg(&field, "first").map(|first| pagination::page_size("first", first))
+        {
+            include.activity_page(size);
+        }
+    }
+    for field in company.field("followUps").selection_fields() {
+        if let Some(status) = arg::<Option<FollowUpStatus>>(&field, "status") {
+            include.follow_ups(status);
+        }
+    }
+    include.entry_point = company
+        .field("entryPoint")
+        .selection_fields()
+        .iter()
+        .any(|field| arg::<Option<String>>(field, "municipalityCode") == Some(None));
+    include
 }
 
 /// Rule 2 for `company` (or its site in `site`), its facts loaded in batches.
@@ -380,14 +426,22 @@ impl CompanyQuery {
         id: Option<ID>,
         cvr: Option<String>,
     ) -> Result<Option<Company>> {
+        let include = include_of(&ctx.look_ahead());
         let found = svc::get(
             db(ctx)?,
             reader(ctx)?,
             id.as_ref().map(|i| i.as_str()),
             cvr.as_deref(),
+            &include,
         )
         .await?;
-        Ok(found.map(Company))
+        let Some((company, related)) = found else {
+            return Ok(None);
+        };
+        loaders(ctx)?
+            .feed_companies(vec![(company.id.clone(), related)])
+            .await;
+        Ok(Some(Company(company)))
     }
 
     /// Companies by name, filtered; at most 100 per page.
@@ -407,7 +461,27 @@ impl CompanyQuery {
             industry_code: f.industry_code,
             has_active_job_service_agreement: f.has_active_job_service_agreement,
         };
-        let page = svc::list(db(ctx)?, reader(ctx)?, &filter, first, after.as_deref()).await?;
+        let look_ahead = ctx.look_ahead();
+        let mut nodes = look_ahead.field("nodes").selection_fields();
+        nodes.extend(look_ahead.field("edges").field("node").selection_fields());
+        let include = Lookahead::try_from(nodes.as_slice())
+            .map(|company| include_of(&company))
+            .unwrap_or_default();
+        let page = svc::list(
+            db(ctx)?,
+            reader(ctx)?,
+            &filter,
+            first,
+            after.as_deref(),
+            &include,
+        )
+        .await?;
+        let mut related = Vec::with_capacity(page.rows.len());
+        let page = page.filter_map(|(company, r)| {
+            related.push((company.id.clone(), r));
+            Some(company)
+        });
+        loaders(ctx)?.feed_companies(related).await;
         Ok(connection(page, |c| svc::company_cursor(c), Company))
     }
 }

@@ -31,6 +31,7 @@ use crate::service;
 use crate::service::activity::ActivityPageKey;
 use crate::service::entry_point::Facts;
 use crate::service::pagination::Page;
+use crate::service::prefetch::Related;
 use crate::service::read::{FollowUpView, Reader, Visible};
 
 pub type LoadError = Arc<AppError>;
@@ -412,6 +413,41 @@ impl Loaders {
             call_list_entry: make!(CallListEntryLoader),
             recent_contacts: make!(RecentContacts),
             queue,
+        }
+    }
+
+    /// Puts relations loaded with their companies (`service::prefetch`) where the resolvers
+    /// will look for them: the loaders' caches, under the keys the resolvers use.
+    pub async fn feed_companies(&self, related: Vec<(String, Related)>) {
+        for (company_id, r) in related {
+            if let Some(people) = r.contact_persons {
+                self.contact_persons
+                    .feed_one(company_id.clone(), people)
+                    .await;
+            }
+            if let Some(units) = r.production_units {
+                self.production_units
+                    .feed_one(company_id.clone(), units)
+                    .await;
+            }
+            for (size, page) in r.activity_pages {
+                let key = ActivityPageKey {
+                    company_id: company_id.clone(),
+                    size,
+                    after: None,
+                };
+                self.activity_pages.feed_one(key, page).await;
+            }
+            for (status, list) in r.follow_ups {
+                self.company_follow_ups
+                    .feed_one((company_id.clone(), status), list)
+                    .await;
+            }
+            if let Some(facts) = r.facts {
+                self.entry_point_facts
+                    .feed_one(company_id.clone(), facts)
+                    .await;
+            }
         }
     }
 

@@ -10,7 +10,7 @@ use entity::enums::{
 use entity::{activity, activity_participant, agreement, job_service_agreement, organisation};
 use sea_orm::sea_query::{
     Alias, ArrayType, Asterisk, Condition, Expr, ExprTrait, Func, JoinType, Order, Query,
-    SelectStatement,
+    SelectStatement, SimpleExpr,
 };
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait,
@@ -791,6 +791,34 @@ fn page_condition(after: Option<&ActivityCursor>) -> Condition {
     condition
 }
 
+/// One company's page, newest first, `size + 1` rows (the extra one tells whether there is
+/// a next page); `company` picks the company (a batch's key, or an enclosing statement's row).
+pub fn company_page(
+    company: SimpleExpr,
+    size: u64,
+    after: Option<&ActivityCursor>,
+) -> SelectStatement {
+    Query::select()
+        .column(Asterisk)
+        .from(activity::Entity)
+        .and_where(company)
+        .cond_where(page_condition(after))
+        .order_by((activity::Entity, activity::Column::ContactAt), Order::Desc)
+        .order_by((activity::Entity, activity::Column::Id), Order::Desc)
+        .limit(size + 1)
+        .to_owned()
+}
+
+/// The rows of one company's page as its reader sees them.
+pub fn visible_page(
+    reader: &Reader,
+    rows: Vec<activity::Model>,
+    size: u64,
+    after: bool,
+) -> Page<Visible<activity::Model>> {
+    Page::from_overfetch(rows, size, after).filter_map(|a| reader.activity(a))
+}
+
 /// PostgreSQL: for each company an index scan that stops after `size + 1` rows
 /// (`unnest($1) CROSS JOIN LATERAL (… LIMIT n)`), however many activities it has.
 fn page_per_company_lateral(
@@ -802,17 +830,11 @@ fn page_per_company_lateral(
         .iter()
         .map(|k| Value::from(k.as_str()))
         .collect();
-    let page = Query::select()
-        .column(Asterisk)
-        .from(activity::Entity)
-        .and_where(
-            Expr::col((activity::Entity, activity::Column::CompanyId)).eq(Expr::cust(r#""k""#)),
-        )
-        .cond_where(page_condition(after))
-        .order_by(activity::Column::ContactAt, Order::Desc)
-        .order_by(activity::Column::Id, Order::Desc)
-        .limit(size + 1)
-        .to_owned();
+    let page = company_page(
+        Expr::col((activity::Entity, activity::Column::CompanyId)).eq(Expr::cust(r#""k""#)),
+        size,
+        after,
+    );
     Query::select()
         .column((Alias::new("page"), Asterisk))
         .from_function(
@@ -905,8 +927,7 @@ pub async fn pages_by_company(
                     size,
                     after: after.clone(),
                 },
-                Page::from_overfetch(rows, size, after.is_some())
-                    .filter_map(|a| reader.activity(a)),
+                visible_page(reader, rows, size, after.is_some()),
             );
         }
     }

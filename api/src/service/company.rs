@@ -8,15 +8,16 @@ use entity::{
 };
 use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr, Order, Query};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
-    IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbBackend,
+    EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Select, Set,
 };
 
 use super::audit_view;
 use super::pagination::{self, Page};
+use super::prefetch::{self, Include, Related};
 use super::read::{Reader, Visible};
 use super::record;
-use super::sql;
+use super::sql::{self, Parents};
 use super::uow::{self, UnitOfWork, WriteContext, new_id};
 use super::validation::{self as v, Cvr, NAME_MAX, PNumber};
 use crate::auth::policy::Action;
@@ -145,20 +146,30 @@ pub async fn require(db: &impl ConnectionTrait, id: &str) -> AppResult<company::
         .ok_or_else(|| AppError::NotFound(format!("company {id} not found")))
 }
 
-/// One company by id or by CVR number (exactly one of them), as `reader` sees it.
+/// One company by id or by CVR number (exactly one of them), as `reader` sees it, with the
+/// relations in `include` (see `prefetch`).
 #[tracing::instrument(skip_all, fields(id = ?id, cvr = ?cvr))]
 pub async fn get(
     db: &impl ConnectionTrait,
     reader: &Reader,
     id: Option<&str>,
     cvr: Option<&str>,
-) -> AppResult<Option<Visible<company::Model>>> {
-    let found = match (id, cvr) {
-        (Some(id), None) => find(db, id).await?,
-        (None, Some(cvr)) => find_by_cvr(db, cvr).await?,
+    include: &Include,
+) -> AppResult<Option<(Visible<company::Model>, Related)>> {
+    let select = match (id, cvr) {
+        (Some(id), None) => company::Entity::find_by_id(id.to_owned()),
+        (None, Some(cvr)) => {
+            let Ok(cvr) = Cvr::parse("cvr", cvr) else {
+                return Ok(None);
+            };
+            company::Entity::find().filter(company::Column::Cvr.eq(cvr.into_string()))
+        }
         _ => return Err(AppError::validation("id", "give either id or cvr")),
     };
-    Ok(found.map(|c| reader.company(c)))
+    Ok(prefetch::companies(db, reader, select, include)
+        .await?
+        .into_iter()
+        .next())
 }
 
 #[tracing::instrument(skip_all)]
@@ -335,7 +346,7 @@ pub async fn update_in(
     Ok(after)
 }
 
-/// One page of companies ordered by name, filtered.
+/// One page of companies ordered by name, filtered, with the relations in `include`.
 #[tracing::instrument(skip_all)]
 pub async fn list(
     db: &impl ConnectionTrait,
@@ -343,7 +354,8 @@ pub async fn list(
     filter: &CompanyFilter,
     first: Option<i32>,
     after: Option<&str>,
-) -> AppResult<Page<Visible<company::Model>>> {
+    include: &Include,
+) -> AppResult<Page<(Visible<company::Model>, Related)>> {
     let size = pagination::page_size("first", first)?;
     let cursor: Option<(String, String)> = pagination::decode("after", after)?;
     let mut q = company::Entity::find();
@@ -399,16 +411,15 @@ pub async fn list(
             company::Column::Id.not_in_subquery(active)
         });
     }
-    let page = pagination::page(
-        db,
+    let q = pagination::page_select(
         q,
         (company::Column::NameSearch, company::Column::Id),
         Order::Asc,
         size,
-        cursor,
-    )
-    .await?;
-    Ok(page.filter_map(|c| Some(reader.company(c))))
+        cursor.as_ref(),
+    );
+    let rows = prefetch::companies(db, reader, q, include).await?;
+    Ok(Page::from_overfetch(rows, size, cursor.is_some()))
 }
 
 pub fn company_cursor(c: &company::Model) -> String {
@@ -484,24 +495,30 @@ pub async fn add_production_unit_in(
     Ok(model)
 }
 
+/// The production units of `parents`, by P-number.
+pub fn production_units_of(
+    backend: DbBackend,
+    parents: Parents<'_>,
+) -> Select<production_unit::Entity> {
+    production_unit::Entity::find()
+        .filter(parents.condition(backend, production_unit::Column::CompanyId))
+        .order_by_asc(production_unit::Column::PNumber)
+}
+
 #[tracing::instrument(skip_all)]
 pub async fn production_units_by_company(
     db: &impl ConnectionTrait,
     reader: &Reader,
     company_ids: &[String],
 ) -> AppResult<Vec<Visible<production_unit::Model>>> {
-    Ok(sql::find_in(
-        production_unit::Entity,
-        db,
-        production_unit::Column::CompanyId,
-        company_ids,
+    Ok(
+        production_units_of(db.get_database_backend(), Parents::Keys(company_ids))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|p| reader.production_unit(p))
+            .collect(),
     )
-    .order_by_asc(production_unit::Column::PNumber)
-    .all(db)
-    .await?
-    .into_iter()
-    .map(|p| reader.production_unit(p))
-    .collect())
 }
 
 // ---- contact persons ----
@@ -554,6 +571,18 @@ pub async fn add_contact_person_in(
     Ok(model)
 }
 
+/// The contact persons of `parents` (deleted ones are left out), oldest first.
+pub fn contact_persons_of(
+    backend: DbBackend,
+    parents: Parents<'_>,
+) -> Select<contact_person::Entity> {
+    contact_person::Entity::find()
+        .filter(parents.condition(backend, contact_person::Column::CompanyId))
+        .filter(contact_person::Column::DeletedAt.is_null())
+        .order_by_asc(contact_person::Column::CreatedAt)
+        .order_by_asc(contact_person::Column::Id)
+}
+
 /// The company's contact persons (deleted ones are left out of the list).
 #[tracing::instrument(skip_all)]
 pub async fn contact_persons_by_company(
@@ -561,20 +590,14 @@ pub async fn contact_persons_by_company(
     reader: &Reader,
     company_ids: &[String],
 ) -> AppResult<Vec<Visible<contact_person::Model>>> {
-    Ok(sql::find_in(
-        contact_person::Entity,
-        db,
-        contact_person::Column::CompanyId,
-        company_ids,
+    Ok(
+        contact_persons_of(db.get_database_backend(), Parents::Keys(company_ids))
+            .all(db)
+            .await?
+            .into_iter()
+            .filter_map(|p| reader.contact_person(p))
+            .collect(),
     )
-    .filter(contact_person::Column::DeletedAt.is_null())
-    .order_by_asc(contact_person::Column::CreatedAt)
-    .order_by_asc(contact_person::Column::Id)
-    .all(db)
-    .await?
-    .into_iter()
-    .filter_map(|p| reader.contact_person(p))
-    .collect())
 }
 
 /// Removes name, e-mail and phone from the row and from every audit snapshot that holds the

@@ -14,13 +14,15 @@
 use std::collections::HashMap;
 
 use entity::enums::{EntryPointReason, JobServiceAgreementStatus, RarArea};
+use entity::job_service_agreement_participant;
 use entity::{company, company_contact, job_service_agreement};
-use sea_orm::sea_query::{Alias, Expr, Query, UnionType};
-use sea_orm::{ColumnTrait, ConnectionTrait, FromQueryResult};
+use sea_orm::sea_query::{Alias, Expr, Query, SelectStatement, UnionType};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, FromQueryResult};
+use serde::Deserialize;
 
 use super::job_service_agreement as agreements;
 use super::reference::{Catalogue, NATIONAL_ID};
-use super::sql;
+use super::sql::Parents;
 use crate::error::{AppError, AppResult};
 
 /// Whom to call, and why.
@@ -154,12 +156,36 @@ async fn facts(
     company_ids: &[String],
     with_participants: bool,
 ) -> AppResult<HashMap<String, Facts>> {
+    let backend = db.get_database_backend();
+    let q = facts_of(backend, Parents::Keys(company_ids));
+    let rows = FactRow::find_by_statement(backend.build(&q))
+        .all(db)
+        .await?;
+    let agreement_ids: Vec<String> = rows
+        .iter()
+        .filter(|r| r.source == "agreement")
+        .map(|r| r.record_id.clone())
+        .collect();
+    let participants = if with_participants && !agreement_ids.is_empty() {
+        agreements::participants_of(db, &agreement_ids).await?
+    } else {
+        Vec::new()
+    };
     let mut out: HashMap<String, Facts> = company_ids
         .iter()
         .map(|id| (id.clone(), Facts::default()))
         .collect();
-    let backend = db.get_database_backend();
-    // One statement of two plain index lookups (UNION ALL): nothing for the planner to join.
+    for r in rows {
+        if let Some(facts) = out.get_mut(&r.company_id) {
+            facts.add(r, &participants);
+        }
+    }
+    Ok(out)
+}
+
+/// The facts' rows of `parents`: one statement of two plain index lookups (UNION ALL), the
+/// ACTIVE agreement's coordinator and every fixed contact; nothing for the planner to join.
+pub fn facts_of(backend: DbBackend, parents: Parents<'_>) -> SelectStatement {
     let mut q = Query::select()
         .expr_as(Expr::cust("'agreement'"), Alias::new("source"))
         .expr_as(
@@ -187,11 +213,7 @@ async fn facts(
             Alias::new("phone"),
         )
         .from(job_service_agreement::Entity)
-        .and_where(sql::one_of(
-            backend,
-            job_service_agreement::Column::CompanyId,
-            company_ids,
-        ))
+        .and_where(parents.condition(backend, job_service_agreement::Column::CompanyId))
         .and_where(job_service_agreement::Column::Status.eq(JobServiceAgreementStatus::Active))
         .to_owned();
     let contacts = Query::select()
@@ -218,30 +240,15 @@ async fn facts(
             Alias::new("phone"),
         )
         .from(company_contact::Entity)
-        .and_where(sql::one_of(
-            backend,
-            company_contact::Column::CompanyId,
-            company_ids,
-        ))
+        .and_where(parents.condition(backend, company_contact::Column::CompanyId))
         .to_owned();
     q.union(UnionType::All, contacts);
-    let rows = FactRow::find_by_statement(backend.build(&q))
-        .all(db)
-        .await?;
-    let agreement_ids: Vec<String> = rows
-        .iter()
-        .filter(|r| r.source == "agreement")
-        .map(|r| r.record_id.clone())
-        .collect();
-    let participants = if with_participants && !agreement_ids.is_empty() {
-        agreements::participants_of(db, &agreement_ids).await?
-    } else {
-        Vec::new()
-    };
-    for r in rows {
-        let Some(facts) = out.get_mut(&r.company_id) else {
-            continue;
-        };
+    q
+}
+
+impl Facts {
+    /// Adds one row of [`facts_of`] (with the agreement's participants, when loaded).
+    pub fn add(&mut self, r: FactRow, participants: &[job_service_agreement_participant::Model]) {
         let contact = Contact {
             organisation_id: r.organisation_id,
             name: r.name,
@@ -249,7 +256,7 @@ async fn facts(
             phone: r.phone,
         };
         if r.source == "agreement" {
-            facts.participants = participants
+            self.participants = participants
                 .iter()
                 .filter(|p| p.agreement_id == r.record_id)
                 .map(|p| RegionalContact {
@@ -262,17 +269,16 @@ async fn facts(
                     rar_areas: agreements::parse_rar_areas(&p.rar_areas),
                 })
                 .collect();
-            facts.coordinator = Some(contact);
+            self.coordinator = Some(contact);
         } else {
-            facts.fixed_contacts.push(contact);
+            self.fixed_contacts.push(contact);
         }
     }
-    Ok(out)
 }
 
 /// A row of the facts statement: an ACTIVE agreement's coordinator, or a fixed contact.
-#[derive(Debug, FromQueryResult)]
-struct FactRow {
+#[derive(Debug, FromQueryResult, Deserialize)]
+pub struct FactRow {
     source: String,
     company_id: String,
     record_id: String,

@@ -5,14 +5,14 @@ use entity::enums::FollowUpStatus;
 use entity::{activity, company, follow_up};
 use sea_orm::sea_query::Order;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
-    IntoActiveModel, JoinType, QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbBackend,
+    EntityTrait, IntoActiveModel, JoinType, QueryFilter, QueryOrder, QuerySelect, Select, Set,
 };
 
 use super::pagination::{self, Page};
 use super::read::{FollowUpView, Reader, Visible};
 use super::record::{self, check_version};
-use super::sql;
+use super::sql::Parents;
 use super::uow::{self, UnitOfWork, WriteContext, new_id};
 use super::validation::{self as v, NOTE_MAX};
 use crate::auth::policy::Action;
@@ -121,19 +121,34 @@ async fn by_parent(
     ids: &[String],
     status: Option<FollowUpStatus>,
 ) -> AppResult<Vec<Visible<FollowUpView>>> {
-    let mut query =
-        follow_up::Entity::find().filter(sql::one_of(db.get_database_backend(), parent, ids));
+    Ok(of(
+        db.get_database_backend(),
+        parent,
+        Parents::Keys(ids),
+        status,
+    )
+    .all(db)
+    .await?
+    .into_iter()
+    .map(|f| reader.follow_up(f))
+    .collect())
+}
+
+/// The follow-ups of `parents` (by `parent`, a company or an activity), by due date;
+/// `status` narrows them.
+pub fn of(
+    backend: DbBackend,
+    parent: follow_up::Column,
+    parents: Parents<'_>,
+    status: Option<FollowUpStatus>,
+) -> Select<follow_up::Entity> {
+    let mut query = follow_up::Entity::find().filter(parents.condition(backend, parent));
     if let Some(status) = status {
         query = query.filter(follow_up::Column::Status.eq(status));
     }
-    Ok(query
+    query
         .order_by_asc(follow_up::Column::DueOn)
         .order_by_asc(follow_up::Column::Id)
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|f| reader.follow_up(f))
-        .collect())
 }
 
 #[tracing::instrument(skip_all)]

@@ -33,3 +33,23 @@ pub fn find_in<E: EntityTrait>(
     let _ = entity;
     E::find().filter(one_of(db.get_database_backend(), column, keys))
 }
+
+/// Whose rows a relation's statement fetches: a batch of parent keys (a DataLoader's), or the
+/// one `company` row of an enclosing statement (a correlated subquery, see `prefetch`). One
+/// builder per relation serves both, so the two paths cannot drift apart.
+#[derive(Debug, Clone, Copy)]
+pub enum Parents<'a> {
+    Keys(&'a [String]),
+    EnclosingCompany,
+}
+
+impl Parents<'_> {
+    /// `column` (a relation's parent key) narrowed to these parents.
+    pub fn condition<C: ColumnTrait>(&self, backend: DbBackend, column: C) -> SimpleExpr {
+        match self {
+            Parents::Keys(keys) => one_of(backend, column, keys),
+            Parents::EnclosingCompany => Expr::col(column.as_column_ref())
+                .equals((entity::company::Entity, entity::company::Column::Id)),
+        }
+    }
+}
