@@ -15,6 +15,7 @@ mod m20261130_000007_company_name_trigram;
 mod m20261201_000008_coordination;
 mod m20261201_000009_campaigns;
 mod m20261201_000010_report_indexes;
+mod m20261201_000011_company_list_index;
 pub mod reference_data;
 mod shapes;
 
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000008_coordination::Migration),
             Box::new(m20261201_000009_campaigns::Migration),
             Box::new(m20261201_000010_report_indexes::Migration),
+            Box::new(m20261201_000011_company_list_index::Migration),
         ]
     }
 }

@@ -22,6 +22,7 @@ mod http;
 mod legacy_audit;
 mod matrix;
 mod performance;
+mod prefetch;
 mod privacy;
 mod reference;
 mod report;

@@ -180,7 +180,9 @@ fn include_of(company: &Lookahead<'_>) -> Include {
         production_units: company.field("productionUnits").exists(),
         ..Include::default()
     };
-    for field in company.field("activities").selection_fields() {
+    let activities = company.field("activities");
+    include.activity_columns = activity_columns(&activities);
+    for field in activities.selection_fields() {
         let after: Option<Option<String>> = arg(&field, "after");
         if after != Some(None) {
             continue;
@@ -202,6 +204,19 @@ fn include_of(company: &Lookahead<'_>) -> Include {
         .iter()
         .any(|field| arg::<Option<String>>(field, "municipalityCode") == Some(None));
     include
+}
+
+/// The activity columns a selection of activity connections reads (`None`: all of them).
+fn activity_columns(connections: &Lookahead<'_>) -> Option<Vec<entity::activity::Column>> {
+    let mut nodes = connections.field("nodes").selection_fields();
+    nodes.extend(connections.field("edges").field("node").selection_fields());
+    let mut columns = Vec::new();
+    for node in nodes {
+        for field in node.selection_set() {
+            columns.extend_from_slice(super::activity::field_columns(field.name())?);
+        }
+    }
+    Some(columns)
 }
 
 /// Rule 2 for `company` (or its site in `site`), its facts loaded in batches.

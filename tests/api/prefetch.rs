@@ -1,0 +1,190 @@
+//! On PostgreSQL a company read loads the relations its selection shows in the company statement
+//! (`service::prefetch`), activities with only the columns the selection reads. These tests hold
+//! that path to the batched one field by field (on SQLite both sides take the batched path), and
+//! count its statements.
+
+use serde_json::{Value, json};
+
+use crate::db_tests;
+use crate::fixtures::*;
+use crate::helpers::{Backend, TestApp};
+
+/// A company with activities of every kind of visibility and history, seen by two jobcentres.
+async fn company_with_history(app: &TestApp) -> String {
+    let own = consultant(app, "jc-101");
+    let other = consultant(app, "jc-751");
+    let company = id(&register_company(app, &own, "Forudhentning ApS", "101").await);
+    add_contact_person(app, &own, &company).await;
+    log_activity(
+        app,
+        &own,
+        &company,
+        "HELD",
+        json!({ "visibility": "ORGANISATION", "summary": "privat note", "initiatedBy": "COMPANY" }),
+    )
+    .await;
+    log_activity(
+        app,
+        &other,
+        &company,
+        "HELD",
+        json!({ "summary": "delt note", "participantOrganisationIds": ["jc-101"] }),
+    )
+    .await;
+    log_activity(
+        app,
+        &own,
+        &company,
+        "BOOKED",
+        json!({ "summary": "aftalt" }),
+    )
+    .await;
+    let held = id(&held_activity(app, &own, &company).await);
+    record_outcome(app, &own, &held).await;
+    let gone = id(&log_activity(app, &own, &company, "HELD", json!({})).await["activity"]);
+    app.gql_ok(
+        &own,
+        "mutation($id: ID!) { deleteActivity(id: $id) { id } }",
+        json!({ "id": gone }),
+    )
+    .await;
+    company
+}
+
+/// Every field of `Activity`, with `{ id }` under the object-valued ones.
+async fn activity_selections(app: &TestApp, token: &str) -> Vec<String> {
+    let data = app
+        .gql_ok(
+            token,
+            r#"{ __type(name: "Activity") { fields { name type { kind ofType { kind ofType { kind ofType { kind } } } } } } }"#,
+            json!({}),
+        )
+        .await;
+    let fields = data["__type"]["fields"].as_array().expect("fields");
+    assert!(fields.len() >= 20, "Activity has its fields: {fields:?}");
+    fields
+        .iter()
+        .map(|f| {
+            let name = f["name"].as_str().expect("name");
+            let mut t = &f["type"];
+            while t["ofType"].is_object() {
+                t = &t["ofType"];
+            }
+            if t["kind"] == "OBJECT" {
+                format!("{name} {{ id }}")
+            } else {
+                name.to_owned()
+            }
+        })
+        .collect()
+}
+
+async fn prefetched_activities_read_like_the_batched_path(app: TestApp) {
+    let company = company_with_history(&app).await;
+    let own = consultant(&app, "jc-101");
+    let selections = activity_selections(&app, &own).await;
+    let everything = selections.join(" ");
+    for token in [own.clone(), consultant(&app, "jc-751")] {
+        for selection in selections.iter().chain([&everything]) {
+            let page = app
+                .gql_ok(
+                    &token,
+                    &format!(
+                        "query($c: ID!) {{ company(id: $c) {{ activities(first: 100) {{ nodes {{ id {selection} }} }} }} }}"
+                    ),
+                    json!({ "c": company }),
+                )
+                .await;
+            let nodes = page["company"]["activities"]["nodes"]
+                .as_array()
+                .expect("nodes")
+                .clone();
+            assert_eq!(nodes.len(), 4, "four activities left after the deletion");
+            // The same activities, one by one through the batched loader (every column).
+            let by_id: Vec<String> = nodes
+                .iter()
+                .enumerate()
+                .map(|(i, n)| {
+                    format!(
+                        "a{i}: activity(id: \"{}\") {{ id {selection} }}",
+                        n["id"].as_str().expect("id")
+                    )
+                })
+                .collect();
+            let single = app
+                .gql_ok(&token, &format!("{{ {} }}", by_id.join(" ")), json!({}))
+                .await;
+            for (i, node) in nodes.iter().enumerate() {
+                assert_eq!(
+                    node,
+                    &single[format!("a{i}")],
+                    "`{selection}` of an activity read with its company and alone"
+                );
+            }
+        }
+    }
+    // The private note stays private on the prefetched path.
+    let other = consultant(&app, "jc-751");
+    let page = app
+        .gql_ok(
+            &other,
+            "query($c: ID!) { company(id: $c) { activities { nodes { summary visibility organisation { id } } } } }",
+            json!({ "c": company }),
+        )
+        .await;
+    let nodes = page["company"]["activities"]["nodes"]
+        .as_array()
+        .expect("nodes");
+    let private: Vec<&Value> = nodes
+        .iter()
+        .filter(|n| n["visibility"] == "ORGANISATION")
+        .collect();
+    assert_eq!(private.len(), 1);
+    assert_eq!(private[0]["summary"], Value::Null);
+    assert!(nodes.iter().any(|n| n["summary"] == "delt note"));
+}
+
+const FULL_PAGE: &str = "query($c: ID!) { company(id: $c) { name contactPersons { name email } productionUnits { pNumber }
+  activities(first: 20) { nodes { id kind summary organisation { name } } }
+  open: followUps(status: OPEN) { description dueOn } all: followUps { id status }
+  entryPoint { organisation { id } reason contactName } lastActivityAt } }";
+
+async fn a_company_page_is_one_statement_on_postgres(app: TestApp) {
+    let company = company_with_history(&app).await;
+    let own = consultant(&app, "jc-101");
+    app.gql_ok(
+        &own,
+        "mutation($c: ID!, $i: CompanyContactInput!) { setCompanyContact(companyId: $c, input: $i) { id } }",
+        json!({ "c": company, "i": { "name": "Fast Kontakt", "email": "fast@jc101.dk" } }),
+    )
+    .await;
+    let before = app.metric("kontaktpunkt_sql_statements_total").await;
+    let data = app.gql_ok(&own, FULL_PAGE, json!({ "c": company })).await;
+    let statements = app.metric("kontaktpunkt_sql_statements_total").await - before;
+    let c = &data["company"];
+    assert_eq!(c["activities"]["nodes"].as_array().map(Vec::len), Some(4));
+    assert_eq!(c["open"].as_array().map(Vec::len), Some(1));
+    assert_eq!(c["all"].as_array().map(Vec::len), Some(1));
+    assert_eq!(c["contactPersons"].as_array().map(Vec::len), Some(1));
+    assert_eq!(c["entryPoint"]["contactName"], "Fast Kontakt");
+    assert_eq!(c["entryPoint"]["reason"], "HOME_MUNICIPALITY");
+    match app.backend {
+        // lastActivityAt is not prefetched: the company statement and its loader.
+        Backend::Postgres => assert_eq!(statements, 2.0, "statements of the page"),
+        Backend::Sqlite => assert!(statements >= 6.0, "batched: {statements}"),
+    }
+    // Arguments the resolvers refuse are refused as before (nothing prefetched for them).
+    let (_, body) = app
+        .gql(
+            Some(&own),
+            "query($c: ID!) { company(id: $c) { activities(first: 500) { nodes { id } } } }",
+            json!({ "c": company }),
+        )
+        .await;
+    assert_eq!(error_code(&body), Some("LIMIT_EXCEEDED"), "{body}");
+}
+
+db_tests!(
+    prefetched_activities_read_like_the_batched_path,
+    a_company_page_is_one_statement_on_postgres
+);
