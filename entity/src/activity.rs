@@ -6,12 +6,13 @@ use crate::enums::{ActivityKind, ActivityStatus, InitiatedBy, Visibility};
 /// A contact between an organisation and a company (visit, call, meeting, …).
 ///
 /// The `#[serde(default)]` fields may be left out of a row read as JSON (`api`'s prefetch reads
-/// only the columns a selection shows); the others must always be there.
+/// only the columns a selection shows, and fills in the company); the others must be there.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize, Deserialize)]
 #[sea_orm(table_name = "activity")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: String,
+    #[serde(default)]
     pub company_id: String,
     pub organisation_id: String,
     pub kind: ActivityKind,
@@ -42,6 +43,7 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     #[serde(default)]
     pub updated_at: DateTimeUtc,
+    #[serde(default)]
     pub deleted_at: Option<DateTimeUtc>,
 }
 

@@ -41,6 +41,16 @@ async fn company_with_history(app: &TestApp) -> String {
     .await;
     let held = id(&held_activity(app, &own, &company).await);
     record_outcome(app, &own, &held).await;
+    let second = id(&held_activity(app, &other, &company).await);
+    let outcome = record_outcome(app, &other, &second).await;
+    let done = &outcome["followUps"][0];
+    app.gql_ok(
+        &other,
+        "mutation($id: ID!, $v: Int!) { completeFollowUp(id: $id, expectedVersion: $v, note: \"sendt\") { id } }",
+        json!({ "id": done["id"], "v": done["version"] }),
+    )
+    .await;
+    add_contact_person(app, &other, &company).await;
     let gone = id(&log_activity(app, &own, &company, "HELD", json!({})).await["activity"]);
     app.gql_ok(
         &own,
@@ -51,17 +61,17 @@ async fn company_with_history(app: &TestApp) -> String {
     company
 }
 
-/// Every field of `Activity`, with `{ id }` under the object-valued ones.
-async fn activity_selections(app: &TestApp, token: &str) -> Vec<String> {
+/// Every field of `type_name`, with `{ id }` under the object-valued ones.
+async fn selections(app: &TestApp, token: &str, type_name: &str) -> Vec<String> {
     let data = app
         .gql_ok(
             token,
-            r#"{ __type(name: "Activity") { fields { name type { kind ofType { kind ofType { kind ofType { kind } } } } } } }"#,
-            json!({}),
+            r#"query($t: String!) { __type(name: $t) { fields { name type { kind ofType { kind ofType { kind ofType { kind } } } } } } }"#,
+            json!({ "t": type_name }),
         )
         .await;
     let fields = data["__type"]["fields"].as_array().expect("fields");
-    assert!(fields.len() >= 20, "Activity has its fields: {fields:?}");
+    assert!(fields.len() >= 9, "{type_name} has its fields: {fields:?}");
     fields
         .iter()
         .map(|f| {
@@ -82,7 +92,7 @@ async fn activity_selections(app: &TestApp, token: &str) -> Vec<String> {
 async fn prefetched_activities_read_like_the_batched_path(app: TestApp) {
     let company = company_with_history(&app).await;
     let own = consultant(&app, "jc-101");
-    let selections = activity_selections(&app, &own).await;
+    let selections = selections(&app, &own, "Activity").await;
     let everything = selections.join(" ");
     for token in [own.clone(), consultant(&app, "jc-751")] {
         for selection in selections.iter().chain([&everything]) {
@@ -99,7 +109,7 @@ async fn prefetched_activities_read_like_the_batched_path(app: TestApp) {
                 .as_array()
                 .expect("nodes")
                 .clone();
-            assert_eq!(nodes.len(), 4, "four activities left after the deletion");
+            assert_eq!(nodes.len(), 5, "five activities left after the deletion");
             // The same activities, one by one through the batched loader (every column).
             let by_id: Vec<String> = nodes
                 .iter()
@@ -144,6 +154,56 @@ async fn prefetched_activities_read_like_the_batched_path(app: TestApp) {
     assert!(nodes.iter().any(|n| n["summary"] == "delt note"));
 }
 
+/// Contact persons and follow-ups read with their company, and through an activity's company
+/// (the batched loaders), field by field.
+async fn prefetched_people_and_follow_ups_read_like_the_batched_path(app: TestApp) {
+    let company = company_with_history(&app).await;
+    let own = consultant(&app, "jc-101");
+    let activity = app
+        .gql_ok(
+            &own,
+            "query($c: ID!) { company(id: $c) { activities(first: 1) { nodes { id } } } }",
+            json!({ "c": company }),
+        )
+        .await["company"]["activities"]["nodes"][0]["id"]
+        .clone();
+    for (type_name, relation, count) in [
+        ("ContactPerson", "contactPersons", 2),
+        ("FollowUp", "followUps", 2),
+        ("FollowUp", "followUps(status: OPEN)", 1),
+    ] {
+        let fields = selections(&app, &own, type_name).await;
+        let everything = fields.join(" ");
+        for token in [own.clone(), consultant(&app, "jc-751")] {
+            for selection in fields.iter().chain([&everything]) {
+                let with_company = app
+                    .gql_ok(
+                        &token,
+                        &format!("query($c: ID!) {{ company(id: $c) {{ {relation} {{ id {selection} }} }} }}"),
+                        json!({ "c": company }),
+                    )
+                    .await["company"]
+                    .clone();
+                let batched = app
+                    .gql_ok(
+                        &token,
+                        &format!("query($a: ID!) {{ activity(id: $a) {{ company {{ {relation} {{ id {selection} }} }} }} }}"),
+                        json!({ "a": activity }),
+                    )
+                    .await["activity"]["company"]
+                    .clone();
+                let key = relation.split('(').next().expect("name");
+                assert_eq!(
+                    with_company[key].as_array().map(Vec::len),
+                    Some(count),
+                    "{relation}"
+                );
+                assert_eq!(with_company, batched, "`{selection}` of {relation}");
+            }
+        }
+    }
+}
+
 const FULL_PAGE: &str = "query($c: ID!) { company(id: $c) { name contactPersons { name email } productionUnits { pNumber }
   activities(first: 20) { nodes { id kind summary organisation { name } } }
   open: followUps(status: OPEN) { description dueOn } all: followUps { id status }
@@ -162,10 +222,10 @@ async fn a_company_page_is_one_statement_on_postgres(app: TestApp) {
     let data = app.gql_ok(&own, FULL_PAGE, json!({ "c": company })).await;
     let statements = app.metric("kontaktpunkt_sql_statements_total").await - before;
     let c = &data["company"];
-    assert_eq!(c["activities"]["nodes"].as_array().map(Vec::len), Some(4));
+    assert_eq!(c["activities"]["nodes"].as_array().map(Vec::len), Some(5));
     assert_eq!(c["open"].as_array().map(Vec::len), Some(1));
-    assert_eq!(c["all"].as_array().map(Vec::len), Some(1));
-    assert_eq!(c["contactPersons"].as_array().map(Vec::len), Some(1));
+    assert_eq!(c["all"].as_array().map(Vec::len), Some(2));
+    assert_eq!(c["contactPersons"].as_array().map(Vec::len), Some(2));
     assert_eq!(c["entryPoint"]["contactName"], "Fast Kontakt");
     assert_eq!(c["entryPoint"]["reason"], "HOME_MUNICIPALITY");
     match app.backend {
@@ -186,5 +246,6 @@ async fn a_company_page_is_one_statement_on_postgres(app: TestApp) {
 
 db_tests!(
     prefetched_activities_read_like_the_batched_path,
+    prefetched_people_and_follow_ups_read_like_the_batched_path,
     a_company_page_is_one_statement_on_postgres
 );

@@ -175,9 +175,15 @@ fn include_of(company: &Lookahead<'_>) -> Include {
             .map(|(_, v)| v);
         T::parse(value).ok()
     }
+    let people = company.field("contactPersons");
     let mut include = Include {
-        contact_persons: company.field("contactPersons").exists(),
+        contact_persons: people.exists(),
+        contact_person_columns: columns_read(&people, contact_person_columns),
         production_units: company.field("productionUnits").exists(),
+        follow_up_columns: columns_read(
+            &company.field("followUps"),
+            super::follow_up::field_columns,
+        ),
         ..Include::default()
     };
     let activities = company.field("activities");
@@ -210,13 +216,39 @@ fn include_of(company: &Lookahead<'_>) -> Include {
 fn activity_columns(connections: &Lookahead<'_>) -> Option<Vec<entity::activity::Column>> {
     let mut nodes = connections.field("nodes").selection_fields();
     nodes.extend(connections.field("edges").field("node").selection_fields());
+    let nodes = Lookahead::try_from(nodes.as_slice()).ok()?;
+    columns_read(&nodes, super::activity::field_columns)
+}
+
+/// The columns the fields selected of `objects` read, by `field_columns` (`None`: all of
+/// them, when a field is not listed there).
+fn columns_read<C: Copy>(
+    objects: &Lookahead<'_>,
+    field_columns: fn(&str) -> Option<&'static [C]>,
+) -> Option<Vec<C>> {
     let mut columns = Vec::new();
-    for node in nodes {
-        for field in node.selection_set() {
-            columns.extend_from_slice(super::activity::field_columns(field.name())?);
+    for object in objects.selection_fields() {
+        for field in object.selection_set() {
+            columns.extend_from_slice(field_columns(field.name())?);
         }
     }
     Some(columns)
+}
+
+/// The contact person columns a field of `ContactPerson` reads besides
+/// `prefetch::CONTACT_PERSON_ALWAYS` (see `activity::field_columns`).
+pub fn contact_person_columns(field: &str) -> Option<&'static [contact_person::Column]> {
+    use contact_person::Column as C;
+    Some(match field {
+        "id" | "organisation" | "deletedAt" | "__typename" => &[],
+        "name" => &[C::Name],
+        "email" => &[C::Email],
+        "phone" => &[C::Phone],
+        "title" => &[C::Title],
+        "erased" => &[C::Erased],
+        "version" => &[C::Version],
+        _ => return None,
+    })
 }
 
 /// Rule 2 for `company` (or its site in `site`), its facts loaded in batches.

@@ -16,6 +16,22 @@ use crate::service::read::{FollowUpView, Visible};
 
 pub struct FollowUp(pub Visible<FollowUpView>);
 
+/// The follow-up columns a field of `FollowUp` reads besides `prefetch::FOLLOW_UP_ALWAYS`
+/// (see `activity::field_columns`).
+pub fn field_columns(field: &str) -> Option<&'static [entity::follow_up::Column]> {
+    use entity::follow_up::Column as C;
+    Some(match field {
+        "id" | "company" | "organisation" | "dueOn" | "status" | "overdue" | "__typename" => &[],
+        "assigneeSub" => &[C::AssigneeSub],
+        "description" => &[C::Description],
+        "completedAt" => &[C::CompletedAt],
+        "completionNote" => &[C::CompletionNote],
+        "version" => &[C::Version],
+        "activityId" => &[C::ActivityId],
+        _ => return None,
+    })
+}
+
 #[Object]
 impl FollowUp {
     async fn id(&self) -> ID {

@@ -12,10 +12,12 @@
 
 use entity::enums::FollowUpStatus;
 use entity::{activity, company, contact_person, follow_up, production_unit};
+use sea_orm::Iterable;
 use sea_orm::entity::prelude::IdenStatic;
 use sea_orm::sea_query::{Alias, Expr, Query, SelectStatement, SubQueryStatement};
 use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult, QueryResult, QueryTrait, Select};
 use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
 
 use super::activity as activities;
 use super::company as companies;
@@ -30,18 +32,32 @@ use crate::error::{AppError, AppResult};
 /// selection with more aliases than that loads the rest in batches).
 const SHAPES_MAX: usize = 4;
 
-/// The activity columns every prefetched activity carries: the reader's (owner, visibility,
-/// deletion), the page's order (contact_at, id) and the cheap ones.
-pub const ACTIVITY_ALWAYS: [activity::Column; 9] = [
+/// The activity columns every prefetched activity carries: the reader's (owner, visibility),
+/// the page's order (contact_at, id) and the cheap ones. Not `company_id` (the enclosing
+/// company's, filled in) nor `deleted_at` (the page holds no deleted activity).
+pub const ACTIVITY_ALWAYS: [activity::Column; 7] = [
     activity::Column::Id,
-    activity::Column::CompanyId,
     activity::Column::OrganisationId,
     activity::Column::Kind,
     activity::Column::Status,
     activity::Column::InitiatedBy,
     activity::Column::Visibility,
     activity::Column::ContactAt,
-    activity::Column::DeletedAt,
+];
+
+/// The contact person columns every prefetched person carries (the list holds no deleted one).
+pub const CONTACT_PERSON_ALWAYS: [contact_person::Column; 2] = [
+    contact_person::Column::Id,
+    contact_person::Column::OrganisationId,
+];
+
+/// The follow-up columns every prefetched follow-up carries (`overdue` is read from status
+/// and due date).
+pub const FOLLOW_UP_ALWAYS: [follow_up::Column; 4] = [
+    follow_up::Column::Id,
+    follow_up::Column::OrganisationId,
+    follow_up::Column::Status,
+    follow_up::Column::DueOn,
 ];
 
 /// Which relations of each company to load with it.
@@ -55,10 +71,12 @@ pub struct Include {
     pub follow_ups: Vec<Option<FollowUpStatus>>,
     /// The facts of the company-level entry point (no site).
     pub entry_point: bool,
-    /// The activity columns besides [`ACTIVITY_ALWAYS`] the selection reads; `None`: all.
-    /// Turning columns into JSON is most of PostgreSQL's work here (measured: a page of 100
-    /// companies with whole activity rows took 2.6 times the time of one without their data).
+    /// The columns besides the `…_ALWAYS` ones the selection reads of each relation; `None`:
+    /// all. Turning columns into JSON is most of PostgreSQL's work here (measured: a page of
+    /// 100 companies with whole rows took 2.6 times the time of one without their data).
     pub activity_columns: Option<Vec<activity::Column>>,
+    pub contact_person_columns: Option<Vec<contact_person::Column>>,
+    pub follow_up_columns: Option<Vec<follow_up::Column>>,
 }
 
 impl Include {
@@ -110,11 +128,12 @@ pub async fn companies(
             .map(|c| (reader.company(c), Related::default()))
             .collect());
     }
+    let shapes = Shapes::of(include);
     let mut statement = select.into_query();
-    add_columns(&mut statement, backend, include);
+    add_columns(&mut statement, backend, include, &shapes);
     let rows = db.query_all_raw(backend.build(&statement)).await?;
     rows.iter()
-        .map(|row| decode(row, reader, include))
+        .map(|row| decode(row, reader, include, &shapes))
         .collect()
 }
 
@@ -130,77 +149,134 @@ fn follow_up_column(i: usize) -> String {
     format!("kp_follow_ups_{i}")
 }
 
-/// `SELECT row_to_json(<table>) FROM … ORDER BY … LIMIT …` as a JSON array in text: the
-/// ordering and the limit apply at the level that builds the array, so its order is defined.
-fn rows_as_json(mut select: SelectStatement, table: &str) -> Expr {
-    select.clear_selects();
-    select.expr(Expr::cust(format!(r#"row_to_json("{table}")"#)));
-    array_of(select)
+/// The columns of a prefetched relation's rows, in order: each row is a JSON array of them
+/// (`json_build_array`; an object's keys cost PostgreSQL as much as its values).
+struct Shape {
+    table: &'static str,
+    columns: Vec<&'static str>,
 }
 
-/// As [`rows_as_json`], each row an object of `columns` only.
-fn columns_as_json<'c, C: IdenStatic + 'c>(
-    select: SelectStatement,
-    table: &str,
-    columns: impl Iterator<Item = &'c C>,
-) -> Expr {
-    let mut seen = Vec::new();
-    let mut pairs = Vec::new();
-    for column in columns {
-        let name = column.as_str();
-        if !seen.contains(&name) {
-            seen.push(name);
-            pairs.push(format!(r#"'{name}', "{table}"."{name}""#));
+impl Shape {
+    /// `always` and `wanted`, or every column when `wanted` is `None`.
+    fn new<C: IdenStatic + Iterable>(
+        table: &'static str,
+        always: &[C],
+        wanted: Option<&Vec<C>>,
+    ) -> Shape {
+        let mut columns: Vec<&'static str> = Vec::new();
+        let chosen: Vec<C> = match wanted {
+            None => C::iter().collect(),
+            Some(more) => always.iter().chain(more).copied().collect(),
+        };
+        for c in chosen {
+            if !columns.contains(&c.as_str()) {
+                columns.push(c.as_str());
+            }
+        }
+        Shape { table, columns }
+    }
+
+    /// `SELECT json_build_array(<columns>) FROM … ORDER BY … LIMIT …` as one JSON array in
+    /// text: the ordering and the limit apply at the level that builds the array, so its order
+    /// is defined.
+    fn rows(&self, mut select: SelectStatement) -> Expr {
+        let values: Vec<String> = self
+            .columns
+            .iter()
+            .map(|c| format!(r#""{}"."{c}""#, self.table))
+            .collect();
+        select.clear_selects();
+        select.expr(Expr::cust(format!(
+            "json_build_array({})",
+            values.join(", ")
+        )));
+        Expr::cust_with_expr(
+            "array_to_json(ARRAY $1)::text",
+            Expr::SubQuery(None, Box::new(SubQueryStatement::SelectStatement(select))),
+        )
+    }
+
+    /// The rows in `column` of `row`, each read by its columns' names.
+    fn decode<T: DeserializeOwned>(&self, row: &QueryResult, column: &str) -> AppResult<Vec<T>> {
+        let text: Option<String> = row.try_get("", column)?;
+        let Some(text) = text else {
+            return Ok(Vec::new());
+        };
+        let bad = |e: serde_json::Error| AppError::Internal(format!("prefetched {column}: {e}"));
+        let tuples: Vec<Vec<Value>> = serde_json::from_str(&text).map_err(bad)?;
+        tuples
+            .into_iter()
+            .map(|values| {
+                let object: Map<String, Value> = self
+                    .columns
+                    .iter()
+                    .map(|c| (*c).to_owned())
+                    .zip(values)
+                    .collect();
+                serde_json::from_value(Value::Object(object)).map_err(bad)
+            })
+            .collect()
+    }
+}
+
+/// The shapes of one statement's relations.
+struct Shapes {
+    contact_persons: Shape,
+    production_units: Shape,
+    activities: Shape,
+    follow_ups: Shape,
+}
+
+impl Shapes {
+    fn of(include: &Include) -> Shapes {
+        Shapes {
+            contact_persons: Shape::new(
+                "contact_person",
+                &CONTACT_PERSON_ALWAYS,
+                include.contact_person_columns.as_ref(),
+            ),
+            production_units: Shape::new::<production_unit::Column>("production_unit", &[], None),
+            activities: Shape::new(
+                "activity",
+                &ACTIVITY_ALWAYS,
+                include.activity_columns.as_ref(),
+            ),
+            follow_ups: Shape::new(
+                "follow_up",
+                &FOLLOW_UP_ALWAYS,
+                include.follow_up_columns.as_ref(),
+            ),
         }
     }
-    let mut select = select;
-    select.clear_selects();
-    select.expr(Expr::cust(format!(
-        "json_build_object({})",
-        pairs.join(", ")
-    )));
-    array_of(select)
 }
 
-fn array_of(select: SelectStatement) -> Expr {
-    Expr::cust_with_expr(
-        "array_to_json(ARRAY $1)::text",
-        Expr::SubQuery(None, Box::new(SubQueryStatement::SelectStatement(select))),
-    )
-}
-
-fn add_columns(statement: &mut SelectStatement, backend: DbBackend, include: &Include) {
+fn add_columns(
+    statement: &mut SelectStatement,
+    backend: DbBackend,
+    include: &Include,
+    shapes: &Shapes,
+) {
     let company = Parents::EnclosingCompany;
     if include.contact_persons {
         let q = companies::contact_persons_of(backend, company).into_query();
-        statement.expr_as(
-            rows_as_json(q, "contact_person"),
-            Alias::new(CONTACT_PERSONS),
-        );
+        statement.expr_as(shapes.contact_persons.rows(q), Alias::new(CONTACT_PERSONS));
     }
     if include.production_units {
         let q = companies::production_units_of(backend, company).into_query();
         statement.expr_as(
-            rows_as_json(q, "production_unit"),
+            shapes.production_units.rows(q),
             Alias::new(PRODUCTION_UNITS),
         );
     }
     for (i, size) in include.activity_pages.iter().enumerate() {
         let parent = company.condition(backend, activity::Column::CompanyId);
         let q = activities::company_page(parent, *size, None);
-        let rows = match &include.activity_columns {
-            None => rows_as_json(q, "activity"),
-            Some(more) => columns_as_json(q, "activity", ACTIVITY_ALWAYS.iter().chain(more)),
-        };
-        statement.expr_as(rows, Alias::new(activity_column(i)));
+        statement.expr_as(shapes.activities.rows(q), Alias::new(activity_column(i)));
     }
     for (i, status) in include.follow_ups.iter().enumerate() {
         let q =
             follow_ups::of(backend, follow_up::Column::CompanyId, company, *status).into_query();
-        statement.expr_as(
-            rows_as_json(q, "follow_up"),
-            Alias::new(follow_up_column(i)),
-        );
+        statement.expr_as(shapes.follow_ups.rows(q), Alias::new(follow_up_column(i)));
     }
     if include.entry_point {
         let union = entry_point::facts_of(backend, company);
@@ -215,34 +291,31 @@ fn add_columns(statement: &mut SelectStatement, backend: DbBackend, include: &In
     }
 }
 
-/// The JSON array in `column` as rows.
-fn rows<T: DeserializeOwned>(row: &QueryResult, column: &str) -> AppResult<Vec<T>> {
-    let text: Option<String> = row.try_get("", column)?;
-    match text {
-        None => Ok(Vec::new()),
-        Some(text) => serde_json::from_str(&text)
-            .map_err(|e| AppError::Internal(format!("prefetched {column}: {e}"))),
-    }
-}
-
 fn decode(
     row: &QueryResult,
     reader: &Reader,
     include: &Include,
+    shapes: &Shapes,
 ) -> AppResult<(Visible<company::Model>, Related)> {
     let company = company::Model::from_query_result(row, "")?;
     let mut related = Related::default();
+    // The company of every relation's row is this one (left out of the rows).
     if include.contact_persons {
-        let people: Vec<contact_person::Model> = rows(row, CONTACT_PERSONS)?;
+        let people: Vec<contact_person::Model> =
+            shapes.contact_persons.decode(row, CONTACT_PERSONS)?;
         related.contact_persons = Some(
             people
                 .into_iter()
-                .filter_map(|p| reader.contact_person(p))
+                .filter_map(|mut p| {
+                    p.company_id.clone_from(&company.id);
+                    reader.contact_person(p)
+                })
                 .collect(),
         );
     }
     if include.production_units {
-        let units: Vec<production_unit::Model> = rows(row, PRODUCTION_UNITS)?;
+        let units: Vec<production_unit::Model> =
+            shapes.production_units.decode(row, PRODUCTION_UNITS)?;
         related.production_units = Some(
             units
                 .into_iter()
@@ -251,18 +324,30 @@ fn decode(
         );
     }
     for (i, size) in include.activity_pages.iter().enumerate() {
-        let page: Vec<activity::Model> = rows(row, &activity_column(i))?;
+        let mut page: Vec<activity::Model> = shapes.activities.decode(row, &activity_column(i))?;
+        for a in &mut page {
+            a.company_id.clone_from(&company.id);
+        }
         let page = activities::visible_page(reader, page, *size, false);
         related.activity_pages.push((*size, page));
     }
     for (i, status) in include.follow_ups.iter().enumerate() {
-        let list: Vec<follow_up::Model> = rows(row, &follow_up_column(i))?;
-        let list = list.into_iter().map(|f| reader.follow_up(f)).collect();
+        let list: Vec<follow_up::Model> = shapes.follow_ups.decode(row, &follow_up_column(i))?;
+        let list = list
+            .into_iter()
+            .map(|mut f| {
+                f.company_id.clone_from(&company.id);
+                reader.follow_up(f)
+            })
+            .collect();
         related.follow_ups.push((*status, list));
     }
     if include.entry_point {
+        let text: Option<String> = row.try_get("", FACTS)?;
+        let rows: Vec<FactRow> = serde_json::from_str(text.as_deref().unwrap_or("[]"))
+            .map_err(|e| AppError::Internal(format!("prefetched {FACTS}: {e}")))?;
         let mut facts = Facts::default();
-        for r in rows::<FactRow>(row, FACTS)? {
+        for r in rows {
             facts.add(r, &[]);
         }
         related.facts = Some(facts);
@@ -274,7 +359,7 @@ fn decode(
 mod tests {
     use super::*;
     use sea_orm::ActiveEnum;
-    use sea_orm::{EntityTrait, Iterable};
+    use sea_orm::EntityTrait;
 
     /// The JSON of a prefetched row names an enum by its stored value; serde must read it so.
     fn same_names<E: ActiveEnum<Value = String> + Iterable + serde::Serialize>() {
@@ -314,23 +399,30 @@ mod tests {
         }
         assert_eq!(include.activity_pages, vec![5, 1, 2, 3]);
         let mut q = company::Entity::find().into_query();
-        add_columns(&mut q, DbBackend::Postgres, &include);
+        add_columns(&mut q, DbBackend::Postgres, &include, &Shapes::of(&include));
         let sql = DbBackend::Postgres.build(&q).to_string();
         assert!(
             sql.contains(r#""contact_person"."company_id" = "company"."id""#),
             "{sql}"
         );
-        assert!(sql.contains(r#"row_to_json("activity")"#), "{sql}");
+        assert!(
+            sql.contains(r#"json_build_array("activity"."id", "activity"."company_id""#),
+            "{sql}"
+        );
         assert_eq!(sql.matches("kp_activities_").count(), 4, "{sql}");
         assert!(sql.contains("kp_facts"), "{sql}");
 
         include.activity_columns = Some(vec![activity::Column::Summary, activity::Column::Id]);
+        include.contact_person_columns = Some(vec![contact_person::Column::Name]);
         let mut q = company::Entity::find().into_query();
-        add_columns(&mut q, DbBackend::Postgres, &include);
+        add_columns(&mut q, DbBackend::Postgres, &include, &Shapes::of(&include));
         let sql = DbBackend::Postgres.build(&q).to_string();
-        assert!(!sql.contains(r#"row_to_json("activity")"#), "{sql}");
-        assert_eq!(sql.matches(r#"'id', "activity"."id""#).count(), 4, "{sql}");
-        assert!(sql.contains(r#"'summary', "activity"."summary")"#), "{sql}");
+        assert_eq!(
+            sql.matches(r#"json_build_array("activity"."id", "activity"."organisation_id", "activity"."kind", "activity"."status", "activity"."initiated_by", "activity"."visibility", "activity"."contact_at", "activity"."summary")"#).count(),
+            4,
+            "{sql}"
+        );
+        assert!(sql.contains(r#"json_build_array("contact_person"."id", "contact_person"."organisation_id", "contact_person"."name")"#), "{sql}");
         assert!(!sql.contains("created_by_sub"), "{sql}");
     }
 }
