@@ -244,7 +244,34 @@ async fn a_company_page_is_one_statement_on_postgres(app: TestApp) {
     assert_eq!(error_code(&body), Some("LIMIT_EXCEEDED"), "{body}");
 }
 
+/// A list whose selection shows each row's company joins the companies to its page: one
+/// statement on both databases, the same companies as the company loader reads.
+async fn lists_join_the_companies_they_show(app: TestApp) {
+    let company = company_with_history(&app).await;
+    let own = consultant(&app, "jc-101");
+    for query in [
+        "query($c: ID) { activities(filter: { companyId: $c }, first: 50) { nodes { id company { id name cvr } } } }",
+        "query { followUps(filter: { organisationId: \"jc-751\" }) { nodes { id company { id name cvr } } } }",
+    ] {
+        let before = app.metric("kontaktpunkt_sql_statements_total").await;
+        let data = app.gql_ok(&own, query, json!({ "c": company })).await;
+        let statements = app.metric("kontaktpunkt_sql_statements_total").await - before;
+        assert_eq!(statements, 1.0, "{query}");
+        let list = data
+            .as_object()
+            .and_then(|o| o.values().next())
+            .expect("list");
+        let nodes = list["nodes"].as_array().expect("nodes");
+        assert!(!nodes.is_empty(), "{query}");
+        for node in nodes {
+            assert_eq!(node["company"]["id"], company.as_str(), "{query}");
+            assert_eq!(node["company"]["name"], "Forudhentning ApS", "{query}");
+        }
+    }
+}
+
 db_tests!(
+    lists_join_the_companies_they_show,
     prefetched_activities_read_like_the_batched_path,
     prefetched_people_and_follow_ups_read_like_the_batched_path,
     a_company_page_is_one_statement_on_postgres

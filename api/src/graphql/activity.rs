@@ -15,7 +15,10 @@ use super::follow_up::FollowUp;
 use super::loaders::load_one;
 use super::reference::{Organisation, load_organisation};
 use super::scalars::Date;
-use super::{catalogue, connection, db, loaders, reader, settings, write_context};
+use super::{
+    catalogue, connection, db, feed_companies, loaders, reader, settings, shows_companies,
+    write_context,
+};
 use crate::error::AppError;
 use crate::service::activity as svc;
 use crate::service::pagination::Page;
@@ -291,15 +294,17 @@ impl ActivityQuery {
             since: f.since,
             company_id: f.company_id.map(|i| i.0),
         };
-        let page = svc::list(
+        let (page, companies) = svc::list(
             db(ctx)?,
             reader(ctx)?,
             catalogue(ctx)?,
             &filter,
             first,
             after.as_deref(),
+            shows_companies(ctx),
         )
         .await?;
+        feed_companies(ctx, companies).await?;
         Ok(activity_connection(page))
     }
 }

@@ -13,7 +13,10 @@ use super::job_service_agreement::JobServiceAgreement;
 use super::loaders::load_one;
 use super::reference::{Organisation, load_organisation};
 use super::scalars::Date;
-use super::{catalogue, connection, db, loaders, reader, settings, write_context};
+use super::{
+    catalogue, connection, db, feed_companies, loaders, reader, settings, shows_companies,
+    write_context,
+};
 use crate::error::AppError;
 use crate::service::campaign as svc;
 use crate::service::pagination::Page;
@@ -209,16 +212,20 @@ impl CampaignQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> Result<Vec<CallListEntry>> {
-        let page = svc::call_list(
+        let (page, companies) = svc::call_list(
             db(ctx)?,
             reader(ctx)?,
-            &campaign_id,
-            organisation_id.as_ref().map(|o| o.as_str()),
-            status,
+            &svc::EntriesOf {
+                campaign_id: &campaign_id,
+                organisation_id: organisation_id.as_ref().map(|o| o.as_str()),
+                status,
+            },
             Some(first.unwrap_or(100)),
             after.as_deref(),
+            shows_companies(ctx),
         )
         .await?;
+        feed_companies(ctx, companies).await?;
         Ok(page.rows.into_iter().map(CallListEntry).collect())
     }
 
@@ -233,16 +240,20 @@ impl CampaignQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> Result<Connection<String, CallListEntry>> {
-        let page = svc::call_list(
+        let (page, companies) = svc::call_list(
             db(ctx)?,
             reader(ctx)?,
-            &campaign_id,
-            organisation_id.as_ref().map(|o| o.as_str()),
-            status,
+            &svc::EntriesOf {
+                campaign_id: &campaign_id,
+                organisation_id: organisation_id.as_ref().map(|o| o.as_str()),
+                status,
+            },
             first,
             after.as_deref(),
+            shows_companies(ctx),
         )
         .await?;
+        feed_companies(ctx, companies).await?;
         Ok(entries(page))
     }
 }

@@ -9,7 +9,7 @@ use super::company::Company;
 use super::loaders::load_one;
 use super::reference::{Organisation, load_organisation};
 use super::scalars::Date;
-use super::{connection, db, loaders, reader, write_context};
+use super::{connection, db, feed_companies, loaders, reader, shows_companies, write_context};
 use crate::error::AppError;
 use crate::service::follow_up as svc;
 use crate::service::read::{FollowUpView, Visible};
@@ -109,24 +109,16 @@ impl FollowUpQuery {
             overdue: f.overdue,
             due_before: f.due_before.map(|d| d.0),
         };
-        // When the selection shows each follow-up's company, the companies come with the
-        // page (one statement) and are handed to the company loader, which then needs none.
-        let look = ctx.look_ahead();
-        let with_companies = look.field("nodes").field("company").exists()
-            || look.field("edges").field("node").field("company").exists();
         let found = svc::list(
             db(ctx)?,
             reader(ctx)?,
             &filter,
             first,
             after.as_deref(),
-            with_companies,
+            shows_companies(ctx),
         )
         .await?;
-        if !found.companies.is_empty() {
-            let companies = found.companies.into_iter().map(|c| (c.id.clone(), c));
-            loaders(ctx)?.company.feed_many(companies).await;
-        }
+        feed_companies(ctx, found.companies).await?;
         Ok(connection(found.page, |f| svc::cursor(&f.model), FollowUp))
     }
 }

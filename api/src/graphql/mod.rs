@@ -24,7 +24,7 @@ use crate::auth::Actor;
 use crate::config::Limits;
 use crate::error::AppError;
 use crate::service::pagination::Page;
-use crate::service::read::Reader;
+use crate::service::read::{Reader, Visible};
 use crate::service::reference::Catalogue;
 use crate::service::uow::WriteContext;
 use loaders::Loaders;
@@ -142,6 +142,28 @@ pub fn connection<T, N: OutputType>(
             .map(|row| Edge::new(cursor(&row), node(row))),
     );
     conn
+}
+
+/// Whether the selection of a list (its items, or a connection's `nodes`/`edges.node`) shows
+/// each row's `company`: then the page's statement joins the companies (see
+/// `service::company::page_with_companies`) and [`feed_companies`] hands them to the loader.
+pub fn shows_companies(ctx: &Context<'_>) -> bool {
+    let look = ctx.look_ahead();
+    look.field("company").exists()
+        || look.field("nodes").field("company").exists()
+        || look.field("edges").field("node").field("company").exists()
+}
+
+/// Companies read with a page, into the company loader's cache (no statement for them).
+pub async fn feed_companies(
+    ctx: &Context<'_>,
+    companies: Vec<Visible<entity::company::Model>>,
+) -> async_graphql::Result<()> {
+    if !companies.is_empty() {
+        let companies = companies.into_iter().map(|c| (c.id.clone(), c));
+        loaders(ctx)?.company.feed_many(companies).await;
+    }
+    Ok(())
 }
 
 pub fn db<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a DatabaseConnection> {

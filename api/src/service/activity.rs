@@ -1065,7 +1065,8 @@ pub async fn list(
     filter: &ActivityFilter,
     first: Option<i32>,
     after: Option<&str>,
-) -> AppResult<Page<Visible<activity::Model>>> {
+    with_companies: bool,
+) -> AppResult<company::PageWithCompanies<Visible<activity::Model>>> {
     let size = pagination::page_size("first", first)?;
     let cursor = decode_activity_cursor(after)?;
     let mut q = activity::Entity::find().filter(activity::Column::DeletedAt.is_null());
@@ -1107,16 +1108,20 @@ pub async fn list(
     if let Some(company) = &filter.company_id {
         q = q.filter(activity::Column::CompanyId.eq(company.trim()));
     }
-    let page = pagination::page(
+    let (page, companies) = company::page_with_companies(
         db,
+        reader,
         q,
-        (activity::Column::ContactAt, activity::Column::Id),
-        Order::Desc,
+        (
+            (activity::Column::ContactAt, activity::Column::Id),
+            Order::Desc,
+        ),
         size,
         cursor,
+        (activity::Column::CompanyId, with_companies),
     )
     .await?;
-    Ok(page.filter_map(|a| reader.activity(a)))
+    Ok((page.filter_map(|a| reader.activity(a)), companies))
 }
 
 #[cfg(test)]

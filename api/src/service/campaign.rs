@@ -21,7 +21,8 @@ use sea_orm::{
 };
 
 use super::activity::{self as activities, LogActivityInput, Warning};
-use super::pagination::{self, Page};
+use super::company as companies;
+use super::pagination;
 use super::read::{Reader, Visible};
 use super::record;
 use super::reference::{Catalogue, NATIONAL_ID};
@@ -529,17 +530,29 @@ pub fn status_name(s: CallListStatus) -> &'static str {
     }
 }
 
+/// Which entries of a call list to read.
+#[derive(Debug, Clone, Copy)]
+pub struct EntriesOf<'a> {
+    pub campaign_id: &'a str,
+    pub organisation_id: Option<&'a str>,
+    pub status: Option<CallListStatus>,
+}
+
 /// A page of a campaign's call list (in the order the companies were added), filtered.
 #[tracing::instrument(skip_all)]
 pub async fn call_list(
     db: &impl ConnectionTrait,
     reader: &Reader,
-    campaign_id: &str,
-    organisation_id: Option<&str>,
-    status: Option<CallListStatus>,
+    filter: &EntriesOf<'_>,
     first: Option<i32>,
     after: Option<&str>,
-) -> AppResult<Page<Visible<call_list_entry::Model>>> {
+    with_companies: bool,
+) -> AppResult<companies::PageWithCompanies<Visible<call_list_entry::Model>>> {
+    let EntriesOf {
+        campaign_id,
+        organisation_id,
+        status,
+    } = *filter;
     let size = pagination::page_size("first", first)?;
     let cursor: Option<(DateTime<Utc>, String)> = pagination::decode("after", after)?;
     let mut q = call_list_entry::Entity::find()
@@ -550,19 +563,26 @@ pub async fn call_list(
     if let Some(status) = status {
         q = q.filter(call_list_entry::Column::Status.eq(status));
     }
-    let page = pagination::page(
+    let (page, companies) = companies::page_with_companies(
         db,
+        reader,
         q,
         (
-            call_list_entry::Column::CreatedAt,
-            call_list_entry::Column::Id,
+            (
+                call_list_entry::Column::CreatedAt,
+                call_list_entry::Column::Id,
+            ),
+            Order::Asc,
         ),
-        Order::Asc,
         size,
         cursor,
+        (call_list_entry::Column::CompanyId, with_companies),
     )
     .await?;
-    Ok(page.filter_map(|e| Some(reader.call_list_entry(e))))
+    Ok((
+        page.filter_map(|e| Some(reader.call_list_entry(e))),
+        companies,
+    ))
 }
 
 pub fn entry_cursor(e: &call_list_entry::Model) -> String {

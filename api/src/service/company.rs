@@ -9,7 +9,7 @@ use entity::{
 use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr, Order, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbBackend,
-    EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Select, Set,
+    EntityTrait, IntoActiveModel, JoinType, QueryFilter, QueryOrder, QuerySelect, Select, Set,
 };
 
 use super::audit_view;
@@ -420,6 +420,54 @@ pub async fn list(
     );
     let rows = prefetch::companies(db, reader, q, include).await?;
     Ok(Page::from_overfetch(rows, size, cursor.is_some()))
+}
+
+/// A page of rows and the companies joined to it (see [`page_with_companies`]).
+pub type PageWithCompanies<T> = (Page<T>, Vec<Visible<company::Model>>);
+
+/// One page of `select` (rows with a company, in `column`) with the rows' companies, when the
+/// caller will show them (`with_companies`): joined in the page's statement, so the caller
+/// hands them to its company loader instead of running a second statement.
+pub async fn page_with_companies<E, V>(
+    db: &impl ConnectionTrait,
+    reader: &Reader,
+    select: Select<E>,
+    order: ((E::Column, E::Column), Order),
+    size: u64,
+    cursor: Option<pagination::Cursor<V>>,
+    (column, with_companies): (E::Column, bool),
+) -> AppResult<PageWithCompanies<E::Model>>
+where
+    E: EntityTrait,
+    V: Into<sea_orm::Value> + Clone,
+{
+    let (columns, order) = order;
+    if !with_companies {
+        let page = pagination::page(db, select, columns, order, size, cursor).await?;
+        return Ok((page, Vec::new()));
+    }
+    let pairs = pagination::page_select(select, columns, order, size, cursor.as_ref())
+        .join(
+            JoinType::InnerJoin,
+            E::belongs_to(company::Entity)
+                .from(column)
+                .to(company::Column::Id)
+                .into(),
+        )
+        .select_also(company::Entity)
+        .all(db)
+        .await?;
+    let page = Page::from_overfetch(pairs, size, cursor.is_some());
+    let mut companies: Vec<Visible<company::Model>> = Vec::new();
+    let page = page.filter_map(|(row, company)| {
+        if let Some(c) = company
+            && !companies.iter().any(|known| known.id == c.id)
+        {
+            companies.push(reader.company(c));
+        }
+        Some(row)
+    });
+    Ok((page, companies))
 }
 
 pub fn company_cursor(c: &company::Model) -> String {

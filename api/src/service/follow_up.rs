@@ -2,13 +2,14 @@
 
 use chrono::{NaiveDate, Utc};
 use entity::enums::FollowUpStatus;
-use entity::{activity, company, follow_up};
+use entity::{activity, follow_up};
 use sea_orm::sea_query::Order;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbBackend,
-    EntityTrait, IntoActiveModel, JoinType, QueryFilter, QueryOrder, QuerySelect, Select, Set,
+    EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, Select, Set,
 };
 
+use super::company;
 use super::pagination::{self, Page};
 use super::read::{FollowUpView, Reader, Visible};
 use super::record::{self, check_version};
@@ -44,7 +45,7 @@ fn overdue_condition(today: NaiveDate) -> Condition {
 /// statement, so a list showing company names costs one statement, not two).
 pub struct FollowUpPage {
     pub page: Page<Visible<FollowUpView>>,
-    pub companies: Vec<Visible<company::Model>>,
+    pub companies: Vec<Visible<entity::company::Model>>,
 }
 
 /// One page of follow-ups by due date, filtered; `overdue` as of the reader's Danish date.
@@ -75,38 +76,23 @@ pub async fn list(
     if let Some(date) = filter.due_before {
         q = q.filter(follow_up::Column::DueOn.lt(date));
     }
-    let order = (follow_up::Column::DueOn, follow_up::Column::Id);
-    let q = pagination::page_select(q, order, Order::Asc, size, cursor.as_ref());
-    if !with_companies {
-        let rows = q.all(db).await?;
-        let page = Page::from_overfetch(rows, size, cursor.is_some());
-        return Ok(FollowUpPage {
-            page: page.filter_map(|f| Some(reader.follow_up(f))),
-            companies: Vec::new(),
-        });
-    }
-    let pairs = q
-        .join(
-            JoinType::InnerJoin,
-            follow_up::Entity::belongs_to(company::Entity)
-                .from(follow_up::Column::CompanyId)
-                .to(company::Column::Id)
-                .into(),
-        )
-        .select_also(company::Entity)
-        .all(db)
-        .await?;
-    let page = Page::from_overfetch(pairs, size, cursor.is_some());
-    let mut companies: Vec<Visible<company::Model>> = Vec::new();
-    let page = page.filter_map(|(f, c)| {
-        if let Some(c) = c
-            && !companies.iter().any(|known| known.id == c.id)
-        {
-            companies.push(reader.company(c));
-        }
-        Some(reader.follow_up(f))
-    });
-    Ok(FollowUpPage { page, companies })
+    let (page, companies) = company::page_with_companies(
+        db,
+        reader,
+        q,
+        (
+            (follow_up::Column::DueOn, follow_up::Column::Id),
+            Order::Asc,
+        ),
+        size,
+        cursor,
+        (follow_up::Column::CompanyId, with_companies),
+    )
+    .await?;
+    Ok(FollowUpPage {
+        page: page.filter_map(|f| Some(reader.follow_up(f))),
+        companies,
+    })
 }
 
 pub fn cursor(f: &follow_up::Model) -> String {
