@@ -270,8 +270,47 @@ async fn lists_join_the_companies_they_show(app: TestApp) {
     }
 }
 
+/// Rows read in fewer columns for one part of a request are not what another part gets when
+/// it reaches the same company's relations with other fields.
+async fn pruned_rows_serve_only_their_selection(app: TestApp) {
+    let company = company_with_history(&app).await;
+    let own = consultant(&app, "jc-101");
+    let full = "activities { nodes { id kind summary createdAt createdBySub } }
+        contactPersons { id name email title version } followUps { id description version }
+        open: followUps(status: OPEN) { id description completionNote }";
+    let alone = app
+        .gql_ok(
+            &own,
+            &format!("query($c: ID!) {{ company(id: $c) {{ {full} }} }}"),
+            json!({ "c": company }),
+        )
+        .await["company"]
+        .clone();
+    assert_eq!(alone["contactPersons"][0]["name"], "Jens Hansen");
+    assert!(
+        alone["followUps"][0]["description"]
+            .as_str()
+            .is_some_and(|d| !d.is_empty())
+    );
+    let both = app
+        .gql_ok(
+            &own,
+            &format!(
+                "query($c: ID!) {{
+                    company(id: $c) {{ activities {{ nodes {{ id kind }} }} contactPersons {{ id }}
+                        followUps {{ id }} open: followUps(status: OPEN) {{ id }} }}
+                    activities(filter: {{ companyId: $c }}, first: 1) {{ nodes {{ company {{ {full} }} }} }}
+                }}"
+            ),
+            json!({ "c": company }),
+        )
+        .await;
+    assert_eq!(both["activities"]["nodes"][0]["company"], alone);
+}
+
 db_tests!(
     lists_join_the_companies_they_show,
+    pruned_rows_serve_only_their_selection,
     prefetched_activities_read_like_the_batched_path,
     prefetched_people_and_follow_ups_read_like_the_batched_path,
     a_company_page_is_one_statement_on_postgres

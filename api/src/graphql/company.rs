@@ -81,7 +81,12 @@ impl Company {
     }
     /// Contact persons (deleted ones are hidden; erased ones stay, without personal data).
     async fn contact_persons(&self, ctx: &Context<'_>) -> Result<Vec<ContactPerson>> {
-        let rows = load_one(&loaders(ctx)?.contact_persons, self.0.id.clone()).await?;
+        let loaders = loaders(ctx)?;
+        let needed = columns_read(&ctx.look_ahead(), contact_person_columns);
+        if let Some(rows) = loaders.pruned.contact_persons.get(&self.0.id, needed) {
+            return Ok(rows.into_iter().map(ContactPerson).collect());
+        }
+        let rows = load_one(&loaders.contact_persons, self.0.id.clone()).await?;
         Ok(rows
             .unwrap_or_default()
             .into_iter()
@@ -103,7 +108,12 @@ impl Company {
             size,
             after,
         };
-        let page = load_one(&loaders(ctx)?.activity_pages, key)
+        let loaders = loaders(ctx)?;
+        let needed = activity_columns(&ctx.look_ahead());
+        if let Some(page) = loaders.pruned.activity_pages.get(&key, needed) {
+            return Ok(activity_connection(page));
+        }
+        let page = load_one(&loaders.activity_pages, key)
             .await?
             .unwrap_or_else(pagination::Page::empty);
         Ok(activity_connection(page))
@@ -115,7 +125,12 @@ impl Company {
         status: Option<FollowUpStatus>,
     ) -> Result<Vec<FollowUp>> {
         let key = (self.0.id.clone(), status);
-        let rows = load_one(&loaders(ctx)?.company_follow_ups, key).await?;
+        let loaders = loaders(ctx)?;
+        let needed = columns_read(&ctx.look_ahead(), super::follow_up::field_columns);
+        if let Some(rows) = loaders.pruned.follow_ups.get(&key, needed) {
+            return Ok(rows.into_iter().map(FollowUp).collect());
+        }
+        let rows = load_one(&loaders.company_follow_ups, key).await?;
         Ok(rows.unwrap_or_default().into_iter().map(FollowUp).collect())
     }
     /// The organisation the company should deal with, and whom to ask for there (see

@@ -24,6 +24,7 @@ use entity::{
 use futures::future::BoxFuture;
 use futures::task::ArcWake;
 use sea_orm::DatabaseConnection;
+use sea_orm::entity::prelude::IdenStatic;
 use tracing::Instrument;
 
 use crate::error::{AppError, AppResult};
@@ -356,8 +357,49 @@ loader!(
     }
 );
 
+/// Rows read with their company in fewer columns than they have (`service::prefetch`), by
+/// the key their loader would use. Kept apart from the loaders' caches, which hold whole rows:
+/// another part of the same request may ask for the same company's relation with other fields,
+/// so a resolver takes them only when its own selection reads no column they lack.
+pub struct Pruned<K, V>(Mutex<HashMap<K, (Vec<&'static str>, V)>>);
+
+impl<K: std::hash::Hash + Eq, V: Clone> Pruned<K, V> {
+    fn put(&self, key: K, columns: Vec<&'static str>, rows: V) {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(key, (columns, rows));
+    }
+
+    /// The rows under `key` when they hold every column in `needed` (`None`: all columns).
+    pub fn get<C: IdenStatic>(&self, key: &K, needed: Option<Vec<C>>) -> Option<V> {
+        let needed = needed?;
+        let map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let (columns, rows) = map.get(key)?;
+        needed
+            .iter()
+            .all(|c| columns.contains(&c.as_str()))
+            .then(|| rows.clone())
+    }
+}
+
+impl<K, V> Default for Pruned<K, V> {
+    fn default() -> Self {
+        Pruned(Mutex::new(HashMap::new()))
+    }
+}
+
+/// The relations `service::prefetch` read in fewer columns.
+#[derive(Default)]
+pub struct PrunedRelations {
+    pub contact_persons: Pruned<String, Vec<Visible<contact_person::Model>>>,
+    pub activity_pages: Pruned<ActivityPageKey, Page<Visible<activity::Model>>>,
+    pub follow_ups: Pruned<(String, Option<FollowUpStatus>), Vec<Visible<FollowUpView>>>,
+}
+
 pub struct Loaders {
     queue: BatchQueue,
+    pub pruned: PrunedRelations,
     pub company: DataLoader<CompanyLoader, HashMapCache>,
     pub activity: DataLoader<ActivityLoader, HashMapCache>,
     pub production_units: DataLoader<ProductionUnitsByCompany, HashMapCache>,
@@ -412,6 +454,7 @@ impl Loaders {
             campaign: make!(CampaignLoader),
             call_list_entry: make!(CallListEntryLoader),
             recent_contacts: make!(RecentContacts),
+            pruned: PrunedRelations::default(),
             queue,
         }
     }
@@ -421,9 +464,18 @@ impl Loaders {
     pub async fn feed_companies(&self, related: Vec<(String, Related)>) {
         for (company_id, r) in related {
             if let Some(people) = r.contact_persons {
-                self.contact_persons
-                    .feed_one(company_id.clone(), people)
-                    .await;
+                match r.contact_person_columns {
+                    None => {
+                        self.contact_persons
+                            .feed_one(company_id.clone(), people)
+                            .await
+                    }
+                    Some(columns) => {
+                        self.pruned
+                            .contact_persons
+                            .put(company_id.clone(), columns, people)
+                    }
+                }
             }
             if let Some(units) = r.production_units {
                 self.production_units
@@ -436,12 +488,17 @@ impl Loaders {
                     size,
                     after: None,
                 };
-                self.activity_pages.feed_one(key, page).await;
+                match &r.activity_columns {
+                    None => self.activity_pages.feed_one(key, page).await,
+                    Some(columns) => self.pruned.activity_pages.put(key, columns.clone(), page),
+                }
             }
             for (status, list) in r.follow_ups {
-                self.company_follow_ups
-                    .feed_one((company_id.clone(), status), list)
-                    .await;
+                let key = (company_id.clone(), status);
+                match &r.follow_up_columns {
+                    None => self.company_follow_ups.feed_one(key, list).await,
+                    Some(columns) => self.pruned.follow_ups.put(key, columns.clone(), list),
+                }
             }
             if let Some(facts) = r.facts {
                 self.entry_point_facts

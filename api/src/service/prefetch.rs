@@ -109,6 +109,13 @@ pub struct Related {
     pub activity_pages: Vec<(u64, Page<Visible<activity::Model>>)>,
     pub follow_ups: Vec<(Option<FollowUpStatus>, Vec<Visible<FollowUpView>>)>,
     pub facts: Option<Facts>,
+    /// The columns the activity pages, contact persons and follow-ups were read with when
+    /// fewer than all (`None`: whole rows). Rows read in fewer columns are only for the
+    /// selection they were read for: another part of the same request may read the same
+    /// relation of the same company with other fields.
+    pub activity_columns: Option<Vec<&'static str>>,
+    pub contact_person_columns: Option<Vec<&'static str>>,
+    pub follow_up_columns: Option<Vec<&'static str>>,
 }
 
 /// The rows of `select` (a statement over `company`) with their `include`d relations. On
@@ -298,7 +305,16 @@ fn decode(
     shapes: &Shapes,
 ) -> AppResult<(Visible<company::Model>, Related)> {
     let company = company::Model::from_query_result(row, "")?;
-    let mut related = Related::default();
+    let pruned = |wanted: bool, shape: &Shape| wanted.then(|| shape.columns.clone());
+    let mut related = Related {
+        activity_columns: pruned(include.activity_columns.is_some(), &shapes.activities),
+        contact_person_columns: pruned(
+            include.contact_person_columns.is_some(),
+            &shapes.contact_persons,
+        ),
+        follow_up_columns: pruned(include.follow_up_columns.is_some(), &shapes.follow_ups),
+        ..Related::default()
+    };
     // The company of every relation's row is this one (left out of the rows).
     if include.contact_persons {
         let people: Vec<contact_person::Model> =
