@@ -82,8 +82,14 @@ impl Company {
     /// Contact persons (deleted ones are hidden; erased ones stay, without personal data).
     async fn contact_persons(&self, ctx: &Context<'_>) -> Result<Vec<ContactPerson>> {
         let loaders = loaders(ctx)?;
-        let needed = columns_read(&ctx.look_ahead(), contact_person_columns);
-        if let Some(rows) = loaders.pruned.contact_persons.get(&self.0.id, needed) {
+        let needed = loaders.pruned.needed(field_of(ctx), || {
+            columns_read(&ctx.look_ahead(), contact_person_columns)
+        });
+        if let Some(rows) = loaders
+            .pruned
+            .contact_persons
+            .get(&self.0.id, needed.as_deref())
+        {
             return Ok(rows.into_iter().map(ContactPerson).collect());
         }
         let rows = load_one(&loaders.contact_persons, self.0.id.clone()).await?;
@@ -109,8 +115,10 @@ impl Company {
             after,
         };
         let loaders = loaders(ctx)?;
-        let needed = activity_columns(&ctx.look_ahead());
-        if let Some(page) = loaders.pruned.activity_pages.get(&key, needed) {
+        let needed = loaders
+            .pruned
+            .needed(field_of(ctx), || activity_columns(&ctx.look_ahead()));
+        if let Some(page) = loaders.pruned.activity_pages.get(&key, needed.as_deref()) {
             return Ok(activity_connection(page));
         }
         let page = load_one(&loaders.activity_pages, key)
@@ -126,8 +134,10 @@ impl Company {
     ) -> Result<Vec<FollowUp>> {
         let key = (self.0.id.clone(), status);
         let loaders = loaders(ctx)?;
-        let needed = columns_read(&ctx.look_ahead(), super::follow_up::field_columns);
-        if let Some(rows) = loaders.pruned.follow_ups.get(&key, needed) {
+        let needed = loaders.pruned.needed(field_of(ctx), || {
+            columns_read(&ctx.look_ahead(), super::follow_up::field_columns)
+        });
+        if let Some(rows) = loaders.pruned.follow_ups.get(&key, needed.as_deref()) {
             return Ok(rows.into_iter().map(FollowUp).collect());
         }
         let rows = load_one(&loaders.company_follow_ups, key).await?;
@@ -225,6 +235,12 @@ fn include_of(company: &Lookahead<'_>) -> Include {
         .iter()
         .any(|field| arg::<Option<String>>(field, "municipalityCode") == Some(None));
     include
+}
+
+/// The place of the field being resolved in the request's document (the same for every
+/// company the field is resolved for).
+fn field_of(ctx: &Context<'_>) -> usize {
+    std::ptr::from_ref(ctx.item) as usize
 }
 
 /// The activity columns a selection of activity connections reads (`None`: all of them).

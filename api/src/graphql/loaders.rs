@@ -372,14 +372,18 @@ impl<K: std::hash::Hash + Eq, V: Clone> Pruned<K, V> {
     }
 
     /// The rows under `key` when they hold every column in `needed` (`None`: all columns).
-    pub fn get<C: IdenStatic>(&self, key: &K, needed: Option<Vec<C>>) -> Option<V> {
+    pub fn get(&self, key: &K, needed: Option<&[&'static str]>) -> Option<V> {
         let needed = needed?;
         let map = self.0.lock().unwrap_or_else(|e| e.into_inner());
         let (columns, rows) = map.get(key)?;
         needed
             .iter()
-            .all(|c| columns.contains(&c.as_str()))
+            .all(|c| columns.contains(c))
             .then(|| rows.clone())
+    }
+
+    fn is_empty(&self) -> bool {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).is_empty()
     }
 }
 
@@ -395,6 +399,32 @@ pub struct PrunedRelations {
     pub contact_persons: Pruned<String, Vec<Visible<contact_person::Model>>>,
     pub activity_pages: Pruned<ActivityPageKey, Page<Visible<activity::Model>>>,
     pub follow_ups: Pruned<(String, Option<FollowUpStatus>), Vec<Visible<FollowUpView>>>,
+    /// The columns each field of the document reads, by the field's place in the (parsed)
+    /// document: worked out once per request, not once per company.
+    needed: NeededColumns,
+}
+
+type NeededColumns = Mutex<HashMap<usize, Option<Arc<[&'static str]>>>>;
+
+impl PrunedRelations {
+    /// The columns `field` (an occurrence in the request's document) reads, by `compute`;
+    /// `None` when nothing was read in fewer columns (no work) or the field reads them all.
+    pub fn needed<C: IdenStatic>(
+        &self,
+        field: usize,
+        compute: impl FnOnce() -> Option<Vec<C>>,
+    ) -> Option<Arc<[&'static str]>> {
+        if self.contact_persons.is_empty()
+            && self.activity_pages.is_empty()
+            && self.follow_ups.is_empty()
+        {
+            return None;
+        }
+        let mut memo = self.needed.lock().unwrap_or_else(|e| e.into_inner());
+        memo.entry(field)
+            .or_insert_with(|| compute().map(|cs| cs.iter().map(IdenStatic::as_str).collect()))
+            .clone()
+    }
 }
 
 pub struct Loaders {
