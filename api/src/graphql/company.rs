@@ -245,10 +245,10 @@ fn field_of(ctx: &Context<'_>) -> usize {
 
 /// The activity columns a selection of activity connections reads (`None`: all of them).
 fn activity_columns(connections: &Lookahead<'_>) -> Option<Vec<entity::activity::Column>> {
-    let mut nodes = connections.field("nodes").selection_fields();
-    nodes.extend(connections.field("edges").field("node").selection_fields());
-    let nodes = Lookahead::try_from(nodes.as_slice()).ok()?;
-    columns_read(&nodes, super::activity::field_columns)
+    columns_read(
+        &super::connection_nodes(connections)?,
+        super::activity::field_columns,
+    )
 }
 
 /// The columns the fields selected of `objects` read, by `field_columns` (`None`: all of
@@ -539,10 +539,7 @@ impl CompanyQuery {
             industry_code: f.industry_code,
             has_active_job_service_agreement: f.has_active_job_service_agreement,
         };
-        let look_ahead = ctx.look_ahead();
-        let mut nodes = look_ahead.field("nodes").selection_fields();
-        nodes.extend(look_ahead.field("edges").field("node").selection_fields());
-        let include = Lookahead::try_from(nodes.as_slice())
+        let include = super::connection_nodes(&ctx.look_ahead())
             .map(|company| include_of(&company))
             .unwrap_or_default();
         let page = svc::list(

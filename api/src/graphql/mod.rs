@@ -17,7 +17,9 @@ pub mod viewer;
 use std::sync::Arc;
 
 use async_graphql::connection::{Connection, Edge};
-use async_graphql::{Context, EmptySubscription, MergedObject, OutputType, Schema, SchemaBuilder};
+use async_graphql::{
+    Context, EmptySubscription, Lookahead, MergedObject, OutputType, Schema, SchemaBuilder,
+};
 use sea_orm::DatabaseConnection;
 
 use crate::auth::Actor;
@@ -150,8 +152,15 @@ pub fn connection<T, N: OutputType>(
 pub fn shows_companies(ctx: &Context<'_>) -> bool {
     let look = ctx.look_ahead();
     look.field("company").exists()
-        || look.field("nodes").field("company").exists()
-        || look.field("edges").field("node").field("company").exists()
+        || connection_nodes(&look).is_some_and(|nodes| nodes.field("company").exists())
+}
+
+/// What a connection's selection asks of its items: `nodes` and `edges { node }` together;
+/// `None` when it selects neither.
+pub fn connection_nodes<'a>(connection: &Lookahead<'a>) -> Option<Lookahead<'a>> {
+    let mut nodes = connection.field("nodes").selection_fields();
+    nodes.extend(connection.field("edges").field("node").selection_fields());
+    Lookahead::try_from(nodes.as_slice()).ok()
 }
 
 /// Companies read with a page, into the company loader's cache (no statement for them).
