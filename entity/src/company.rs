@@ -1,8 +1,10 @@
 use sea_orm::entity::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// One record per company (CVR number), shared by every organisation.
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize)]
+///
+/// `Deserialize` reads a row that `api`'s lists send as JSON (every column).
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize, Deserialize)]
 #[sea_orm(table_name = "company")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
@@ -11,7 +13,7 @@ pub struct Model {
     pub cvr: String,
     pub name: String,
     /// `name` in lower case (Unicode-aware, so Æ/Ø/Å match æ/ø/å) for case-insensitive search.
-    #[serde(skip)]
+    #[serde(skip_serializing)]
     pub name_search: String,
     pub industry_code: Option<String>,
     pub municipality_code: Option<String>,

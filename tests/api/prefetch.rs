@@ -92,46 +92,99 @@ async fn selections(app: &TestApp, token: &str, type_name: &str) -> Vec<String> 
 async fn prefetched_activities_read_like_the_batched_path(app: TestApp) {
     let company = company_with_history(&app).await;
     let own = consultant(&app, "jc-101");
-    let selections = selections(&app, &own, "Activity").await;
-    let everything = selections.join(" ");
+    let activity = app
+        .gql_ok(
+            &own,
+            "query($c: ID!) { company(id: $c) { activities(first: 1) { nodes { id } } } }",
+            json!({ "c": company }),
+        )
+        .await["company"]["activities"]["nodes"][0]["id"]
+        .clone();
+    let fields = selections(&app, &own, "Activity").await;
+    let everything = fields.join(" ");
+    // Each field alone (no `id` beside it: a page reads only the columns its selection shows),
+    // all together, and the connection's cursors with or without nodes.
+    let mut connections: Vec<String> = fields
+        .iter()
+        .chain([&everything])
+        .map(|f| format!("nodes {{ {f} }}"))
+        .collect();
+    connections.extend(
+        [
+            "edges { cursor }",
+            "edges { cursor node { kind } }",
+            "edges { node { status } } pageInfo { hasNextPage endCursor }",
+            "nodes { kind } pageInfo { startCursor }",
+        ]
+        .map(String::from),
+    );
     for token in [own.clone(), consultant(&app, "jc-751")] {
-        for selection in selections.iter().chain([&everything]) {
-            let page = app
-                .gql_ok(
-                    &token,
-                    &format!(
-                        "query($c: ID!) {{ company(id: $c) {{ activities(first: 100) {{ nodes {{ id {selection} }} }} }} }}"
-                    ),
-                    json!({ "c": company }),
-                )
-                .await;
-            let nodes = page["company"]["activities"]["nodes"]
-                .as_array()
-                .expect("nodes")
-                .clone();
-            assert_eq!(nodes.len(), 5, "five activities left after the deletion");
-            // The same activities, one by one through the batched loader (every column).
-            let by_id: Vec<String> = nodes
-                .iter()
-                .enumerate()
-                .map(|(i, n)| {
-                    format!(
-                        "a{i}: activity(id: \"{}\") {{ id {selection} }}",
-                        n["id"].as_str().expect("id")
+        for connection in &connections {
+            for first in [2, 100] {
+                let page = format!("activities(first: {first}) {{ {connection} }}");
+                let with_company = app
+                    .gql_ok(
+                        &token,
+                        &format!("query($c: ID!) {{ company(id: $c) {{ {page} }} }}"),
+                        json!({ "c": company }),
                     )
-                })
-                .collect();
-            let single = app
-                .gql_ok(&token, &format!("{{ {} }}", by_id.join(" ")), json!({}))
-                .await;
-            for (i, node) in nodes.iter().enumerate() {
+                    .await["company"]
+                    .clone();
+                // The same page through an activity's company: the batched loader (every column).
+                let batched = app
+                    .gql_ok(
+                        &token,
+                        &format!(
+                            "query($a: ID!) {{ activity(id: $a) {{ company {{ {page} }} }} }}"
+                        ),
+                        json!({ "a": activity }),
+                    )
+                    .await["activity"]["company"]
+                    .clone();
                 assert_eq!(
-                    node,
-                    &single[format!("a{i}")],
-                    "`{selection}` of an activity read with its company and alone"
+                    with_company, batched,
+                    "`{page}` read with its company and batched"
                 );
+                if first == 100 && connection.starts_with("nodes") {
+                    assert_eq!(
+                        with_company["activities"]["nodes"].as_array().map(Vec::len),
+                        Some(5),
+                        "five activities left after the deletion"
+                    );
+                }
             }
         }
+    }
+    // A cursor of a page read only for its cursors leads on to the next activity.
+    let ids = app
+        .gql_ok(
+            &own,
+            "query($c: ID!) { company(id: $c) { activities(first: 100) { nodes { id } } } }",
+            json!({ "c": company }),
+        )
+        .await["company"]["activities"]["nodes"]
+        .clone();
+    let cursors = app
+        .gql_ok(
+            &own,
+            "query($c: ID!) { company(id: $c) { activities(first: 100) { edges { cursor } } } }",
+            json!({ "c": company }),
+        )
+        .await["company"]["activities"]["edges"]
+        .clone();
+    for k in 0..4 {
+        let next = app
+            .gql_ok(
+                &own,
+                "query($c: ID!, $after: String) { company(id: $c) { activities(first: 1, after: $after) { nodes { id } } } }",
+                json!({ "c": company, "after": cursors[k]["cursor"] }),
+            )
+            .await;
+        assert_eq!(
+            next["company"]["activities"]["nodes"][0]["id"],
+            ids[k + 1]["id"],
+            "the page after cursor {k}"
+        );
     }
     // The private note stays private on the prefetched path.
     let other = consultant(&app, "jc-751");
@@ -179,7 +232,7 @@ async fn prefetched_people_and_follow_ups_read_like_the_batched_path(app: TestAp
                 let with_company = app
                     .gql_ok(
                         &token,
-                        &format!("query($c: ID!) {{ company(id: $c) {{ {relation} {{ id {selection} }} }} }}"),
+                        &format!("query($c: ID!) {{ company(id: $c) {{ {relation} {{ {selection} }} }} }}"),
                         json!({ "c": company }),
                     )
                     .await["company"]
@@ -187,7 +240,7 @@ async fn prefetched_people_and_follow_ups_read_like_the_batched_path(app: TestAp
                 let batched = app
                     .gql_ok(
                         &token,
-                        &format!("query($a: ID!) {{ activity(id: $a) {{ company {{ {relation} {{ id {selection} }} }} }} }}"),
+                        &format!("query($a: ID!) {{ activity(id: $a) {{ company {{ {relation} {{ {selection} }} }} }} }}"),
                         json!({ "a": activity }),
                     )
                     .await["activity"]["company"]
@@ -267,6 +320,67 @@ async fn lists_join_the_companies_they_show(app: TestApp) {
             assert_eq!(node["company"]["id"], company.as_str(), "{query}");
             assert_eq!(node["company"]["name"], "Forudhentning ApS", "{query}");
         }
+    }
+    // Every scalar field of a company read with a list equals the company read alone (the list
+    // sends its companies in a form of their own on PostgreSQL).
+    let fields = app
+        .gql_ok(
+            &own,
+            r#"{ __type(name: "Company") { fields { name args { name } type { kind ofType { kind ofType { kind } } } } } }"#,
+            json!({}),
+        )
+        .await;
+    let leaves: Vec<&str> = fields["__type"]["fields"]
+        .as_array()
+        .expect("fields")
+        .iter()
+        .filter(|f| f["args"].as_array().is_some_and(Vec::is_empty))
+        .filter(|f| {
+            let mut t = &f["type"];
+            while t["ofType"].is_object() {
+                t = &t["ofType"];
+            }
+            t["kind"] == "SCALAR" || t["kind"] == "ENUM"
+        })
+        .map(|f| f["name"].as_str().expect("name"))
+        .collect();
+    assert!(leaves.len() >= 8, "{leaves:?}");
+    let selection = leaves.join(" ");
+    let alone = app
+        .gql_ok(
+            &own,
+            &format!("query($c: ID!) {{ company(id: $c) {{ {selection} }} }}"),
+            json!({ "c": company }),
+        )
+        .await["company"]
+        .clone();
+    for list in [
+        format!(
+            "activities(filter: {{ companyId: $c }}, first: 5) {{ nodes {{ company {{ {selection} }} }} }}"
+        ),
+        format!(
+            "followUps(filter: {{ organisationId: \"jc-751\" }}) {{ nodes {{ company {{ {selection} }} }} }}"
+        ),
+    ] {
+        let data = app
+            .gql_ok(
+                &own,
+                &format!(
+                    "query{} {{ {list} }}",
+                    if list.contains("$c") { "($c: ID)" } else { "" }
+                ),
+                json!(if list.contains("$c") {
+                    json!({ "c": company })
+                } else {
+                    json!({})
+                }),
+            )
+            .await;
+        let list = data
+            .as_object()
+            .and_then(|o| o.values().next())
+            .expect("list");
+        assert_eq!(list["nodes"][0]["company"], alone, "{list}");
     }
 }
 

@@ -27,8 +27,11 @@ use crate::service::record::{self, SoftDelete};
 
 pub struct Activity(pub Visible<activity::Model>);
 
-pub fn activity_connection(page: Page<Visible<activity::Model>>) -> Connection<String, Activity> {
-    connection(page, |a| svc::activity_cursor(a), Activity)
+pub fn activity_connection(
+    ctx: &Context<'_>,
+    page: Page<Visible<activity::Model>>,
+) -> Connection<String, Activity> {
+    connection(ctx, page, |a| svc::activity_cursor(a), Activity)
 }
 
 /// A mutation's result as the writer may see it (an admin of another organisation does not
@@ -40,18 +43,28 @@ fn shown(reader: &Reader, model: activity::Model) -> Result<Activity> {
         .ok_or_else(|| AppError::NotFound("activity not found".into()).into())
 }
 
-/// The activity columns a field of `Activity` reads besides `prefetch::ACTIVITY_ALWAYS`, so
-/// that a prefetched page reads no more; `None` for a field not listed here, which makes the
-/// page read every column (a new field is safe before it is listed). Tested field by field
-/// against the unpruned read (`tests/api/prefetch.rs`).
+/// The activity columns a field of `Activity` reads, so that a prefetched page reads no more;
+/// `None` for a field not listed here, which makes the page read every column (a new field is
+/// safe before it is listed). A page read in fewer columns serves only selections whose fields
+/// read none it lacks. Tested field by field against the unpruned read (`tests/api/prefetch.rs`).
 pub fn field_columns(field: &str) -> Option<&'static [activity::Column]> {
     use activity::Column as C;
     Some(match field {
-        "id" | "company" | "organisation" | "kind" | "status" | "initiatedBy" | "visibility"
-        | "participants" | "agreements" | "followUps" | "deletedAt" | "__typename" => &[],
+        // The company is the enclosing one's (filled in); a page holds no deleted activity.
+        "company" | "deletedAt" | "__typename" => &[],
+        "id" => &[C::Id],
+        "organisation" => &[C::OrganisationId],
+        "kind" => &[C::Kind],
+        "status" => &[C::Status],
+        "initiatedBy" => &[C::InitiatedBy],
+        "visibility" => &[C::Visibility],
+        // Loaded by the activity; an agreement's note is as private as the activity's summary.
+        "participants" | "followUps" => &[C::Id],
+        "agreements" => &[C::Id, C::OrganisationId, C::Visibility],
         "scheduledAt" => &[C::ScheduledAt],
         "occurredAt" => &[C::OccurredAt],
-        "summary" => &[C::Summary],
+        // The reader's rule: the owner and the visibility decide whether it is shown.
+        "summary" => &[C::Summary, C::OrganisationId, C::Visibility],
         "outcomeRegistered" => &[C::OutcomeRegistered],
         "campaign" => &[C::CampaignId],
         "assigneeSub" => &[C::AssigneeSub],
@@ -61,6 +74,10 @@ pub fn field_columns(field: &str) -> Option<&'static [activity::Column]> {
         _ => return None,
     })
 }
+
+/// The activity columns a page's cursors are made of.
+pub const CURSOR_COLUMNS: &[activity::Column] =
+    &[activity::Column::ContactAt, activity::Column::Id];
 
 #[Object]
 impl Activity {
@@ -305,7 +322,7 @@ impl ActivityQuery {
         )
         .await?;
         feed_companies(ctx, companies).await?;
-        Ok(activity_connection(page))
+        Ok(activity_connection(ctx, page))
     }
 }
 

@@ -183,8 +183,11 @@ fn count(n: u64) -> i32 {
     i32::try_from(n).unwrap_or(i32::MAX)
 }
 
-fn entries(page: Page<Visible<call_list_entry::Model>>) -> Connection<String, CallListEntry> {
-    connection(page, |e| svc::entry_cursor(e), CallListEntry)
+fn entries(
+    ctx: &Context<'_>,
+    page: Page<Visible<call_list_entry::Model>>,
+) -> Connection<String, CallListEntry> {
+    connection(ctx, page, |e| svc::entry_cursor(e), CallListEntry)
 }
 
 #[derive(Default)]
@@ -254,7 +257,7 @@ impl CampaignQuery {
         )
         .await?;
         feed_companies(ctx, companies).await?;
-        Ok(entries(page))
+        Ok(entries(ctx, page))
     }
 }
 

@@ -119,12 +119,12 @@ impl Company {
             .pruned
             .needed(field_of(ctx), || activity_columns(&ctx.look_ahead()));
         if let Some(page) = loaders.pruned.activity_pages.get(&key, needed.as_deref()) {
-            return Ok(activity_connection(page));
+            return Ok(activity_connection(ctx, page));
         }
         let page = load_one(&loaders.activity_pages, key)
             .await?
             .unwrap_or_else(pagination::Page::empty);
-        Ok(activity_connection(page))
+        Ok(activity_connection(ctx, page))
     }
     /// Follow-ups of every organisation, by due date; `status` narrows the list.
     async fn follow_ups(
@@ -245,10 +245,14 @@ fn field_of(ctx: &Context<'_>) -> usize {
 
 /// The activity columns a selection of activity connections reads (`None`: all of them).
 fn activity_columns(connections: &Lookahead<'_>) -> Option<Vec<entity::activity::Column>> {
-    columns_read(
+    let mut columns = columns_read(
         &super::connection_nodes(connections)?,
         super::activity::field_columns,
-    )
+    )?;
+    if super::shows_cursors(connections) {
+        columns.extend_from_slice(super::activity::CURSOR_COLUMNS);
+    }
+    Some(columns)
 }
 
 /// The columns the fields selected of `objects` read, by `field_columns` (`None`: all of
@@ -266,12 +270,15 @@ fn columns_read<C: Copy>(
     Some(columns)
 }
 
-/// The contact person columns a field of `ContactPerson` reads besides
-/// `prefetch::CONTACT_PERSON_ALWAYS` (see `activity::field_columns`).
+/// The contact person columns a field of `ContactPerson` reads (see
+/// `activity::field_columns`).
 pub fn contact_person_columns(field: &str) -> Option<&'static [contact_person::Column]> {
     use contact_person::Column as C;
     Some(match field {
-        "id" | "organisation" | "deletedAt" | "__typename" => &[],
+        // The list holds no deleted person.
+        "deletedAt" | "__typename" => &[],
+        "id" => &[C::Id],
+        "organisation" => &[C::OrganisationId],
         "name" => &[C::Name],
         "email" => &[C::Email],
         "phone" => &[C::Phone],
@@ -557,7 +564,7 @@ impl CompanyQuery {
             Some(company)
         });
         loaders(ctx)?.feed_companies(related).await;
-        Ok(connection(page, |c| svc::company_cursor(c), Company))
+        Ok(connection(ctx, page, |c| svc::company_cursor(c), Company))
     }
 }
 

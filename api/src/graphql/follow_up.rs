@@ -16,12 +16,16 @@ use crate::service::read::{FollowUpView, Visible};
 
 pub struct FollowUp(pub Visible<FollowUpView>);
 
-/// The follow-up columns a field of `FollowUp` reads besides `prefetch::FOLLOW_UP_ALWAYS`
-/// (see `activity::field_columns`).
+/// The follow-up columns a field of `FollowUp` reads (see `activity::field_columns`).
 pub fn field_columns(field: &str) -> Option<&'static [entity::follow_up::Column]> {
     use entity::follow_up::Column as C;
     Some(match field {
-        "id" | "company" | "organisation" | "dueOn" | "status" | "overdue" | "__typename" => &[],
+        "company" | "__typename" => &[],
+        "id" => &[C::Id],
+        "organisation" => &[C::OrganisationId],
+        "dueOn" => &[C::DueOn],
+        "status" => &[C::Status],
+        "overdue" => &[C::Status, C::DueOn],
         "assigneeSub" => &[C::AssigneeSub],
         "description" => &[C::Description],
         "completedAt" => &[C::CompletedAt],
@@ -119,7 +123,12 @@ impl FollowUpQuery {
         )
         .await?;
         feed_companies(ctx, found.companies).await?;
-        Ok(connection(found.page, |f| svc::cursor(&f.model), FollowUp))
+        Ok(connection(
+            ctx,
+            found.page,
+            |f| svc::cursor(&f.model),
+            FollowUp,
+        ))
     }
 }
 

@@ -192,7 +192,12 @@ impl JobServiceAgreementQuery {
             company_id: f.company_id.map(|i| i.0),
         };
         let page = svc::list(db(ctx)?, reader(ctx)?, &filter, first, after.as_deref()).await?;
-        Ok(connection(page, |a| svc::cursor(a), JobServiceAgreement))
+        Ok(connection(
+            ctx,
+            page,
+            |a| svc::cursor(a),
+            JobServiceAgreement,
+        ))
     }
 }
 

@@ -130,20 +130,30 @@ pub fn reader<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Reader> {
         .ok_or_else(|| AppError::Unauthenticated("a bearer token is required".into()).into())
 }
 
-/// A page of service rows as a GraphQL connection: `cursor` gives each row's cursor, `node`
-/// maps it to its GraphQL type.
+/// A page of service rows as the GraphQL connection of the field `ctx` resolves: `cursor`
+/// gives each row's cursor (made only when the selection shows cursors), `node` maps a row to
+/// its GraphQL type.
 pub fn connection<T, N: OutputType>(
+    ctx: &Context<'_>,
     page: Page<T>,
     cursor: impl Fn(&T) -> String,
     node: impl Fn(T) -> N,
 ) -> Connection<String, N> {
+    let cursors = shows_cursors(&ctx.look_ahead());
     let mut conn = Connection::new(page.has_previous, page.has_next);
-    conn.edges.extend(
-        page.rows
-            .into_iter()
-            .map(|row| Edge::new(cursor(&row), node(row))),
-    );
+    conn.edges.extend(page.rows.into_iter().map(|row| {
+        let cursor = if cursors { cursor(&row) } else { String::new() };
+        Edge::new(cursor, node(row))
+    }));
     conn
+}
+
+/// Whether a connection's selection shows a cursor: an edge's, or the page's first or last.
+pub fn shows_cursors(connection: &Lookahead<'_>) -> bool {
+    let page = connection.field("pageInfo");
+    connection.field("edges").field("cursor").exists()
+        || page.field("startCursor").exists()
+        || page.field("endCursor").exists()
 }
 
 /// Whether the selection of a list (its items, or a connection's `nodes`/`edges.node`) shows

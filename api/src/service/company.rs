@@ -6,14 +6,17 @@ use entity::{
     audit_event, audit_event_subject, company, contact_person, job_service_agreement, municipality,
     production_unit,
 };
-use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr, Order, Query};
+use sea_orm::entity::prelude::IdenStatic;
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, LikeExpr, Order, Query, SubQueryStatement};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbBackend,
-    EntityTrait, IntoActiveModel, JoinType, QueryFilter, QueryOrder, QuerySelect, Select, Set,
+    EntityTrait, FromQueryResult, IntoActiveModel, Iterable, JoinType, QueryFilter, QueryOrder,
+    QuerySelect, QueryTrait, Select, Set,
 };
 
 use super::audit_view;
 use super::pagination::{self, Page};
+use super::positional;
 use super::prefetch::{self, Include, Related};
 use super::read::{Reader, Visible};
 use super::record;
@@ -446,17 +449,54 @@ where
         let page = pagination::page(db, select, columns, order, size, cursor).await?;
         return Ok((page, Vec::new()));
     }
-    let pairs = pagination::page_select(select, columns, order, size, cursor.as_ref())
-        .join(
-            JoinType::InnerJoin,
-            E::belongs_to(company::Entity)
-                .from(column)
-                .to(company::Column::Id)
-                .into(),
-        )
-        .select_also(company::Entity)
-        .all(db)
-        .await?;
+    let select = pagination::page_select(select, columns, order, size, cursor.as_ref());
+    let backend = db.get_database_backend();
+    let pairs: Vec<(E::Model, Option<company::Model>)> = if backend == DbBackend::Postgres {
+        // Each row's company as one JSON array in a column of its own: sea-orm reads the
+        // columns of a join by prefixed names, which costs more than all the rest of a list
+        // page (measured: half the server's instructions on overdue follow-ups).
+        let names: Vec<&'static str> = company::Column::iter().map(|c| c.as_str()).collect();
+        let values: Vec<String> = names.iter().map(|c| format!(r#""kp_c"."{c}""#)).collect();
+        let company = Query::select()
+            .expr(Expr::cust(format!(
+                "json_build_array({})::text",
+                values.join(", ")
+            )))
+            .from_as(company::Entity, Alias::new("kp_c"))
+            .and_where(
+                Expr::col((Alias::new("kp_c"), company::Column::Id)).equals((E::default(), column)),
+            )
+            .to_owned();
+        let mut q = select.into_query();
+        q.expr_as(
+            Expr::SubQuery(None, Box::new(SubQueryStatement::SelectStatement(company))),
+            Alias::new(COMPANY_JSON),
+        );
+        let rows = db.query_all_raw(backend.build(&q)).await?;
+        let mut pairs = Vec::with_capacity(rows.len());
+        for row in rows {
+            let item = E::Model::from_query_result(&row, "")?;
+            let text: Option<String> = row.try_get("", COMPANY_JSON)?;
+            let company = text
+                .map(|t| positional::row(&t, &names))
+                .transpose()
+                .map_err(|e| AppError::Internal(format!("{COMPANY_JSON}: {e}")))?;
+            pairs.push((item, company));
+        }
+        pairs
+    } else {
+        select
+            .join(
+                JoinType::InnerJoin,
+                E::belongs_to(company::Entity)
+                    .from(column)
+                    .to(company::Column::Id)
+                    .into(),
+            )
+            .select_also(company::Entity)
+            .all(db)
+            .await?
+    };
     let page = Page::from_overfetch(pairs, size, cursor.is_some());
     let mut companies: Vec<Visible<company::Model>> = Vec::new();
     let page = page.filter_map(|(row, company)| {
@@ -469,6 +509,8 @@ where
     });
     Ok((page, companies))
 }
+
+const COMPANY_JSON: &str = "kp_company";
 
 pub fn company_cursor(c: &company::Model) -> String {
     pagination::encode(&(&c.name_search, &c.id))

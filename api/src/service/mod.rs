@@ -12,6 +12,7 @@ pub mod entry_point;
 pub mod follow_up;
 pub mod job_service_agreement;
 pub mod pagination;
+pub mod positional;
 pub mod prefetch;
 pub mod read;
 pub mod record;

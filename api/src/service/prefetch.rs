@@ -17,13 +17,13 @@ use sea_orm::entity::prelude::IdenStatic;
 use sea_orm::sea_query::{Alias, Expr, Query, SelectStatement, SubQueryStatement};
 use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult, QueryResult, QueryTrait, Select};
 use serde::de::DeserializeOwned;
-use serde_json::{Map, Value};
 
 use super::activity as activities;
 use super::company as companies;
 use super::entry_point::{self, FactRow, Facts};
 use super::follow_up as follow_ups;
 use super::pagination::Page;
+use super::positional;
 use super::read::{FollowUpView, Reader, Visible};
 use super::sql::Parents;
 use crate::error::{AppError, AppResult};
@@ -32,32 +32,27 @@ use crate::error::{AppError, AppResult};
 /// selection with more aliases than that loads the rest in batches).
 const SHAPES_MAX: usize = 4;
 
-/// The activity columns every prefetched activity carries: the reader's (owner, visibility),
-/// the page's order (contact_at, id) and the cheap ones. Not `company_id` (the enclosing
-/// company's, filled in) nor `deleted_at` (the page holds no deleted activity).
-pub const ACTIVITY_ALWAYS: [activity::Column; 7] = [
-    activity::Column::Id,
-    activity::Column::OrganisationId,
-    activity::Column::Kind,
-    activity::Column::Status,
-    activity::Column::InitiatedBy,
-    activity::Column::Visibility,
-    activity::Column::ContactAt,
+/// Placeholders for the fields a row read in fewer columns must still have (a model's fields
+/// without `#[serde(default)]`), by column; a row takes them for the columns it was not read
+/// with. No client ever sees one: rows read in fewer columns serve only a selection that reads
+/// none of the columns they lack (`Related`'s `*_columns`, checked by the loaders' `Pruned`
+/// store), and the reader's rules see the columns they decide on (a summary is read with its
+/// owner and visibility: `graphql::activity::field_columns`).
+pub const ACTIVITY_FILLERS: &[(&str, &str)] = &[
+    ("id", ""),
+    ("organisation_id", ""),
+    ("kind", "PHONE"),
+    ("status", "HELD"),
+    ("initiated_by", "JOBCENTRE"),
+    ("visibility", "SHARED"),
+    ("contact_at", "1970-01-01T00:00:00Z"),
 ];
-
-/// The contact person columns every prefetched person carries (the list holds no deleted one).
-pub const CONTACT_PERSON_ALWAYS: [contact_person::Column; 2] = [
-    contact_person::Column::Id,
-    contact_person::Column::OrganisationId,
-];
-
-/// The follow-up columns every prefetched follow-up carries (`overdue` is read from status
-/// and due date).
-pub const FOLLOW_UP_ALWAYS: [follow_up::Column; 4] = [
-    follow_up::Column::Id,
-    follow_up::Column::OrganisationId,
-    follow_up::Column::Status,
-    follow_up::Column::DueOn,
+pub const CONTACT_PERSON_FILLERS: &[(&str, &str)] = &[("id", ""), ("organisation_id", "")];
+pub const FOLLOW_UP_FILLERS: &[(&str, &str)] = &[
+    ("id", ""),
+    ("organisation_id", ""),
+    ("due_on", "1970-01-01"),
+    ("status", "DONE"),
 ];
 
 /// Which relations of each company to load with it.
@@ -71,8 +66,7 @@ pub struct Include {
     pub follow_ups: Vec<Option<FollowUpStatus>>,
     /// The facts of the company-level entry point (no site).
     pub entry_point: bool,
-    /// The columns besides the `…_ALWAYS` ones the selection reads of each relation; `None`:
-    /// all. Turning columns into JSON is most of PostgreSQL's work here (measured: a page of
+    /// The columns the selection reads of each relation; `None`: all. Turning columns into JSON is most of PostgreSQL's work here (measured: a page of
     /// 100 companies with whole rows took 2.6 times the time of one without their data).
     pub activity_columns: Option<Vec<activity::Column>>,
     pub contact_person_columns: Option<Vec<contact_person::Column>>,
@@ -161,26 +155,31 @@ fn follow_up_column(i: usize) -> String {
 struct Shape {
     table: &'static str,
     columns: Vec<&'static str>,
+    fillers: &'static [(&'static str, &'static str)],
 }
 
 impl Shape {
-    /// `always` and `wanted`, or every column when `wanted` is `None`.
+    /// The `wanted` columns (each once), or every column when `wanted` is `None`.
     fn new<C: IdenStatic + Iterable>(
         table: &'static str,
-        always: &[C],
         wanted: Option<&Vec<C>>,
+        fillers: &'static [(&'static str, &'static str)],
     ) -> Shape {
         let mut columns: Vec<&'static str> = Vec::new();
         let chosen: Vec<C> = match wanted {
             None => C::iter().collect(),
-            Some(more) => always.iter().chain(more).copied().collect(),
+            Some(wanted) => wanted.clone(),
         };
         for c in chosen {
             if !columns.contains(&c.as_str()) {
                 columns.push(c.as_str());
             }
         }
-        Shape { table, columns }
+        Shape {
+            table,
+            columns,
+            fillers,
+        }
     }
 
     /// `SELECT json_build_array(<columns>) FROM … ORDER BY … LIMIT …` as one JSON array in
@@ -203,26 +202,14 @@ impl Shape {
         )
     }
 
-    /// The rows in `column` of `row`, each read by its columns' names.
+    /// The rows in `column` of `row`.
     fn decode<T: DeserializeOwned>(&self, row: &QueryResult, column: &str) -> AppResult<Vec<T>> {
         let text: Option<String> = row.try_get("", column)?;
         let Some(text) = text else {
             return Ok(Vec::new());
         };
-        let bad = |e: serde_json::Error| AppError::Internal(format!("prefetched {column}: {e}"));
-        let tuples: Vec<Vec<Value>> = serde_json::from_str(&text).map_err(bad)?;
-        tuples
-            .into_iter()
-            .map(|values| {
-                let object: Map<String, Value> = self
-                    .columns
-                    .iter()
-                    .map(|c| (*c).to_owned())
-                    .zip(values)
-                    .collect();
-                serde_json::from_value(Value::Object(object)).map_err(bad)
-            })
-            .collect()
+        positional::rows(&text, &self.columns, self.fillers)
+            .map_err(|e| AppError::Internal(format!("prefetched {column}: {e}")))
     }
 }
 
@@ -239,19 +226,19 @@ impl Shapes {
         Shapes {
             contact_persons: Shape::new(
                 "contact_person",
-                &CONTACT_PERSON_ALWAYS,
                 include.contact_person_columns.as_ref(),
+                CONTACT_PERSON_FILLERS,
             ),
-            production_units: Shape::new::<production_unit::Column>("production_unit", &[], None),
+            production_units: Shape::new::<production_unit::Column>("production_unit", None, &[]),
             activities: Shape::new(
                 "activity",
-                &ACTIVITY_ALWAYS,
                 include.activity_columns.as_ref(),
+                ACTIVITY_FILLERS,
             ),
             follow_ups: Shape::new(
                 "follow_up",
-                &FOLLOW_UP_ALWAYS,
                 include.follow_up_columns.as_ref(),
+                FOLLOW_UP_FILLERS,
             ),
         }
     }
@@ -399,6 +386,21 @@ mod tests {
         same_names::<FollowUpStatus>();
     }
 
+    /// A row read in no column at all still makes a model: every field without a serde
+    /// default has a filler (a field added to a model without one fails here, not in a request).
+    fn fills<T: serde::de::DeserializeOwned>(fillers: &[(&'static str, &'static str)]) {
+        let rows: Vec<T> = positional::rows("[[]]", &[], fillers).unwrap();
+        assert_eq!(rows.len(), 1);
+    }
+
+    #[test]
+    fn every_required_field_has_a_filler() {
+        fills::<activity::Model>(ACTIVITY_FILLERS);
+        fills::<contact_person::Model>(CONTACT_PERSON_FILLERS);
+        fills::<follow_up::Model>(FOLLOW_UP_FILLERS);
+        assert!(positional::rows::<activity::Model>("[[]]", &[], &ACTIVITY_FILLERS[1..]).is_err());
+    }
+
     #[test]
     fn the_statement_carries_each_relation_once() {
         let mut include = Include {
@@ -434,11 +436,15 @@ mod tests {
         add_columns(&mut q, DbBackend::Postgres, &include, &Shapes::of(&include));
         let sql = DbBackend::Postgres.build(&q).to_string();
         assert_eq!(
-            sql.matches(r#"json_build_array("activity"."id", "activity"."organisation_id", "activity"."kind", "activity"."status", "activity"."initiated_by", "activity"."visibility", "activity"."contact_at", "activity"."summary")"#).count(),
+            sql.matches(r#"json_build_array("activity"."summary", "activity"."id")"#)
+                .count(),
             4,
             "{sql}"
         );
-        assert!(sql.contains(r#"json_build_array("contact_person"."id", "contact_person"."organisation_id", "contact_person"."name")"#), "{sql}");
+        assert!(
+            sql.contains(r#"json_build_array("contact_person"."name")"#),
+            "{sql}"
+        );
         assert!(!sql.contains("created_by_sub"), "{sql}");
     }
 }
