@@ -1,10 +1,8 @@
 use sea_orm::entity::prelude::*;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 /// One record per company (CVR number), shared by every organisation.
-///
-/// `Deserialize` reads a row that `api`'s lists send as JSON (every column).
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize)]
 #[sea_orm(table_name = "company")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
@@ -13,7 +11,7 @@ pub struct Model {
     pub cvr: String,
     pub name: String,
     /// `name` in lower case (Unicode-aware, so Æ/Ø/Å match æ/ø/å) for case-insensitive search.
-    #[serde(skip_serializing)]
+    #[serde(skip)]
     pub name_search: String,
     pub industry_code: Option<String>,
     pub municipality_code: Option<String>,

@@ -39,22 +39,6 @@ pub fn rows<T: for<'de> Deserialize<'de>>(
     Ok(rows)
 }
 
-/// One row: `text` is a JSON array of the values of `columns`, in order.
-pub fn row<T: for<'de> Deserialize<'de>>(
-    text: &str,
-    columns: &[&'static str],
-) -> serde_json::Result<T> {
-    let mut de = serde_json::Deserializer::from_str(text);
-    let row = Row {
-        columns,
-        fillers: &[],
-        model: PhantomData,
-    }
-    .deserialize(&mut de)?;
-    de.end()?;
-    Ok(row)
-}
-
 struct Rows<'a, T> {
     row: Row<'a, T>,
 }
@@ -200,17 +184,6 @@ mod tests {
         assert_eq!((rows[0].id.as_str(), rows[0].n), ("z", 0));
         // An absent optional field is None (a filler is for a field that must be present).
         assert_eq!(rows[0].note, None);
-    }
-
-    #[test]
-    fn one_row_reads_alike() {
-        let m: M = row(
-            r#"["a", 3, null, "2026-12-01T10:00:00Z"]"#,
-            &["id", "n", "note", "at"],
-        )
-        .unwrap();
-        assert_eq!((m.id.as_str(), m.n, m.note), ("a", 3, None));
-        assert!(row::<M>(r#"["a", 3, null]"#, &["id", "n", "note", "at"]).is_err());
     }
 
     #[test]
