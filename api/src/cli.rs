@@ -212,6 +212,12 @@ fn known_organisation(org: &str) -> bool {
 
 async fn serve(config: Config, dev: bool) -> Result<(), CliError> {
     let app = Application::build(&config).await?;
+    let warm = app
+        .warm_pool(config.pool.size_for(&config.database_url))
+        .await;
+    if warm > 0 {
+        tracing::info!(connections = warm, "database pool warm");
+    }
     let addr = app.local_addr();
     tracing::info!(%addr, "Kontaktpunkt listening");
     if dev {

@@ -32,10 +32,23 @@ pub async fn connect(
         .acquire_timeout(Duration::from_secs(10))
         .sqlx_logging(false);
     if let Some(metrics) = &metrics {
-        let metrics = metrics.clone();
-        opts.after_connect(move |_| {
-            metrics.db_connections_opened.inc();
-            Box::pin(async { Ok(()) })
+        // Counted by sqlx for each connection the pool opens (sea-orm's own `after_connect`
+        // runs once, after the pool is made, so it cannot show reconnects).
+        let opened = metrics.db_connections_opened.clone();
+        opts.map_sqlx_postgres_pool_opts(move |pool| {
+            let opened = opened.clone();
+            pool.after_connect(move |_, _| {
+                opened.inc();
+                Box::pin(async { Ok(()) })
+            })
+        });
+        let opened = metrics.db_connections_opened.clone();
+        opts.map_sqlx_sqlite_pool_opts(move |pool| {
+            let opened = opened.clone();
+            pool.after_connect(move |_, _| {
+                opened.inc();
+                Box::pin(async { Ok(()) })
+            })
         });
     }
     let mut db = Database::connect(opts).await?;

@@ -309,6 +309,7 @@ async fn the_same_binary_runs_on_postgresql() {
         ("DATABASE_URL", db.url.as_str()),
         ("KONTAKTPUNKT_JWT_SECRET", TEST_SECRET),
         ("KONTAKTPUNKT_LISTEN", "127.0.0.1:0"),
+        ("DATABASE_POOL_SIZE", "4"),
     ];
     let migrate = run(&vars, &["migrate"]);
     assert!(migrate.status.success(), "{}", stderr(&migrate));
@@ -334,6 +335,23 @@ async fn the_same_binary_runs_on_postgresql() {
     assert_eq!(
         body["data"]["me"]["organisation"]["name"], "Jobcenter København",
         "{body}"
+    );
+    // The pool opened all its connections before serving (a burst of clients right after a
+    // start would otherwise wait for each login), and no more since.
+    let metrics = reqwest::get(format!("{}/metrics", server.base))
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("metrics text");
+    let opened: Vec<&str> = metrics
+        .lines()
+        .filter(|l| l.starts_with("kontaktpunkt_db_connections_opened_total "))
+        .collect();
+    assert_eq!(
+        opened,
+        ["kontaktpunkt_db_connections_opened_total 4"],
+        "{metrics}"
     );
     assert_eq!(server.terminate(), Some(0));
 }
