@@ -35,21 +35,9 @@ pub async fn connect(
         // Counted by sqlx for each connection the pool opens (sea-orm's own `after_connect`
         // runs once, after the pool is made, so it cannot show reconnects).
         let opened = metrics.db_connections_opened.clone();
-        opts.map_sqlx_postgres_pool_opts(move |pool| {
-            let opened = opened.clone();
-            pool.after_connect(move |_, _| {
-                opened.inc();
-                Box::pin(async { Ok(()) })
-            })
-        });
+        opts.map_sqlx_postgres_pool_opts(move |pool| counting_connections(pool, opened.clone()));
         let opened = metrics.db_connections_opened.clone();
-        opts.map_sqlx_sqlite_pool_opts(move |pool| {
-            let opened = opened.clone();
-            pool.after_connect(move |_, _| {
-                opened.inc();
-                Box::pin(async { Ok(()) })
-            })
-        });
+        opts.map_sqlx_sqlite_pool_opts(move |pool| counting_connections(pool, opened.clone()));
     }
     let mut db = Database::connect(opts).await?;
     if let Some(metrics) = metrics {
@@ -68,6 +56,17 @@ pub async fn connect(
         });
     }
     Ok(db)
+}
+
+/// `pool` with `opened` counting each connection it opens.
+fn counting_connections<DB: sea_orm::sqlx::Database>(
+    pool: sea_orm::sqlx::pool::PoolOptions<DB>,
+    opened: prometheus::IntCounter,
+) -> sea_orm::sqlx::pool::PoolOptions<DB> {
+    pool.after_connect(move |_, _| {
+        opened.inc();
+        Box::pin(async { Ok(()) })
+    })
 }
 
 /// Applies every pending migration (schema and reference data).

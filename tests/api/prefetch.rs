@@ -89,6 +89,34 @@ async fn selections(app: &TestApp, token: &str, type_name: &str) -> Vec<String> 
         .collect()
 }
 
+/// `selection` of a company read with it (prefetched on PostgreSQL) and through an activity's
+/// company (the batched loaders, whole rows).
+async fn prefetched_and_batched(
+    app: &TestApp,
+    token: &str,
+    company: &str,
+    activity: &Value,
+    selection: &str,
+) -> (Value, Value) {
+    let with_company = app
+        .gql_ok(
+            token,
+            &format!("query($c: ID!) {{ company(id: $c) {{ {selection} }} }}"),
+            json!({ "c": company }),
+        )
+        .await["company"]
+        .clone();
+    let batched = app
+        .gql_ok(
+            token,
+            &format!("query($a: ID!) {{ activity(id: $a) {{ company {{ {selection} }} }} }}"),
+            json!({ "a": activity }),
+        )
+        .await["activity"]["company"]
+        .clone();
+    (with_company, batched)
+}
+
 async fn prefetched_activities_read_like_the_batched_path(app: TestApp) {
     let company = company_with_history(&app).await;
     let own = consultant(&app, "jc-101");
@@ -122,25 +150,9 @@ async fn prefetched_activities_read_like_the_batched_path(app: TestApp) {
         for connection in &connections {
             for first in [2, 100] {
                 let page = format!("activities(first: {first}) {{ {connection} }}");
-                let with_company = app
-                    .gql_ok(
-                        &token,
-                        &format!("query($c: ID!) {{ company(id: $c) {{ {page} }} }}"),
-                        json!({ "c": company }),
-                    )
-                    .await["company"]
-                    .clone();
                 // The same page through an activity's company: the batched loader (every column).
-                let batched = app
-                    .gql_ok(
-                        &token,
-                        &format!(
-                            "query($a: ID!) {{ activity(id: $a) {{ company {{ {page} }} }} }}"
-                        ),
-                        json!({ "a": activity }),
-                    )
-                    .await["activity"]["company"]
-                    .clone();
+                let (with_company, batched) =
+                    prefetched_and_batched(&app, &token, &company, &activity, &page).await;
                 assert_eq!(
                     with_company, batched,
                     "`{page}` read with its company and batched"
@@ -229,22 +241,14 @@ async fn prefetched_people_and_follow_ups_read_like_the_batched_path(app: TestAp
         let everything = fields.join(" ");
         for token in [own.clone(), consultant(&app, "jc-751")] {
             for selection in fields.iter().chain([&everything]) {
-                let with_company = app
-                    .gql_ok(
-                        &token,
-                        &format!("query($c: ID!) {{ company(id: $c) {{ {relation} {{ {selection} }} }} }}"),
-                        json!({ "c": company }),
-                    )
-                    .await["company"]
-                    .clone();
-                let batched = app
-                    .gql_ok(
-                        &token,
-                        &format!("query($a: ID!) {{ activity(id: $a) {{ company {{ {relation} {{ {selection} }} }} }} }}"),
-                        json!({ "a": activity }),
-                    )
-                    .await["activity"]["company"]
-                    .clone();
+                let (with_company, batched) = prefetched_and_batched(
+                    &app,
+                    &token,
+                    &company,
+                    &activity,
+                    &format!("{relation} {{ {selection} }}"),
+                )
+                .await;
                 let key = relation.split('(').next().expect("name");
                 assert_eq!(
                     with_company[key].as_array().map(Vec::len),
