@@ -19,11 +19,12 @@ pub struct Model {
     pub status: ActivityStatus,
     pub initiated_by: InitiatedBy,
     pub visibility: Visibility,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::time::utc_opt")]
     pub scheduled_at: Option<DateTimeUtc>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::time::utc_opt")]
     pub occurred_at: Option<DateTimeUtc>,
     /// occurred_at, else scheduled_at, else created_at: when the contact counts.
+    #[serde(deserialize_with = "crate::time::utc")]
     pub contact_at: DateTimeUtc,
     #[sea_orm(column_type = "Text", nullable)]
     #[serde(default)]
@@ -39,11 +40,11 @@ pub struct Model {
     pub created_by_sub: String,
     #[serde(default)]
     pub version: i32,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::time::utc")]
     pub created_at: DateTimeUtc,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::time::utc")]
     pub updated_at: DateTimeUtc,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::time::utc_opt")]
     pub deleted_at: Option<DateTimeUtc>,
 }
 

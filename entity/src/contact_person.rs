@@ -26,11 +26,11 @@ pub struct Model {
     pub erased: bool,
     #[serde(default)]
     pub version: i32,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::time::utc")]
     pub created_at: DateTimeUtc,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::time::utc")]
     pub updated_at: DateTimeUtc,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::time::utc_opt")]
     pub deleted_at: Option<DateTimeUtc>,
 }
 

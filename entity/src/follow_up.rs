@@ -21,17 +21,18 @@ pub struct Model {
     pub assignee_sub: Option<String>,
     #[serde(default)]
     pub description: String,
+    #[serde(deserialize_with = "crate::time::date")]
     pub due_on: Date,
     pub status: FollowUpStatus,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::time::utc_opt")]
     pub completed_at: Option<DateTimeUtc>,
     #[serde(default)]
     pub completion_note: Option<String>,
     #[serde(default)]
     pub version: i32,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::time::utc")]
     pub created_at: DateTimeUtc,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::time::utc")]
     pub updated_at: DateTimeUtc,
 }
 

@@ -19,3 +19,4 @@ pub mod municipality;
 pub mod organisation;
 pub mod production_unit;
 pub mod survey_response;
+pub mod time;

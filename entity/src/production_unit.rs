@@ -13,6 +13,7 @@ pub struct Model {
     pub name: Option<String>,
     pub municipality_code: Option<String>,
     pub address: Option<String>,
+    #[serde(deserialize_with = "crate::time::utc")]
     pub created_at: DateTimeUtc,
 }
 

@@ -26,6 +26,7 @@ use super::pagination::{self, Page};
 use super::read::{Reader, Visible};
 use super::record::{self, check_version};
 use super::reference::{self, Catalogue};
+use super::rows;
 use super::sql;
 use super::uow::{self, UnitOfWork, WriteContext, new_id};
 use super::validation::{self as v, NOTE_MAX, SUMMARY_MAX};
@@ -748,14 +749,14 @@ pub async fn by_ids(
     reader: &Reader,
     ids: &[String],
 ) -> AppResult<Vec<Visible<activity::Model>>> {
-    Ok(
-        sql::find_in(activity::Entity, db, activity::Column::Id, ids)
-            .all(db)
-            .await?
-            .into_iter()
-            .filter_map(|a| reader.activity(a))
-            .collect(),
+    Ok(rows::all(
+        db,
+        sql::find_in(activity::Entity, db, activity::Column::Id, ids),
     )
+    .await?
+    .into_iter()
+    .filter_map(|a| reader.activity(a))
+    .collect())
 }
 
 /// Position in a company's activities: (contact_at, id) of the last row seen.
@@ -999,15 +1000,17 @@ pub async fn agreements_by_activity(
     reader: &Reader,
     activity_ids: &[String],
 ) -> AppResult<Vec<Visible<agreement::Model>>> {
-    let rows = sql::find_in(
-        agreement::Entity,
+    let rows = rows::all(
         db,
-        agreement::Column::ActivityId,
-        activity_ids,
+        sql::find_in(
+            agreement::Entity,
+            db,
+            agreement::Column::ActivityId,
+            activity_ids,
+        )
+        .order_by_asc(agreement::Column::CreatedAt)
+        .order_by_asc(agreement::Column::Id),
     )
-    .order_by_asc(agreement::Column::CreatedAt)
-    .order_by_asc(agreement::Column::Id)
-    .all(db)
     .await?;
     if rows.is_empty() {
         return Ok(Vec::new());
@@ -1045,15 +1048,17 @@ pub async fn participants_by_activity(
     db: &impl ConnectionTrait,
     activity_ids: &[String],
 ) -> AppResult<Vec<activity_participant::Model>> {
-    Ok(sql::find_in(
-        activity_participant::Entity,
+    rows::all(
         db,
-        activity_participant::Column::ActivityId,
-        activity_ids,
+        sql::find_in(
+            activity_participant::Entity,
+            db,
+            activity_participant::Column::ActivityId,
+            activity_ids,
+        )
+        .order_by_asc(activity_participant::Column::OrganisationId),
     )
-    .order_by_asc(activity_participant::Column::OrganisationId)
-    .all(db)
-    .await?)
+    .await
 }
 
 /// One page of activities across companies, newest first, filtered (deleted ones left out).

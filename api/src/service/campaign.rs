@@ -26,6 +26,7 @@ use super::pagination;
 use super::read::{Reader, Visible};
 use super::record;
 use super::reference::{Catalogue, NATIONAL_ID};
+use super::rows;
 use super::sql;
 use super::uow::{self, UnitOfWork, WriteContext, new_id};
 use super::validation::{self as v, NAME_MAX, NOTE_MAX};
@@ -104,14 +105,14 @@ pub async fn by_ids(
     reader: &Reader,
     ids: &[String],
 ) -> AppResult<Vec<Visible<campaign::Model>>> {
-    Ok(
-        sql::find_in(campaign::Entity, db, campaign::Column::Id, ids)
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|c| reader.campaign(c))
-            .collect(),
+    Ok(rows::all(
+        db,
+        sql::find_in(campaign::Entity, db, campaign::Column::Id, ids),
     )
+    .await?
+    .into_iter()
+    .map(|c| reader.campaign(c))
+    .collect())
 }
 
 #[tracing::instrument(skip_all)]
@@ -595,13 +596,15 @@ pub async fn entries_by_ids(
     reader: &Reader,
     ids: &[String],
 ) -> AppResult<Vec<Visible<call_list_entry::Model>>> {
-    Ok(sql::find_in(
-        call_list_entry::Entity,
+    Ok(rows::all(
         db,
-        call_list_entry::Column::Id,
-        ids,
+        sql::find_in(
+            call_list_entry::Entity,
+            db,
+            call_list_entry::Column::Id,
+            ids,
+        ),
     )
-    .all(db)
     .await?
     .into_iter()
     .map(|e| reader.call_list_entry(e))

@@ -12,6 +12,7 @@ use sea_orm::{
 use super::company;
 use super::read::{Reader, Visible};
 use super::record;
+use super::rows;
 use super::sql;
 use super::uow::{self, WriteContext, new_id};
 use super::validation::{self as v, NAME_MAX};
@@ -38,15 +39,17 @@ pub async fn by_company(
     db: &impl ConnectionTrait,
     company_ids: &[String],
 ) -> AppResult<Vec<company_contact::Model>> {
-    Ok(sql::find_in(
-        company_contact::Entity,
+    rows::all(
         db,
-        company_contact::Column::CompanyId,
-        company_ids,
+        sql::find_in(
+            company_contact::Entity,
+            db,
+            company_contact::Column::CompanyId,
+            company_ids,
+        )
+        .order_by_asc(company_contact::Column::OrganisationId),
     )
-    .order_by_asc(company_contact::Column::OrganisationId)
-    .all(db)
-    .await?)
+    .await
 }
 
 pub async fn visible_by_company(

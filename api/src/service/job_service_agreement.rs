@@ -22,6 +22,7 @@ use super::pagination::{self, Page};
 use super::read::{Reader, Visible};
 use super::record::{self, check_version};
 use super::reference::Catalogue;
+use super::rows;
 use super::sql;
 use super::uow::{self, UnitOfWork, WriteContext, new_id};
 use super::validation::{self as v, NAME_MAX};
@@ -164,16 +165,18 @@ pub async fn participants_of(
     if agreement_ids.is_empty() {
         return Ok(Vec::new());
     }
-    Ok(sql::find_in(
-        participant::Entity,
+    rows::all(
         db,
-        participant::Column::AgreementId,
-        agreement_ids,
+        sql::find_in(
+            participant::Entity,
+            db,
+            participant::Column::AgreementId,
+            agreement_ids,
+        )
+        .order_by_asc(participant::Column::CreatedAt)
+        .order_by_asc(participant::Column::Id),
     )
-    .order_by_asc(participant::Column::CreatedAt)
-    .order_by_asc(participant::Column::Id)
-    .all(db)
-    .await?)
+    .await
 }
 
 /// The ACTIVE agreement of each of several companies (at most one each).
@@ -182,15 +185,17 @@ pub async fn active_by_company(
     db: &impl ConnectionTrait,
     company_ids: &[String],
 ) -> AppResult<Vec<job_service_agreement::Model>> {
-    Ok(sql::find_in(
-        job_service_agreement::Entity,
+    rows::all(
         db,
-        job_service_agreement::Column::CompanyId,
-        company_ids,
+        sql::find_in(
+            job_service_agreement::Entity,
+            db,
+            job_service_agreement::Column::CompanyId,
+            company_ids,
+        )
+        .filter(job_service_agreement::Column::Status.eq(JobServiceAgreementStatus::Active)),
     )
-    .filter(job_service_agreement::Column::Status.eq(JobServiceAgreementStatus::Active))
-    .all(db)
-    .await?)
+    .await
 }
 
 /// Every agreement of several companies, newest first.
@@ -200,15 +205,17 @@ pub async fn by_company(
     reader: &Reader,
     company_ids: &[String],
 ) -> AppResult<Vec<Visible<job_service_agreement::Model>>> {
-    Ok(sql::find_in(
-        job_service_agreement::Entity,
+    Ok(rows::all(
         db,
-        job_service_agreement::Column::CompanyId,
-        company_ids,
+        sql::find_in(
+            job_service_agreement::Entity,
+            db,
+            job_service_agreement::Column::CompanyId,
+            company_ids,
+        )
+        .order_by_desc(job_service_agreement::Column::CreatedAt)
+        .order_by_desc(job_service_agreement::Column::Id),
     )
-    .order_by_desc(job_service_agreement::Column::CreatedAt)
-    .order_by_desc(job_service_agreement::Column::Id)
-    .all(db)
     .await?
     .into_iter()
     .map(|a| reader.job_service_agreement(a))

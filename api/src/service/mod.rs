@@ -18,6 +18,7 @@ pub mod read;
 pub mod record;
 pub mod reference;
 pub mod report;
+pub mod rows;
 pub mod seed;
 pub mod sql;
 pub mod survey;

@@ -9,6 +9,7 @@ use sea_orm::{
 };
 use serde::{Serialize, de::DeserializeOwned};
 
+use super::rows::{self, Positional};
 use crate::error::{AppError, AppResult};
 
 pub const MAX_PAGE_SIZE: i32 = 100;
@@ -145,10 +146,13 @@ pub async fn page<E, V>(
 ) -> AppResult<Page<E::Model>>
 where
     E: EntityTrait,
+    E::Model: Positional,
     V: Into<sea_orm::Value> + Clone,
 {
-    let rows = page_select(select, columns, order, size, cursor.as_ref())
-        .all(db)
-        .await?;
+    let rows = rows::all(
+        db,
+        page_select(select, columns, order, size, cursor.as_ref()),
+    )
+    .await?;
     Ok(Page::from_overfetch(rows, size, cursor.is_some()))
 }

@@ -15,7 +15,7 @@ use entity::{activity, company, contact_person, follow_up, production_unit};
 use sea_orm::Iterable;
 use sea_orm::entity::prelude::IdenStatic;
 use sea_orm::sea_query::{Alias, Expr, Query, SelectStatement, SubQueryStatement};
-use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult, QueryResult, QueryTrait, Select};
+use sea_orm::{ConnectionTrait, DbBackend, QueryResult, QuerySelect, QueryTrait, Select};
 use serde::de::DeserializeOwned;
 
 use super::activity as activities;
@@ -25,6 +25,7 @@ use super::follow_up as follow_ups;
 use super::pagination::Page;
 use super::positional;
 use super::read::{FollowUpView, Reader, Visible};
+use super::rows::{self, Positional};
 use super::sql::Parents;
 use crate::error::{AppError, AppResult};
 
@@ -122,20 +123,61 @@ pub async fn companies(
 ) -> AppResult<Vec<(Visible<company::Model>, Related)>> {
     let backend = db.get_database_backend();
     if include.is_empty() || backend != DbBackend::Postgres {
-        return Ok(select
-            .all(db)
+        return Ok(rows::all(db, select)
             .await?
             .into_iter()
             .map(|c| (reader.company(c), Related::default()))
             .collect());
     }
     let shapes = Shapes::of(include);
-    let mut statement = select.into_query();
+    // The company's own columns first (read by position), then the relations' (by the index
+    // of their name in the first row).
+    let mut statement = select
+        .select_only()
+        .columns(company::Column::iter())
+        .into_query();
     add_columns(&mut statement, backend, include, &shapes);
     let rows = db.query_all_raw(backend.build(&statement)).await?;
+    let Some(first) = rows.first() else {
+        return Ok(Vec::new());
+    };
+    let at = Indexes::of(first, include)?;
     rows.iter()
-        .map(|row| decode(row, reader, include, &shapes))
+        .enumerate()
+        .map(|(n, row)| decode(row, n == 0, reader, include, &shapes, &at))
         .collect()
+}
+
+/// Where each relation's column is in the statement's rows.
+struct Indexes {
+    contact_persons: usize,
+    production_units: usize,
+    activities: Vec<usize>,
+    follow_ups: Vec<usize>,
+    facts: usize,
+}
+
+impl Indexes {
+    fn of(row: &QueryResult, include: &Include) -> AppResult<Indexes> {
+        let at = |wanted: bool, name: &str| -> AppResult<usize> {
+            Ok(if wanted {
+                rows::index_of(row, name)?
+            } else {
+                0
+            })
+        };
+        Ok(Indexes {
+            contact_persons: at(include.contact_persons, CONTACT_PERSONS)?,
+            production_units: at(include.production_units, PRODUCTION_UNITS)?,
+            activities: (0..include.activity_pages.len())
+                .map(|i| at(true, &activity_column(i)))
+                .collect::<AppResult<_>>()?,
+            follow_ups: (0..include.follow_ups.len())
+                .map(|i| at(true, &follow_up_column(i)))
+                .collect::<AppResult<_>>()?,
+            facts: at(include.entry_point, FACTS)?,
+        })
+    }
 }
 
 const CONTACT_PERSONS: &str = "kp_contact_persons";
@@ -202,14 +244,18 @@ impl Shape {
         )
     }
 
-    /// The rows in `column` of `row`.
-    fn decode<T: DeserializeOwned>(&self, row: &QueryResult, column: &str) -> AppResult<Vec<T>> {
-        let text: Option<String> = row.try_get("", column)?;
-        let Some(text) = text else {
+    /// The rows in column `at` of `row`.
+    fn decode<T: DeserializeOwned>(
+        &self,
+        row: &QueryResult,
+        at: usize,
+        checked: bool,
+    ) -> AppResult<Vec<T>> {
+        let Some(text) = rows::text_at(row, at, checked)? else {
             return Ok(Vec::new());
         };
         positional::rows(&text, &self.columns, self.fillers)
-            .map_err(|e| AppError::Internal(format!("prefetched {column}: {e}")))
+            .map_err(|e| AppError::Internal(format!("prefetched {}: {e}", self.table)))
     }
 }
 
@@ -287,11 +333,13 @@ fn add_columns(
 
 fn decode(
     row: &QueryResult,
+    checked: bool,
     reader: &Reader,
     include: &Include,
     shapes: &Shapes,
+    at: &Indexes,
 ) -> AppResult<(Visible<company::Model>, Related)> {
-    let company = company::Model::from_query_result(row, "")?;
+    let company = company::Model::read(row, 0, checked)?;
     let pruned = |wanted: bool, shape: &Shape| wanted.then(|| shape.columns.clone());
     let mut related = Related {
         activity_columns: pruned(include.activity_columns.is_some(), &shapes.activities),
@@ -305,7 +353,9 @@ fn decode(
     // The company of every relation's row is this one (left out of the rows).
     if include.contact_persons {
         let people: Vec<contact_person::Model> =
-            shapes.contact_persons.decode(row, CONTACT_PERSONS)?;
+            shapes
+                .contact_persons
+                .decode(row, at.contact_persons, checked)?;
         related.contact_persons = Some(
             people
                 .into_iter()
@@ -318,7 +368,9 @@ fn decode(
     }
     if include.production_units {
         let units: Vec<production_unit::Model> =
-            shapes.production_units.decode(row, PRODUCTION_UNITS)?;
+            shapes
+                .production_units
+                .decode(row, at.production_units, checked)?;
         related.production_units = Some(
             units
                 .into_iter()
@@ -327,7 +379,8 @@ fn decode(
         );
     }
     for (i, size) in include.activity_pages.iter().enumerate() {
-        let mut page: Vec<activity::Model> = shapes.activities.decode(row, &activity_column(i))?;
+        let mut page: Vec<activity::Model> =
+            shapes.activities.decode(row, at.activities[i], checked)?;
         for a in &mut page {
             a.company_id.clone_from(&company.id);
         }
@@ -335,7 +388,8 @@ fn decode(
         related.activity_pages.push((*size, page));
     }
     for (i, status) in include.follow_ups.iter().enumerate() {
-        let list: Vec<follow_up::Model> = shapes.follow_ups.decode(row, &follow_up_column(i))?;
+        let list: Vec<follow_up::Model> =
+            shapes.follow_ups.decode(row, at.follow_ups[i], checked)?;
         let list = list
             .into_iter()
             .map(|mut f| {
@@ -346,7 +400,7 @@ fn decode(
         related.follow_ups.push((*status, list));
     }
     if include.entry_point {
-        let text: Option<String> = row.try_get("", FACTS)?;
+        let text = rows::text_at(row, at.facts, checked)?;
         let rows: Vec<FactRow> = serde_json::from_str(text.as_deref().unwrap_or("[]"))
             .map_err(|e| AppError::Internal(format!("prefetched {FACTS}: {e}")))?;
         let mut facts = Facts::default();
