@@ -143,10 +143,13 @@ fn group<T>(
 loader!(
     CompanyLoader,
     String,
-    Visible<company::Model>,
+    Arc<Visible<company::Model>>,
     |db, reader, keys| async move {
         let rows = service::company::by_ids(db, reader, keys).await?;
-        Ok(rows.into_iter().map(|c| (c.id.clone(), c)).collect())
+        Ok(rows
+            .into_iter()
+            .map(|c| (c.id.clone(), Arc::new(c)))
+            .collect())
     }
 );
 

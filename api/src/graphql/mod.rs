@@ -179,7 +179,7 @@ pub async fn feed_companies(
     companies: Vec<Visible<entity::company::Model>>,
 ) -> async_graphql::Result<()> {
     if !companies.is_empty() {
-        let companies = companies.into_iter().map(|c| (c.id.clone(), c));
+        let companies = companies.into_iter().map(|c| (c.id.clone(), Arc::new(c)));
         loaders(ctx)?.company.feed_many(companies).await;
     }
     Ok(())

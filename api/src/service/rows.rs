@@ -40,6 +40,21 @@ fn decode_error(at: usize, e: sqlx::Error) -> DbErr {
     DbErr::Type(format!("column {at}: {e}"))
 }
 
+/// Column `at` of a sqlx row: type-checked (`try_get`) or not (`try_get_unchecked`).
+fn column<'r, R, T>(r: &'r R, at: usize, checked: bool) -> Result<T, DbErr>
+where
+    R: Row,
+    usize: sqlx::ColumnIndex<R>,
+    T: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    if checked {
+        r.try_get(at)
+    } else {
+        r.try_get_unchecked(at)
+    }
+    .map_err(|e| decode_error(at, e))
+}
+
 /// A value sqlx decodes the same way for both databases.
 fn get<T>(row: &QueryResult, at: usize, checked: bool) -> Result<T, DbErr>
 where
@@ -50,20 +65,10 @@ where
         + sqlx::Type<sqlx::Sqlite>,
 {
     if let Some(r) = row.try_as_pg_row() {
-        return if checked {
-            r.try_get(at)
-        } else {
-            r.try_get_unchecked(at)
-        }
-        .map_err(|e| decode_error(at, e));
+        return column(r, at, checked);
     }
     if let Some(r) = row.try_as_sqlite_row() {
-        return if checked {
-            r.try_get(at)
-        } else {
-            r.try_get_unchecked(at)
-        }
-        .map_err(|e| decode_error(at, e));
+        return column(r, at, checked);
     }
     row.try_get_by_index(at)
 }
@@ -71,25 +76,14 @@ where
 /// The text at `at`, borrowed from the row (a prefetched relation's JSON is large; copying it
 /// was a tenth of a list page's instructions).
 pub fn text_at(row: &QueryResult, at: usize, checked: bool) -> Result<Option<Cow<'_, str>>, DbErr> {
-    if let Some(r) = row.try_as_pg_row() {
-        let text: Option<&str> = if checked {
-            r.try_get(at)
-        } else {
-            r.try_get_unchecked(at)
-        }
-        .map_err(|e| decode_error(at, e))?;
-        return Ok(text.map(Cow::Borrowed));
-    }
-    if let Some(r) = row.try_as_sqlite_row() {
-        let text: Option<&str> = if checked {
-            r.try_get(at)
-        } else {
-            r.try_get_unchecked(at)
-        }
-        .map_err(|e| decode_error(at, e))?;
-        return Ok(text.map(Cow::Borrowed));
-    }
-    Ok(Option::<String>::at(row, at, checked)?.map(Cow::Owned))
+    let text: Option<&str> = if let Some(r) = row.try_as_pg_row() {
+        column(r, at, checked)?
+    } else if let Some(r) = row.try_as_sqlite_row() {
+        column(r, at, checked)?
+    } else {
+        return Ok(Option::<String>::at(row, at, checked)?.map(Cow::Owned));
+    };
+    Ok(text.map(Cow::Borrowed))
 }
 
 /// Where the column named `name` is in `row`.
