@@ -91,6 +91,20 @@ async fn selections(app: &TestApp, token: &str, type_name: &str) -> Vec<String> 
 
 /// `selection` of a company read with it (prefetched on PostgreSQL) and through an activity's
 /// company (the batched loaders, whole rows).
+/// `company_with_history` and its newest activity's id (as jc-101 reads it).
+async fn company_and_newest_activity(app: &TestApp) -> (String, Value) {
+    let company = company_with_history(app).await;
+    let activity = app
+        .gql_ok(
+            &consultant(app, "jc-101"),
+            "query($c: ID!) { company(id: $c) { activities(first: 1) { nodes { id } } } }",
+            json!({ "c": company }),
+        )
+        .await["company"]["activities"]["nodes"][0]["id"]
+        .clone();
+    (company, activity)
+}
+
 async fn prefetched_and_batched(
     app: &TestApp,
     token: &str,
@@ -118,16 +132,8 @@ async fn prefetched_and_batched(
 }
 
 async fn prefetched_activities_read_like_the_batched_path(app: TestApp) {
-    let company = company_with_history(&app).await;
+    let (company, activity) = company_and_newest_activity(&app).await;
     let own = consultant(&app, "jc-101");
-    let activity = app
-        .gql_ok(
-            &own,
-            "query($c: ID!) { company(id: $c) { activities(first: 1) { nodes { id } } } }",
-            json!({ "c": company }),
-        )
-        .await["company"]["activities"]["nodes"][0]["id"]
-        .clone();
     let fields = selections(&app, &own, "Activity").await;
     let everything = fields.join(" ");
     // Each field alone (no `id` beside it: a page reads only the columns its selection shows),
@@ -222,16 +228,8 @@ async fn prefetched_activities_read_like_the_batched_path(app: TestApp) {
 /// Contact persons and follow-ups read with their company, and through an activity's company
 /// (the batched loaders), field by field.
 async fn prefetched_people_and_follow_ups_read_like_the_batched_path(app: TestApp) {
-    let company = company_with_history(&app).await;
+    let (company, activity) = company_and_newest_activity(&app).await;
     let own = consultant(&app, "jc-101");
-    let activity = app
-        .gql_ok(
-            &own,
-            "query($c: ID!) { company(id: $c) { activities(first: 1) { nodes { id } } } }",
-            json!({ "c": company }),
-        )
-        .await["company"]["activities"]["nodes"][0]["id"]
-        .clone();
     for (type_name, relation, count) in [
         ("ContactPerson", "contactPersons", 2),
         ("FollowUp", "followUps", 2),
