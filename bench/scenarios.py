@@ -6,7 +6,9 @@ Every scenario first asks both servers the same question for at least 10 variabl
 compares the normalised answers (ids included where both expose them); any difference stops
 the run. `--smoke` stops there (CI). Otherwise each scenario is loaded with wrk (a Lua script
 that cycles through the variable values) at each connection count, and its SQL floor with
-pgbench; figures are the median run by requests/s. Results: <out>/<stamp>.{json,md,svg} and
+pgbench, in rounds: each round runs Kontaktpunkt, PostGraphile and the floor one after the
+other, so that a machine that slows down or speeds up during a run (shared cores) weighs on all
+three alike; figures are each side's median round by requests/s. Results: <out>/<stamp>.{json,md,svg} and
 <out>/latest.{md,svg}.
 """
 import argparse
@@ -264,8 +266,8 @@ def pgbench(script, connections, variables, duration):
             "failed": int(failed.group(1)) if failed else 0}
 
 
-def median_run(fn):
-    runs = sorted((fn() for _ in range(args.runs)), key=lambda r: r["rps"])
+def median(runs):
+    runs = sorted(runs, key=lambda r: r["rps"])
     return runs[len(runs) // 2]
 
 
@@ -880,11 +882,17 @@ for s in SCENARIOS:
         for url, script in [(args.kp, kp_script), (args.pg5, pg5_script)]:  # warm-up
             if script:
                 subprocess.run(wrk_command(url, script, c, 3), capture_output=True)
-        kp = median_run(lambda: wrk(args.kp, kp_script, c, [args.kp_pid], kp=True))
-        pg5 = median_run(lambda: wrk(args.pg5, pg5_script, c, pg5_pids, kp=False)) if pg5_script else None
-        fl = median_run(lambda: pgbench(s["floor"], c, {"n": s["n"]}, args.duration))
+        rounds = []  # KP, PG5, floor back to back in each round (see the top of this file)
+        for _ in range(args.runs):
+            rounds.append((wrk(args.kp, kp_script, c, [args.kp_pid], kp=True),
+                           wrk(args.pg5, pg5_script, c, pg5_pids, kp=False) if pg5_script else None,
+                           pgbench(s["floor"], c, {"n": s["n"]}, args.duration)))
+        kp = median([r[0] for r in rounds])
+        pg5 = median([r[1] for r in rounds]) if pg5_script else None
+        fl = median([r[2] for r in rounds])
         results["scenarios"].append({"key": s["key"], "name": s["name"], "kind": s["kind"], "connections": c,
-                                     "note": s.get("note"), "kontaktpunkt": kp, "postgraphile5": pg5, "sql_floor": fl})
+                                     "note": s.get("note"), "kontaktpunkt": kp, "postgraphile5": pg5, "sql_floor": fl,
+                                     "rounds_rps": [[round(x["rps"], 1) if x else None for x in r] for r in rounds]})
 
 
 # ---- 3. table, targets, chart ----

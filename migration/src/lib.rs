@@ -16,6 +16,7 @@ mod m20261201_000008_coordination;
 mod m20261201_000009_campaigns;
 mod m20261201_000010_report_indexes;
 mod m20261201_000011_company_list_index;
+mod m20261201_000012_covering_indexes;
 pub mod reference_data;
 mod shapes;
 
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000009_campaigns::Migration),
             Box::new(m20261201_000010_report_indexes::Migration),
             Box::new(m20261201_000011_company_list_index::Migration),
+            Box::new(m20261201_000012_covering_indexes::Migration),
         ]
     }
 }

@@ -1100,10 +1100,7 @@ pub async fn list(
             .column(job_service_agreement::Column::CompanyId)
             .from(job_service_agreement::Entity)
             .and_where(job_service_agreement::Column::CoordinatorId.eq(org))
-            .and_where(
-                job_service_agreement::Column::Status
-                    .eq(entity::enums::JobServiceAgreementStatus::Active),
-            )
+            .and_where(sql::agreement_is_active())
             .to_owned();
         q = q.filter(activity::Column::CompanyId.in_subquery(coordinated));
     }

@@ -1,7 +1,7 @@
 //! Companies and what hangs directly off them: production units and contact persons.
 
 use chrono::Utc;
-use entity::enums::{JobServiceAgreementStatus, RarArea};
+use entity::enums::RarArea;
 use entity::{
     audit_event, audit_event_subject, company, contact_person, job_service_agreement, municipality,
     production_unit,
@@ -408,7 +408,7 @@ pub async fn list(
         let active = Query::select()
             .column(job_service_agreement::Column::CompanyId)
             .from(job_service_agreement::Entity)
-            .and_where(job_service_agreement::Column::Status.eq(JobServiceAgreementStatus::Active))
+            .and_where(sql::agreement_is_active())
             .to_owned();
         q = q.filter(if wanted {
             company::Column::Id.in_subquery(active)

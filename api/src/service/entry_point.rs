@@ -13,16 +13,16 @@
 
 use std::collections::HashMap;
 
-use entity::enums::{EntryPointReason, JobServiceAgreementStatus, RarArea};
+use entity::enums::{EntryPointReason, RarArea};
 use entity::job_service_agreement_participant;
 use entity::{company, company_contact, job_service_agreement};
 use sea_orm::sea_query::{Alias, Expr, Query, SelectStatement, UnionType};
-use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, FromQueryResult};
+use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult};
 use serde::Deserialize;
 
 use super::job_service_agreement as agreements;
 use super::reference::{Catalogue, NATIONAL_ID};
-use super::sql::Parents;
+use super::sql::{self, Parents};
 use crate::error::{AppError, AppResult};
 
 /// Whom to call, and why.
@@ -214,7 +214,7 @@ pub fn facts_of(backend: DbBackend, parents: Parents<'_>) -> SelectStatement {
         )
         .from(job_service_agreement::Entity)
         .and_where(parents.condition(backend, job_service_agreement::Column::CompanyId))
-        .and_where(job_service_agreement::Column::Status.eq(JobServiceAgreementStatus::Active))
+        .and_where(sql::agreement_is_active())
         .to_owned();
     let contacts = Query::select()
         .expr_as(Expr::cust("'contact'"), Alias::new("source"))

@@ -13,7 +13,7 @@ use super::company;
 use super::pagination::{self, Page};
 use super::read::{FollowUpView, Reader, Visible};
 use super::record::{self, check_version};
-use super::sql::Parents;
+use super::sql::{self, Parents};
 use super::uow::{self, UnitOfWork, WriteContext, new_id};
 use super::validation::{self as v, NOTE_MAX};
 use crate::auth::policy::Action;
@@ -130,7 +130,8 @@ pub fn of(
 ) -> Select<follow_up::Entity> {
     let mut query = follow_up::Entity::find().filter(parents.condition(backend, parent));
     if let Some(status) = status {
-        query = query.filter(follow_up::Column::Status.eq(status));
+        // A literal, so that a company's open follow-ups come from their partial index.
+        query = query.filter(sql::is(follow_up::Column::Status, status));
     }
     query
         .order_by_asc(follow_up::Column::DueOn)

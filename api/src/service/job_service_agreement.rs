@@ -193,7 +193,7 @@ pub async fn active_by_company(
             job_service_agreement::Column::CompanyId,
             company_ids,
         )
-        .filter(job_service_agreement::Column::Status.eq(JobServiceAgreementStatus::Active)),
+        .filter(sql::agreement_is_active()),
     )
     .await
 }
