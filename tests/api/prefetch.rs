@@ -424,7 +424,104 @@ async fn pruned_rows_serve_only_their_selection(app: TestApp) {
     assert_eq!(both["activities"]["nodes"][0]["company"], alone);
 }
 
+/// A list showing no more of each row's company than its id and name reads only those two
+/// columns; any other field of the company, in an alias or a fragment of the same list, reads
+/// the whole company, and a company read by name never stands in for one read whole.
+async fn lists_read_only_the_company_names_they_show(app: TestApp) {
+    let company = company_with_history(&app).await;
+    let own = consultant(&app, "jc-101");
+    let alone = app
+        .gql_ok(
+            &own,
+            "query($c: ID!) { company(id: $c) { id name cvr address } }",
+            json!({ "c": company }),
+        )
+        .await["company"]
+        .clone();
+    assert!(
+        alone["cvr"].as_str().is_some_and(|c| c.len() == 8),
+        "{alone}"
+    );
+    for list in [
+        "activities(filter: { companyId: $c }, first: 5)",
+        "followUps(filter: { organisationId: \"jc-751\" })",
+    ] {
+        let ask = |selection: &str, extra: &str| {
+            let body = format!("list: {list} {{ nodes {{ company {{ {selection} }} }} }} {extra}");
+            let header = if body.contains("$c") { "($c: ID!)" } else { "" };
+            format!("query{header} {{ {body} }}")
+        };
+        let first = |data: &serde_json::Value| {
+            let nodes = data["list"]["nodes"].as_array().expect("nodes").clone();
+            assert!(!nodes.is_empty(), "{data}");
+            nodes
+        };
+        // Names only: one statement, the right names.
+        let before = app.metric("kontaktpunkt_sql_statements_total").await;
+        let data = app
+            .gql_ok(
+                &own,
+                &ask("id name __typename", ""),
+                json!({ "c": company }),
+            )
+            .await;
+        let statements = app.metric("kontaktpunkt_sql_statements_total").await - before;
+        assert_eq!(statements, 1.0, "{list}");
+        for node in first(&data) {
+            assert_eq!(node["company"]["id"], alone["id"], "{list}");
+            assert_eq!(node["company"]["name"], alone["name"], "{list}");
+        }
+        // Another field in an alias, in a fragment, in an inline fragment: the whole company.
+        for selection in [
+            "name other: cvr",
+            "name ...More",
+            "id ... on Company { address }",
+        ] {
+            let fragment = if selection.contains("...More") {
+                " fragment More on Company { cvr address }"
+            } else {
+                ""
+            };
+            let query = format!("{}{fragment}", ask(selection, ""));
+            let data = app.gql_ok(&own, &query, json!({ "c": company })).await;
+            for node in first(&data) {
+                let c = &node["company"];
+                if c.get("name").is_some() {
+                    assert_eq!(c["name"], alone["name"], "{query}");
+                }
+                for (field, key) in [("cvr", "cvr"), ("other", "cvr"), ("address", "address")] {
+                    if c.get(field).is_some() {
+                        assert_eq!(c[field], alone[key], "{query}: {field}");
+                    }
+                }
+            }
+        }
+        // Two occurrences of the list's company: one by name, one whole (aliased lists).
+        let data = app
+            .gql_ok(
+                &own,
+                &ask(
+                    "id name",
+                    &format!("again: {list} {{ nodes {{ company {{ cvr address }} }} }} company(id: $c) {{ cvr address }}"),
+                ),
+                json!({ "c": company }),
+            )
+            .await;
+        for node in first(&data) {
+            assert_eq!(node["company"]["name"], alone["name"], "{list}");
+        }
+        let again = data["again"]["nodes"].as_array().expect("again");
+        assert!(!again.is_empty());
+        for node in again {
+            assert_eq!(node["company"]["cvr"], alone["cvr"], "{list}");
+            assert_eq!(node["company"]["address"], alone["address"], "{list}");
+        }
+        assert_eq!(data["company"]["cvr"], alone["cvr"], "{list}");
+    }
+}
+
 db_tests!(
+    lists_read_only_the_company_names_they_show,
     lists_join_the_companies_they_show,
     pruned_rows_serve_only_their_selection,
     prefetched_activities_read_like_the_batched_path,

@@ -16,8 +16,8 @@ use super::loaders::load_one;
 use super::reference::{Organisation, load_organisation};
 use super::scalars::Date;
 use super::{
-    catalogue, connection, db, feed_companies, loaders, reader, settings, shows_companies,
-    write_context,
+    catalogue, connection, db, feed_companies, loaders, reader, row_company, settings,
+    shows_companies, write_context,
 };
 use crate::error::AppError;
 use crate::service::activity as svc;
@@ -85,10 +85,7 @@ impl Activity {
         ID(self.0.id.clone())
     }
     async fn company(&self, ctx: &Context<'_>) -> Result<Company> {
-        load_one(&loaders(ctx)?.company, self.0.company_id.clone())
-            .await?
-            .map(Company)
-            .ok_or_else(|| AppError::Internal("activity without company".into()).into())
+        row_company(ctx, &self.0.company_id).await
     }
     /// The organisation that owns the activity (held or booked it).
     async fn organisation(&self, ctx: &Context<'_>) -> Result<Organisation> {
@@ -311,6 +308,7 @@ impl ActivityQuery {
             since: f.since,
             company_id: f.company_id.map(|i| i.0),
         };
+        let joined = shows_companies(ctx);
         let (page, companies) = svc::list(
             db(ctx)?,
             reader(ctx)?,
@@ -318,10 +316,10 @@ impl ActivityQuery {
             &filter,
             first,
             after.as_deref(),
-            shows_companies(ctx),
+            joined,
         )
         .await?;
-        feed_companies(ctx, companies).await?;
+        feed_companies(ctx, companies, joined).await?;
         Ok(activity_connection(ctx, page))
     }
 }

@@ -14,8 +14,8 @@ use super::loaders::load_one;
 use super::reference::{Organisation, load_organisation};
 use super::scalars::Date;
 use super::{
-    catalogue, connection, db, feed_companies, loaders, reader, settings, shows_companies,
-    write_context,
+    catalogue, connection, db, feed_companies, loaders, reader, row_company, settings,
+    shows_companies, write_context,
 };
 use crate::error::AppError;
 use crate::service::campaign as svc;
@@ -61,10 +61,7 @@ impl CallListEntry {
             .ok_or_else(|| AppError::Internal("call list entry without campaign".into()).into())
     }
     async fn company(&self, ctx: &Context<'_>) -> Result<Company> {
-        load_one(&loaders(ctx)?.company, self.0.company_id.clone())
-            .await?
-            .map(Company)
-            .ok_or_else(|| AppError::Internal("call list entry without company".into()).into())
+        row_company(ctx, &self.0.company_id).await
     }
     /// The organisation the company is assigned to: it clears the entry and holds the meeting.
     async fn organisation(&self, ctx: &Context<'_>) -> Result<Organisation> {
@@ -215,6 +212,7 @@ impl CampaignQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> Result<Vec<CallListEntry>> {
+        let joined = shows_companies(ctx);
         let (page, companies) = svc::call_list(
             db(ctx)?,
             reader(ctx)?,
@@ -225,10 +223,10 @@ impl CampaignQuery {
             },
             Some(first.unwrap_or(100)),
             after.as_deref(),
-            shows_companies(ctx),
+            joined,
         )
         .await?;
-        feed_companies(ctx, companies).await?;
+        feed_companies(ctx, companies, joined).await?;
         Ok(page.rows.into_iter().map(CallListEntry).collect())
     }
 
@@ -243,6 +241,7 @@ impl CampaignQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> Result<Connection<String, CallListEntry>> {
+        let joined = shows_companies(ctx);
         let (page, companies) = svc::call_list(
             db(ctx)?,
             reader(ctx)?,
@@ -253,10 +252,10 @@ impl CampaignQuery {
             },
             first,
             after.as_deref(),
-            shows_companies(ctx),
+            joined,
         )
         .await?;
-        feed_companies(ctx, companies).await?;
+        feed_companies(ctx, companies, joined).await?;
         Ok(entries(ctx, page))
     }
 }

@@ -6,11 +6,9 @@ use chrono::{DateTime, Utc};
 use entity::enums::FollowUpStatus;
 
 use super::company::Company;
-use super::loaders::load_one;
 use super::reference::{Organisation, load_organisation};
 use super::scalars::Date;
-use super::{connection, db, feed_companies, loaders, reader, shows_companies, write_context};
-use crate::error::AppError;
+use super::{connection, db, feed_companies, reader, row_company, shows_companies, write_context};
 use crate::service::follow_up as svc;
 use crate::service::read::{FollowUpView, Visible};
 
@@ -42,10 +40,7 @@ impl FollowUp {
         ID(self.0.model.id.clone())
     }
     async fn company(&self, ctx: &Context<'_>) -> Result<Company> {
-        load_one(&loaders(ctx)?.company, self.0.model.company_id.clone())
-            .await?
-            .map(Company)
-            .ok_or_else(|| AppError::Internal("follow-up without company".into()).into())
+        row_company(ctx, &self.0.model.company_id).await
     }
     /// The organisation that owns the promise.
     async fn organisation(&self, ctx: &Context<'_>) -> Result<Organisation> {
@@ -113,16 +108,17 @@ impl FollowUpQuery {
             overdue: f.overdue,
             due_before: f.due_before.map(|d| d.0),
         };
+        let joined = shows_companies(ctx);
         let found = svc::list(
             db(ctx)?,
             reader(ctx)?,
             &filter,
             first,
             after.as_deref(),
-            shows_companies(ctx),
+            joined,
         )
         .await?;
-        feed_companies(ctx, found.companies).await?;
+        feed_companies(ctx, found.companies, joined).await?;
         Ok(connection(
             ctx,
             found.page,

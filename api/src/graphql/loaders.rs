@@ -457,6 +457,9 @@ pub struct Loaders {
     pub campaign: DataLoader<CampaignLoader, Cache>,
     pub call_list_entry: DataLoader<CallListEntryLoader, Cache>,
     pub recent_contacts: DataLoader<RecentContacts, Cache>,
+    /// Companies a page read by id and name only (`service::company::Joined::Names`): kept
+    /// apart from `company`'s cache, whose companies are whole.
+    named_companies: Mutex<FoldMap<String, Arc<Visible<company::Model>>>>,
 }
 
 impl Loaders {
@@ -494,8 +497,29 @@ impl Loaders {
             call_list_entry: make!(CallListEntryLoader),
             recent_contacts: make!(RecentContacts),
             pruned: PrunedRelations::default(),
+            named_companies: Mutex::default(),
             queue,
         }
+    }
+
+    /// Keeps companies read by id and name only (see `named_companies`).
+    pub fn feed_named_companies(
+        &self,
+        companies: impl Iterator<Item = (String, Arc<Visible<company::Model>>)>,
+    ) {
+        self.named_companies
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend(companies);
+    }
+
+    /// A company read by id and name only, if a page read it so.
+    pub fn named_company(&self, id: &str) -> Option<Arc<Visible<company::Model>>> {
+        self.named_companies
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(id)
+            .cloned()
     }
 
     /// Puts relations loaded with their companies (`service::prefetch`) where the resolvers

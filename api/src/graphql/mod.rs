@@ -19,16 +19,19 @@ use std::sync::Arc;
 use async_graphql::connection::{Connection, Edge};
 use async_graphql::{
     Context, EmptySubscription, Lookahead, MergedObject, OutputType, Schema, SchemaBuilder,
+    SelectionField,
 };
 use sea_orm::DatabaseConnection;
 
 use crate::auth::Actor;
 use crate::config::Limits;
 use crate::error::AppError;
+use crate::service::company::Joined;
 use crate::service::pagination::Page;
 use crate::service::read::{Reader, Visible};
 use crate::service::reference::Catalogue;
 use crate::service::uow::WriteContext;
+use company::Company;
 use loaders::Loaders;
 
 #[derive(MergedObject, Default)]
@@ -156,13 +159,48 @@ pub fn shows_cursors(connection: &Lookahead<'_>) -> bool {
         || page.field("endCursor").exists()
 }
 
-/// Whether the selection of a list (its items, or a connection's `nodes`/`edges.node`) shows
-/// each row's `company`: then the page's statement joins the companies (see
-/// `service::company::page_with_companies`) and [`feed_companies`] hands them to the loader.
-pub fn shows_companies(ctx: &Context<'_>) -> bool {
+/// What the selection of a list (its items, or a connection's `nodes`/`edges.node`) shows of
+/// each row's `company`: when it shows one, the page's statement joins the companies (see
+/// `service::company::page_with_companies`) and [`feed_companies`] keeps them for the rows'
+/// `company` fields ([`row_company`]). Every occurrence of `company` (aliases and fragments
+/// included) asking for no more than `id` and `name` reads only those two columns.
+pub fn shows_companies(ctx: &Context<'_>) -> Joined {
     let look = ctx.look_ahead();
-    look.field("company").exists()
-        || connection_nodes(&look).is_some_and(|nodes| nodes.field("company").exists())
+    let mut shown = look.field("company").selection_fields();
+    if let Some(nodes) = connection_nodes(&look) {
+        shown.extend(nodes.field("company").selection_fields());
+    }
+    if shown.is_empty() {
+        Joined::None
+    } else if shown.iter().all(names_only) {
+        Joined::Names
+    } else {
+        Joined::Whole
+    }
+}
+
+/// Whether a `company` field's selection reads no more than the company's id and name (a
+/// directive is not looked at: a field that `@skip` would drop still counts as read).
+fn names_only(company: &SelectionField<'_>) -> bool {
+    company
+        .selection_set()
+        .all(|f| matches!(f.name(), "id" | "name" | "__typename"))
+}
+
+/// The company of a row on a list (a follow-up's, a call list entry's, an activity's): the one
+/// the page read by name alone when this `company` field reads no more than that, otherwise
+/// the loader's (from the page's statement or its own).
+pub async fn row_company(ctx: &Context<'_>, id: &str) -> async_graphql::Result<Company> {
+    let loaders = loaders(ctx)?;
+    if let Some(named) = loaders.named_company(id)
+        && names_only(&ctx.field())
+    {
+        return Ok(Company(named));
+    }
+    loaders::load_one(&loaders.company, id.to_owned())
+        .await?
+        .map(Company)
+        .ok_or_else(|| AppError::Internal("a row without its company".into()).into())
 }
 
 /// What a connection's selection asks of its items: `nodes` and `edges { node }` together;
@@ -173,14 +211,20 @@ pub fn connection_nodes<'a>(connection: &Lookahead<'a>) -> Option<Lookahead<'a>>
     Lookahead::try_from(nodes.as_slice()).ok()
 }
 
-/// Companies read with a page, into the company loader's cache (no statement for them).
+/// Companies read with a page (as much as `joined` says), where the rows' `company` fields
+/// find them: whole ones in the company loader's cache, named ones apart from it.
 pub async fn feed_companies(
     ctx: &Context<'_>,
     companies: Vec<Visible<entity::company::Model>>,
+    joined: Joined,
 ) -> async_graphql::Result<()> {
-    if !companies.is_empty() {
-        let companies = companies.into_iter().map(|c| (c.id.clone(), Arc::new(c)));
-        loaders(ctx)?.company.feed_many(companies).await;
+    if companies.is_empty() {
+        return Ok(());
+    }
+    let companies = companies.into_iter().map(|c| (c.id.clone(), Arc::new(c)));
+    match joined {
+        Joined::Whole => loaders(ctx)?.company.feed_many(companies).await,
+        _ => loaders(ctx)?.feed_named_companies(companies),
     }
     Ok(())
 }

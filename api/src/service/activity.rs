@@ -1070,7 +1070,7 @@ pub async fn list(
     filter: &ActivityFilter,
     first: Option<i32>,
     after: Option<&str>,
-    with_companies: bool,
+    joined: company::Joined,
 ) -> AppResult<company::PageWithCompanies<Visible<activity::Model>>> {
     let size = pagination::page_size("first", first)?;
     let cursor = decode_activity_cursor(after)?;
@@ -1120,7 +1120,7 @@ pub async fn list(
         ),
         size,
         cursor,
-        (activity::Column::CompanyId, with_companies),
+        (activity::Column::CompanyId, joined),
     )
     .await?;
     Ok((page.filter_map(|a| reader.activity(a)), companies))

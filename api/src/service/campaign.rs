@@ -547,7 +547,7 @@ pub async fn call_list(
     filter: &EntriesOf<'_>,
     first: Option<i32>,
     after: Option<&str>,
-    with_companies: bool,
+    joined: companies::Joined,
 ) -> AppResult<companies::PageWithCompanies<Visible<call_list_entry::Model>>> {
     let EntriesOf {
         campaign_id,
@@ -577,7 +577,7 @@ pub async fn call_list(
         ),
         size,
         cursor,
-        (call_list_entry::Column::CompanyId, with_companies),
+        (call_list_entry::Column::CompanyId, joined),
     )
     .await?;
     Ok((

@@ -1,6 +1,6 @@
 //! Companies and what hangs directly off them: production units and contact persons.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use entity::enums::RarArea;
 use entity::{
     audit_event, audit_event_subject, company, contact_person, job_service_agreement, municipality,
@@ -430,9 +430,42 @@ pub async fn list(
 /// A page of rows and the companies joined to it (see [`page_with_companies`]).
 pub type PageWithCompanies<T> = (Page<T>, Vec<Visible<company::Model>>);
 
-/// One page of `select` (rows with a company, in `column`) with the rows' companies, when the
-/// caller will show them (`with_companies`): joined in the page's statement, so the caller
-/// hands them to its company loader instead of running a second statement.
+/// What a page shows of its rows' companies, and so what its statement reads of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Joined {
+    /// Nothing: the page's rows alone.
+    None,
+    /// Only their ids and names (a list of follow-ups, call list entries or activities naming
+    /// each row's company): two columns instead of twelve. The other fields of these companies
+    /// are placeholders ([`named`]) that no client can see: they serve only selections reading
+    /// no more than `id` and `name`, and never enter the company loader's cache.
+    Names,
+    /// Every column: the companies are the loader's.
+    Whole,
+}
+
+/// A company known by its id and name only (see [`Joined::Names`]): the other fields are
+/// placeholders.
+pub fn named(id: String, name: String) -> company::Model {
+    company::Model {
+        id,
+        cvr: String::new(),
+        name,
+        name_search: String::new(),
+        industry_code: None,
+        municipality_code: None,
+        address: None,
+        postal_code: None,
+        employees: None,
+        version: 0,
+        created_at: DateTime::<Utc>::UNIX_EPOCH,
+        updated_at: DateTime::<Utc>::UNIX_EPOCH,
+    }
+}
+
+/// One page of `select` (rows with a company, in `column`) with the rows' companies, as much of
+/// them as the caller will show (`joined`): joined in the page's statement, so the caller has
+/// them without a second statement.
 pub async fn page_with_companies<E, V>(
     db: &impl ConnectionTrait,
     reader: &Reader,
@@ -440,7 +473,7 @@ pub async fn page_with_companies<E, V>(
     order: ((E::Column, E::Column), Order),
     size: u64,
     cursor: Option<pagination::Cursor<V>>,
-    (column, with_companies): (E::Column, bool),
+    (column, joined): (E::Column, Joined),
 ) -> AppResult<PageWithCompanies<E::Model>>
 where
     E: EntityTrait,
@@ -448,7 +481,7 @@ where
     V: Into<sea_orm::Value> + Clone,
 {
     let (columns, order) = order;
-    if !with_companies {
+    if joined == Joined::None {
         let page = pagination::page(db, select, columns, order, size, cursor).await?;
         return Ok((page, Vec::new()));
     }
@@ -465,23 +498,31 @@ where
                 .to(company::Column::Id)
                 .into(),
         );
-    for c in company::Column::iter() {
+    let read: Vec<company::Column> = match joined {
+        Joined::Names => vec![company::Column::Id, company::Column::Name],
+        _ => company::Column::iter().collect(),
+    };
+    for c in &read {
         select = select.expr_as(
-            Expr::col((company::Entity, c)),
+            Expr::col((company::Entity, *c)),
             format!("kp_c_{}", c.as_str()),
         );
     }
     let q = select.columns(E::Column::iter()).into_query();
     let backend = db.get_database_backend();
     let rows = db.query_all_raw(backend.build(&q)).await?;
-    let own = company::Model::COLUMNS.len();
+    let own = read.len();
     let mut pairs = Vec::with_capacity(rows.len());
     for (n, row) in rows.iter().enumerate() {
         let checked = n == 0;
-        pairs.push((
-            E::Model::read(row, own, checked)?,
-            company::Model::read(row, 0, checked)?,
-        ));
+        let company = match joined {
+            Joined::Names => named(
+                rows::Value::at(row, 0, checked)?,
+                rows::Value::at(row, 1, checked)?,
+            ),
+            _ => company::Model::read(row, 0, checked)?,
+        };
+        pairs.push((E::Model::read(row, own, checked)?, company));
     }
     let page = Page::from_overfetch(pairs, size, cursor.is_some());
     let mut companies: Vec<Visible<company::Model>> = Vec::new();

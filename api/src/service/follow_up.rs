@@ -49,14 +49,14 @@ pub struct FollowUpPage {
 }
 
 /// One page of follow-ups by due date, filtered; `overdue` as of the reader's Danish date.
-#[tracing::instrument(skip_all, fields(with_companies))]
+#[tracing::instrument(skip_all)]
 pub async fn list(
     db: &impl ConnectionTrait,
     reader: &Reader,
     filter: &FollowUpFilter,
     first: Option<i32>,
     after: Option<&str>,
-    with_companies: bool,
+    joined: company::Joined,
 ) -> AppResult<FollowUpPage> {
     let size = pagination::page_size("first", first)?;
     let cursor: Option<(NaiveDate, String)> = pagination::decode("after", after)?;
@@ -86,7 +86,7 @@ pub async fn list(
         ),
         size,
         cursor,
-        (follow_up::Column::CompanyId, with_companies),
+        (follow_up::Column::CompanyId, joined),
     )
     .await?;
     Ok(FollowUpPage {
