@@ -5,8 +5,8 @@
 //! trusted extension (a database owner may create it); where it is not available the
 //! migration says so and search keeps working, only slower. SQLite has no such index.
 
+use crate::shapes::on_postgres;
 use sea_orm_migration::prelude::*;
-use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -30,19 +30,10 @@ END $$;
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        let db = manager.get_connection();
-        if db.get_database_backend() == DbBackend::Postgres {
-            db.execute_unprepared(UP).await?;
-        }
-        Ok(())
+        on_postgres(manager, UP).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        let db = manager.get_connection();
-        if db.get_database_backend() == DbBackend::Postgres {
-            db.execute_unprepared("DROP INDEX IF EXISTS idx_company_name_trigram")
-                .await?;
-        }
-        Ok(())
+        on_postgres(manager, "DROP INDEX IF EXISTS idx_company_name_trigram").await
     }
 }

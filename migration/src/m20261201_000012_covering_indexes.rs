@@ -18,8 +18,8 @@
 //! Both serve only the literal predicates the service writes (`service::sql::is`). SQLite has no
 //! `INCLUDE` and keeps its indexes.
 
+use crate::shapes::on_postgres;
 use sea_orm_migration::prelude::*;
-use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -39,18 +39,10 @@ const DOWN: &str = "DROP INDEX idx_follow_up_company_open; \
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        let db = manager.get_connection();
-        if db.get_database_backend() == DbBackend::Postgres {
-            db.execute_unprepared(UP).await?;
-        }
-        Ok(())
+        on_postgres(manager, UP).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        let db = manager.get_connection();
-        if db.get_database_backend() == DbBackend::Postgres {
-            db.execute_unprepared(DOWN).await?;
-        }
-        Ok(())
+        on_postgres(manager, DOWN).await
     }
 }

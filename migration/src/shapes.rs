@@ -40,3 +40,14 @@ pub fn timestamp(col: impl IntoIden) -> ColumnDef {
         .not_null()
         .to_owned()
 }
+
+/// Runs `sql` on PostgreSQL only: a feature SQLite lacks (extensions, `INCLUDE` columns), whose
+/// absence costs SQLite speed, never answers.
+pub async fn on_postgres(manager: &SchemaManager<'_>, sql: &str) -> Result<(), DbErr> {
+    use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend};
+    let db = manager.get_connection();
+    if db.get_database_backend() == DbBackend::Postgres {
+        db.execute_unprepared(sql).await?;
+    }
+    Ok(())
+}

@@ -203,6 +203,74 @@ async fn name_fragments_have_a_trigram_index_on_postgres(app: TestApp) {
         .filter_map(|c| c["name"].as_str())
         .collect();
     assert_eq!(names, ["Nordhavn Stål ApS", "Østerbro Stålværk"]);
+    // Page by page (the page's ids are found first, then its companies): the same companies in
+    // the same order, each once, also with another filter beside the fragment.
+    for name in [
+        "Amager Stål",
+        "Bornholm Stålrør",
+        "Fyns Stålhal",
+        "Vejle Stålbyg",
+    ] {
+        register_company(
+            &app,
+            &token,
+            name,
+            if name.starts_with("Vejle") {
+                "630"
+            } else {
+                "101"
+            },
+        )
+        .await;
+    }
+    for (filter, expected) in [
+        (
+            json!({ "nameContains": "stål" }),
+            vec![
+                "Amager Stål",
+                "Bornholm Stålrør",
+                "Fyns Stålhal",
+                "Nordhavn Stål ApS",
+                "Vejle Stålbyg",
+                "Østerbro Stålværk",
+            ],
+        ),
+        (
+            json!({ "nameContains": "STÅL", "municipalityCode": "101" }),
+            vec![
+                "Amager Stål",
+                "Bornholm Stålrør",
+                "Fyns Stålhal",
+                "Nordhavn Stål ApS",
+                "Østerbro Stålværk",
+            ],
+        ),
+    ] {
+        let mut seen = Vec::new();
+        let mut after = serde_json::Value::Null;
+        for _ in 0..10 {
+            let page = app
+                .gql_ok(
+                    &token,
+                    "query($f: CompanyFilter, $a: String) { companies(filter: $f, first: 2, after: $a) { nodes { name } pageInfo { hasNextPage endCursor } } }",
+                    json!({ "f": filter, "a": after }),
+                )
+                .await["companies"]
+                .clone();
+            let nodes = page["nodes"].as_array().expect("nodes");
+            assert!(nodes.len() <= 2, "{page}");
+            seen.extend(
+                nodes
+                    .iter()
+                    .map(|n| n["name"].as_str().expect("name").to_owned()),
+            );
+            if page["pageInfo"]["hasNextPage"] != true {
+                break;
+            }
+            after = page["pageInfo"]["endCursor"].clone();
+        }
+        assert_eq!(seen, expected, "{filter}");
+    }
     if app.backend == crate::helpers::Backend::Postgres {
         use sea_orm::{ConnectionTrait, Statement};
         let db = sea_orm::Database::connect(app.database_url())

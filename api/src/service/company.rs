@@ -378,6 +378,10 @@ pub async fn list(
             ),
         );
     }
+    let searching = filter
+        .name_contains
+        .as_deref()
+        .is_some_and(|t| !t.trim().is_empty());
     if let Some(text) = filter
         .name_contains
         .as_deref()
@@ -416,13 +420,24 @@ pub async fn list(
             company::Column::Id.not_in_subquery(active)
         });
     }
-    let q = pagination::page_select(
-        q,
-        (company::Column::NameSearch, company::Column::Id),
-        Order::Asc,
-        size,
-        cursor.as_ref(),
-    );
+    let order = (company::Column::NameSearch, company::Column::Id);
+    let mut q = pagination::page_select(q, order, Order::Asc, size, cursor.as_ref());
+    if searching {
+        // A name fragment (`LIKE '%…%'`) is checked on each company in name order until the
+        // page is full. Reading the company's row for each check cost PostgreSQL up to 164 ms
+        // for a fragment whose first 20 matches lie 180,000 names in (200,000 companies); the
+        // page's ids come from the `(name_search, id)` index alone (an index-only scan: the
+        // fragment is checked on the index's copy of the name), then the page's companies by
+        // id: 24 ms for that fragment, 58 → 4 ms for a common one.
+        let ids = q.select_only().column(company::Column::Id).into_query();
+        q = pagination::page_select(
+            company::Entity::find().filter(company::Column::Id.in_subquery(ids)),
+            order,
+            Order::Asc,
+            size,
+            None::<&(String, String)>,
+        );
+    }
     let rows = prefetch::companies(db, reader, q, include).await?;
     Ok(Page::from_overfetch(rows, size, cursor.is_some()))
 }
