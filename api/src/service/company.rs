@@ -378,10 +378,7 @@ pub async fn list(
             ),
         );
     }
-    let searching = filter
-        .name_contains
-        .as_deref()
-        .is_some_and(|t| !t.trim().is_empty());
+    let mut searching = false;
     if let Some(text) = filter
         .name_contains
         .as_deref()
@@ -399,6 +396,7 @@ pub async fn list(
             Expr::col((company::Entity, company::Column::NameSearch))
                 .like(LikeExpr::new(format!("%{escaped}%")).escape('\\')),
         );
+        searching = true;
     }
     if let Some(code) = filter
         .industry_code
