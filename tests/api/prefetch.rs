@@ -3,6 +3,9 @@
 //! that path to the batched one field by field (on SQLite both sides take the batched path), and
 //! count its statements.
 
+use std::collections::HashMap;
+
+use api::auth::Role;
 use serde_json::{Value, json};
 
 use crate::db_tests;
@@ -520,7 +523,183 @@ async fn lists_read_only_the_company_names_they_show(app: TestApp) {
     }
 }
 
+/// A list query (`SELECTION` in it), the fields its rows show, the same rows read whole by id,
+/// and its variables.
+type ListCase<'a> = (&'a str, &'a [String], &'a HashMap<String, Value>, Value);
+
+/// A list of rows reads only the columns its selection shows (`graphql::*::field_columns`):
+/// each field alone on the activities, follow-ups and call list (both forms) equals that field
+/// of the same row read whole (an activity by id, its follow-ups by activity, a call list entry
+/// as the last mutation on it returned it).
+async fn lists_read_only_the_columns_they_show(app: TestApp) {
+    let (company, _) = company_and_newest_activity(&app).await;
+    let own = consultant(&app, "jc-101");
+    let other = consultant(&app, "jc-751");
+
+    // A call list of three entries: one excluded with a reason, one cleared and booked, one as
+    // it was added.
+    let national = app.token("booker@national", "national", &[Role::National]);
+    let campaign = app
+        .gql_ok(
+            &national,
+            "mutation($i: CampaignInput!) { createCampaign(input: $i) { id } }",
+            json!({ "i": { "name": "Kolonner", "startsOn": in_days(0), "endsOn": in_days(120) } }),
+        )
+        .await["createCampaign"]["id"]
+        .clone();
+    let second = id(&register_company(&app, &own, "Kolonne ApS", "101").await);
+    let third = id(&register_company(&app, &own, "Tredje Kolonne ApS", "101").await);
+    let entry_fields = selections(&app, &own, "CallListEntry").await;
+    let whole_entry = entry_fields.join(" ");
+    let added = app
+        .gql_ok(
+            &national,
+            &format!("mutation($c: ID!, $ids: [ID!]!) {{ addToCallList(campaignId: $c, companyIds: $ids, organisationId: \"jc-101\") {{ {whole_entry} }} }}"),
+            json!({ "c": campaign, "ids": [company, second, third] }),
+        )
+        .await["addToCallList"]
+        .clone();
+    let mut entries: HashMap<String, Value> = HashMap::new();
+    for e in added.as_array().expect("entries") {
+        entries.insert(id(e), e.clone());
+    }
+    let entry_of = |c: &str| {
+        entries
+            .values()
+            .find(|e| e["company"]["id"] == c)
+            .map(id)
+            .expect("an entry of the company")
+    };
+    let (excluded, booked) = (entry_of(&company), entry_of(&second));
+    let clear = format!(
+        "mutation($id: ID!, $x: Boolean!, $r: String) {{ clearCallListEntry(id: $id, exclude: $x, reason: $r) {{ {whole_entry} }} }}"
+    );
+    let e = app
+        .gql_ok(
+            &own,
+            &clear,
+            json!({ "id": excluded, "x": true, "r": "Har en tovholder" }),
+        )
+        .await["clearCallListEntry"]
+        .clone();
+    entries.insert(excluded.clone(), e);
+    app.gql_ok(&own, &clear, json!({ "id": booked, "x": false }))
+        .await;
+    let at = chrono::Utc::now() + chrono::Duration::days(30);
+    let e = app
+        .gql_ok(
+            &national,
+            &format!("mutation($e: ID!, $at: DateTime!) {{ bookMeeting(callListEntryId: $e, scheduledAt: $at, assigneeSub: \"bo\") {{ entry {{ {whole_entry} }} }} }}"),
+            json!({ "e": booked, "at": at.to_rfc3339() }),
+        )
+        .await["bookMeeting"]["entry"]
+        .clone();
+    entries.insert(booked.clone(), e);
+    assert_eq!(entries[&excluded]["exclusionReason"], "Har en tovholder");
+    assert!(
+        entries[&booked]["meeting"]["id"].is_string(),
+        "{}",
+        entries[&booked]
+    );
+
+    let activity_fields = selections(&app, &own, "Activity").await;
+    let follow_up_fields = selections(&app, &own, "FollowUp").await;
+    for token in [&own, &other] {
+        // The rows read whole: activities by id, their follow-ups through them.
+        let ids = app
+            .gql_ok(
+                token,
+                "query($c: ID) { activities(filter: { companyId: $c }, first: 100) { nodes { id } } }",
+                json!({ "c": company }),
+            )
+            .await["activities"]["nodes"]
+            .clone();
+        let mut activities = HashMap::new();
+        let mut follow_ups = HashMap::new();
+        for a in ids.as_array().expect("ids") {
+            let whole = app
+                .gql_ok(
+                    token,
+                    &format!(
+                        "query($a: ID!) {{ activity(id: $a) {{ {} whole: followUps {{ {} }} }} }}",
+                        activity_fields.join(" "),
+                        follow_up_fields.join(" ")
+                    ),
+                    json!({ "a": a["id"] }),
+                )
+                .await["activity"]
+                .clone();
+            for f in whole["whole"].as_array().expect("follow-ups") {
+                follow_ups.insert(id(f), f.clone());
+            }
+            activities.insert(id(&whole), whole);
+        }
+        assert_eq!(
+            activities.len(),
+            5,
+            "five activities left after the deletion"
+        );
+        assert_eq!(follow_ups.len(), 2);
+        let lists: [ListCase; 4] = [
+            (
+                "query($c: ID) { list: activities(filter: { companyId: $c }, first: 100) { nodes { SELECTION } } }",
+                &activity_fields,
+                &activities,
+                json!({ "c": company }),
+            ),
+            (
+                "query { list: followUps(filter: { organisationId: \"jc-751\" }, first: 100) { nodes { SELECTION } } }",
+                &follow_up_fields,
+                &follow_ups,
+                json!({}),
+            ),
+            (
+                "query($c: ID!) { list: callList(campaignId: $c, organisationId: \"jc-101\") { SELECTION } }",
+                &entry_fields,
+                &entries,
+                json!({ "c": campaign }),
+            ),
+            (
+                "query($c: ID!) { list: callListPage(campaignId: $c, organisationId: \"jc-101\") { nodes { SELECTION } } }",
+                &entry_fields,
+                &entries,
+                json!({ "c": campaign }),
+            ),
+        ];
+        for (list, fields, whole, variables) in lists {
+            let rows = |data: Value| -> Vec<Value> {
+                let list = &data["list"];
+                let rows = if list.is_array() {
+                    list
+                } else {
+                    &list["nodes"]
+                };
+                rows.as_array().expect("rows").clone()
+            };
+            let order = rows(
+                app.gql_ok(token, &list.replace("SELECTION", "id"), variables.clone())
+                    .await,
+            );
+            assert!(!order.is_empty(), "{list}");
+            for field in fields {
+                // Each field alone: no `id` beside it.
+                let alone = rows(
+                    app.gql_ok(token, &list.replace("SELECTION", field), variables.clone())
+                        .await,
+                );
+                assert_eq!(alone.len(), order.len(), "{list}: {field}");
+                let name = field.split(' ').next().expect("name");
+                for (row, at) in alone.iter().zip(&order) {
+                    let full = whole.get(&id(at)).expect("the row read whole");
+                    assert_eq!(row[name], full[name], "{list}: `{field}` of {at}");
+                }
+            }
+        }
+    }
+}
+
 db_tests!(
+    lists_read_only_the_columns_they_show,
     lists_read_only_the_company_names_they_show,
     lists_join_the_companies_they_show,
     pruned_rows_serve_only_their_selection,

@@ -16,8 +16,8 @@ use super::loaders::load_one;
 use super::reference::{Organisation, load_organisation};
 use super::scalars::Date;
 use super::{
-    catalogue, connection, db, feed_companies, loaders, reader, row_company, settings,
-    shows_companies, write_context,
+    catalogue, connection, db, feed_companies, list_columns, loaders, reader, row_company,
+    settings, shows_companies, write_context,
 };
 use crate::error::AppError;
 use crate::service::activity as svc;
@@ -309,6 +309,7 @@ impl ActivityQuery {
             company_id: f.company_id.map(|i| i.0),
         };
         let joined = shows_companies(ctx);
+        let shown = list_columns(ctx, true, field_columns);
         let (page, companies) = svc::list(
             db(ctx)?,
             reader(ctx)?,
@@ -316,7 +317,7 @@ impl ActivityQuery {
             &filter,
             first,
             after.as_deref(),
-            joined,
+            (joined, shown.as_deref()),
         )
         .await?;
         feed_companies(ctx, companies, joined).await?;

@@ -14,8 +14,8 @@ use super::loaders::load_one;
 use super::reference::{Organisation, load_organisation};
 use super::scalars::Date;
 use super::{
-    catalogue, connection, db, feed_companies, loaders, reader, row_company, settings,
-    shows_companies, write_context,
+    catalogue, connection, db, feed_companies, list_columns, loaders, reader, row_company,
+    settings, shows_companies, write_context,
 };
 use crate::error::AppError;
 use crate::service::campaign as svc;
@@ -48,6 +48,30 @@ impl Campaign {
 }
 
 pub struct CallListEntry(pub Visible<call_list_entry::Model>);
+
+/// The call list entry columns a field of `CallListEntry` reads (see
+/// `activity::field_columns`).
+pub fn field_columns(field: &str) -> Option<&'static [call_list_entry::Column]> {
+    use call_list_entry::Column as C;
+    Some(match field {
+        "__typename" => &[],
+        "id" => &[C::Id],
+        "campaign" => &[C::CampaignId],
+        // The company's and facts about it (loaded by its id).
+        "company" | "recentContactAt" | "recentContactBy" | "activeJobServiceAgreement" => {
+            &[C::CompanyId]
+        }
+        "organisation" => &[C::OrganisationId],
+        "status" => &[C::Status],
+        "exclusionReason" => &[C::ExclusionReason],
+        "callAttempts" => &[C::CallAttempts],
+        "meeting" => &[C::ActivityId],
+        "clearedBySub" => &[C::ClearedBySub],
+        "clearedAt" => &[C::ClearedAt],
+        "version" => &[C::Version],
+        _ => return None,
+    })
+}
 
 #[Object]
 impl CallListEntry {
@@ -223,7 +247,7 @@ impl CampaignQuery {
             },
             Some(first.unwrap_or(100)),
             after.as_deref(),
-            joined,
+            (joined, list_columns(ctx, false, field_columns).as_deref()),
         )
         .await?;
         feed_companies(ctx, companies, joined).await?;
@@ -252,7 +276,7 @@ impl CampaignQuery {
             },
             first,
             after.as_deref(),
-            joined,
+            (joined, list_columns(ctx, true, field_columns).as_deref()),
         )
         .await?;
         feed_companies(ctx, companies, joined).await?;

@@ -16,7 +16,7 @@ use super::follow_up::FollowUp;
 use super::job_service_agreement::JobServiceAgreement;
 use super::loaders::load_one;
 use super::reference::{Municipality, Organisation, find_municipality, load_organisation};
-use super::{connection, db, loaders, reader, write_context};
+use super::{columns_read, connection, db, loaders, reader, write_context};
 use crate::error::AppError;
 use crate::service::company::{self as svc, Patch};
 use crate::service::prefetch::Include;
@@ -256,21 +256,6 @@ fn activity_columns(connections: &Lookahead<'_>) -> Option<Vec<entity::activity:
     )?;
     if super::shows_cursors(connections) {
         columns.extend_from_slice(super::activity::CURSOR_COLUMNS);
-    }
-    Some(columns)
-}
-
-/// The columns the fields selected of `objects` read, by `field_columns` (`None`: all of
-/// them, when a field is not listed there).
-fn columns_read<C: Copy>(
-    objects: &Lookahead<'_>,
-    field_columns: fn(&str) -> Option<&'static [C]>,
-) -> Option<Vec<C>> {
-    let mut columns = Vec::new();
-    for object in objects.selection_fields() {
-        for field in object.selection_set() {
-            columns.extend_from_slice(field_columns(field.name())?);
-        }
     }
     Some(columns)
 }

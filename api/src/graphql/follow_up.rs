@@ -8,7 +8,10 @@ use entity::enums::FollowUpStatus;
 use super::company::Company;
 use super::reference::{Organisation, load_organisation};
 use super::scalars::Date;
-use super::{connection, db, feed_companies, reader, row_company, shows_companies, write_context};
+use super::{
+    connection, db, feed_companies, list_columns, reader, row_company, shows_companies,
+    write_context,
+};
 use crate::service::follow_up as svc;
 use crate::service::read::{FollowUpView, Visible};
 
@@ -109,13 +112,14 @@ impl FollowUpQuery {
             due_before: f.due_before.map(|d| d.0),
         };
         let joined = shows_companies(ctx);
+        let shown = list_columns(ctx, true, field_columns);
         let found = svc::list(
             db(ctx)?,
             reader(ctx)?,
             &filter,
             first,
             after.as_deref(),
-            joined,
+            (joined, shown.as_deref()),
         )
         .await?;
         feed_companies(ctx, found.companies, joined).await?;

@@ -159,6 +159,37 @@ pub fn shows_cursors(connection: &Lookahead<'_>) -> bool {
         || page.field("endCursor").exists()
 }
 
+/// The columns the fields selected of `objects` read, by `field_columns` (`None`: all of
+/// them, when a field is not listed there).
+pub fn columns_read<C: Copy>(
+    objects: &Lookahead<'_>,
+    field_columns: fn(&str) -> Option<&'static [C]>,
+) -> Option<Vec<C>> {
+    let mut columns = Vec::new();
+    for object in objects.selection_fields() {
+        for field in object.selection_set() {
+            columns.extend_from_slice(field_columns(field.name())?);
+        }
+    }
+    Some(columns)
+}
+
+/// The columns of a list's rows (a connection's with `connection`) the selected fields read,
+/// by `field_columns` (`None`: all of them); the list's service adds those its rules and
+/// cursors need.
+pub fn list_columns<C: Copy>(
+    ctx: &Context<'_>,
+    connection: bool,
+    field_columns: fn(&str) -> Option<&'static [C]>,
+) -> Option<Vec<C>> {
+    let look = ctx.look_ahead();
+    if connection {
+        columns_read(&connection_nodes(&look)?, field_columns)
+    } else {
+        columns_read(&look, field_columns)
+    }
+}
+
 /// What the selection of a list (its items, or a connection's `nodes`/`edges.node`) shows of
 /// each row's `company`: when it shows one, the page's statement joins the companies (see
 /// `service::company::page_with_companies`) and [`feed_companies`] keeps them for the rows'

@@ -26,7 +26,7 @@ use super::pagination::{self, Page};
 use super::read::{Reader, Visible};
 use super::record::{self, check_version};
 use super::reference::{self, Catalogue};
-use super::rows;
+use super::rows::{self, Columns};
 use super::sql;
 use super::uow::{self, UnitOfWork, WriteContext, new_id};
 use super::validation::{self as v, NOTE_MAX, SUMMARY_MAX};
@@ -1070,7 +1070,7 @@ pub async fn list(
     filter: &ActivityFilter,
     first: Option<i32>,
     after: Option<&str>,
-    joined: company::Joined,
+    (joined, shown): (company::Joined, Option<&[activity::Column]>),
 ) -> AppResult<company::PageWithCompanies<Visible<activity::Model>>> {
     let size = pagination::page_size("first", first)?;
     let cursor = decode_activity_cursor(after)?;
@@ -1110,10 +1110,21 @@ pub async fn list(
     if let Some(company) = &filter.company_id {
         q = q.filter(activity::Column::CompanyId.eq(company.trim()));
     }
+    // The cursor's, the company's; the page holds no deleted activity (the reader's rule on
+    // deleted ones reads `deleted_at`, NULL here), and the summary is shown with its owner and
+    // visibility (the rule on private notes).
+    let read = Columns::shown_with::<activity::Entity>(
+        shown,
+        &[
+            activity::Column::Id,
+            activity::Column::ContactAt,
+            activity::Column::CompanyId,
+        ],
+    );
     let (page, companies) = company::page_with_companies(
         db,
         reader,
-        q,
+        (q, read),
         (
             (activity::Column::ContactAt, activity::Column::Id),
             Order::Desc,

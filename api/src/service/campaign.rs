@@ -26,7 +26,7 @@ use super::pagination;
 use super::read::{Reader, Visible};
 use super::record;
 use super::reference::{Catalogue, NATIONAL_ID};
-use super::rows;
+use super::rows::{self, Columns};
 use super::sql;
 use super::uow::{self, UnitOfWork, WriteContext, new_id};
 use super::validation::{self as v, NAME_MAX, NOTE_MAX};
@@ -547,7 +547,7 @@ pub async fn call_list(
     filter: &EntriesOf<'_>,
     first: Option<i32>,
     after: Option<&str>,
-    joined: companies::Joined,
+    (joined, shown): (companies::Joined, Option<&[call_list_entry::Column]>),
 ) -> AppResult<companies::PageWithCompanies<Visible<call_list_entry::Model>>> {
     let EntriesOf {
         campaign_id,
@@ -564,10 +564,19 @@ pub async fn call_list(
     if let Some(status) = status {
         q = q.filter(call_list_entry::Column::Status.eq(status));
     }
+    // The cursor's and the company's.
+    let read = Columns::shown_with::<call_list_entry::Entity>(
+        shown,
+        &[
+            call_list_entry::Column::Id,
+            call_list_entry::Column::CreatedAt,
+            call_list_entry::Column::CompanyId,
+        ],
+    );
     let (page, companies) = companies::page_with_companies(
         db,
         reader,
-        q,
+        (q, read),
         (
             (
                 call_list_entry::Column::CreatedAt,

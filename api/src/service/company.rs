@@ -19,7 +19,7 @@ use super::pagination::{self, Page};
 use super::prefetch::{self, Include, Related};
 use super::read::{Reader, Visible};
 use super::record;
-use super::rows::{self, Positional};
+use super::rows::{self, Columns, Positional};
 use super::sql::{self, Parents};
 use super::uow::{self, UnitOfWork, WriteContext, new_id};
 use super::validation::{self as v, Cvr, NAME_MAX, PNumber};
@@ -476,13 +476,13 @@ pub fn named(id: String, name: String) -> company::Model {
     }
 }
 
-/// One page of `select` (rows with a company, in `column`) with the rows' companies, as much of
-/// them as the caller will show (`joined`): joined in the page's statement, so the caller has
-/// them without a second statement.
+/// One page of `select` (rows with a company, in `column`), read in the columns `read`, with
+/// the rows' companies, as much of them as the caller will show (`joined`): joined in the
+/// page's statement, so the caller has them without a second statement.
 pub async fn page_with_companies<E, V>(
     db: &impl ConnectionTrait,
     reader: &Reader,
-    select: Select<E>,
+    (select, read): (Select<E>, Columns),
     order: ((E::Column, E::Column), Order),
     size: u64,
     cursor: Option<pagination::Cursor<V>>,
@@ -495,7 +495,7 @@ where
 {
     let (columns, order) = order;
     if joined == Joined::None {
-        let page = pagination::page(db, select, columns, order, size, cursor).await?;
+        let page = pagination::page(db, (select, read), columns, order, size, cursor).await?;
         return Ok((page, Vec::new()));
     }
     // The company's columns first, then the row's own, all read by position (`rows`):
@@ -511,20 +511,20 @@ where
                 .to(company::Column::Id)
                 .into(),
         );
-    let read: Vec<company::Column> = match joined {
+    let of_company: Vec<company::Column> = match joined {
         Joined::Names => vec![company::Column::Id, company::Column::Name],
         _ => company::Column::iter().collect(),
     };
-    for c in &read {
+    for c in &of_company {
         select = select.expr_as(
             Expr::col((company::Entity, *c)),
             format!("kp_c_{}", c.as_str()),
         );
     }
-    let q = select.columns(E::Column::iter()).into_query();
+    let q = select.columns(read.of_entity::<E>()).into_query();
     let backend = db.get_database_backend();
     let rows = db.query_all_raw(backend.build(&q)).await?;
-    let own = read.len();
+    let own = of_company.len();
     let mut pairs = Vec::with_capacity(rows.len());
     for (n, row) in rows.iter().enumerate() {
         let checked = n == 0;
@@ -535,7 +535,7 @@ where
             ),
             _ => company::Model::read(row, 0, checked)?,
         };
-        pairs.push((E::Model::read(row, own, checked)?, company));
+        pairs.push((E::Model::read_some(row, own, checked, read)?, company));
     }
     let page = Page::from_overfetch(pairs, size, cursor.is_some());
     let mut companies: Vec<Visible<company::Model>> = Vec::new();

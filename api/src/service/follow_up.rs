@@ -13,6 +13,7 @@ use super::company;
 use super::pagination::{self, Page};
 use super::read::{FollowUpView, Reader, Visible};
 use super::record::{self, check_version};
+use super::rows::Columns;
 use super::sql::{self, Parents};
 use super::uow::{self, UnitOfWork, WriteContext, new_id};
 use super::validation::{self as v, NOTE_MAX};
@@ -56,7 +57,7 @@ pub async fn list(
     filter: &FollowUpFilter,
     first: Option<i32>,
     after: Option<&str>,
-    joined: company::Joined,
+    (joined, shown): (company::Joined, Option<&[follow_up::Column]>),
 ) -> AppResult<FollowUpPage> {
     let size = pagination::page_size("first", first)?;
     let cursor: Option<(NaiveDate, String)> = pagination::decode("after", after)?;
@@ -76,10 +77,20 @@ pub async fn list(
     if let Some(date) = filter.due_before {
         q = q.filter(follow_up::Column::DueOn.lt(date));
     }
+    // The cursor's, the company's, and what `overdue` is made of (the reader's).
+    let read = Columns::shown_with::<follow_up::Entity>(
+        shown,
+        &[
+            follow_up::Column::Id,
+            follow_up::Column::DueOn,
+            follow_up::Column::Status,
+            follow_up::Column::CompanyId,
+        ],
+    );
     let (page, companies) = company::page_with_companies(
         db,
         reader,
-        q,
+        (q, read),
         (
             (follow_up::Column::DueOn, follow_up::Column::Id),
             Order::Asc,

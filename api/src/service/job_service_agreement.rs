@@ -264,7 +264,7 @@ pub async fn list(
     }
     let page = pagination::page(
         db,
-        q,
+        (q, rows::Columns::ALL),
         (
             job_service_agreement::Column::CreatedAt,
             job_service_agreement::Column::Id,

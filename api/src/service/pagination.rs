@@ -134,11 +134,11 @@ where
         .limit(size + 1)
 }
 
-/// One page of `select` in (`sort`, `id`) order after `cursor`: fetches `size + 1` rows to
-/// know whether there is a next page.
+/// One page of `select` (in the columns `read`) in (`sort`, `id`) order after `cursor`: fetches
+/// `size + 1` rows to know whether there is a next page.
 pub async fn page<E, V>(
     db: &impl ConnectionTrait,
-    select: Select<E>,
+    (select, read): (Select<E>, rows::Columns),
     columns: (E::Column, E::Column),
     order: Order,
     size: u64,
@@ -149,9 +149,10 @@ where
     E::Model: Positional,
     V: Into<sea_orm::Value> + Clone,
 {
-    let rows = rows::all(
+    let rows = rows::some(
         db,
         page_select(select, columns, order, size, cursor.as_ref()),
+        read,
     )
     .await?;
     Ok(Page::from_overfetch(rows, size, cursor.is_some()))

@@ -15,6 +15,7 @@
 use std::borrow::Cow;
 
 use chrono::{DateTime, NaiveDate, Utc};
+use sea_orm::entity::prelude::IdenStatic;
 use sea_orm::sqlx::{self, Column as _, Row};
 use sea_orm::{
     ConnectionTrait, DbErr, EntityTrait, Iterable, QueryResult, QuerySelect, QueryTrait, Select,
@@ -26,6 +27,8 @@ use crate::error::AppResult;
 pub trait Value: Sized {
     /// `checked`: compare the column's type with this one (sqlx's `try_get`).
     fn at(row: &QueryResult, at: usize, checked: bool) -> Result<Self, DbErr>;
+    /// The placeholder of a column a row was not read with (see [`Columns`]).
+    fn absent() -> Result<Self, DbErr>;
 }
 
 /// A model read from consecutive columns of a row.
@@ -33,7 +36,63 @@ pub trait Positional: Sized {
     /// The model's columns, in order.
     const COLUMNS: &'static [&'static str];
     /// The model from the columns that start at `from`.
-    fn read(row: &QueryResult, from: usize, checked: bool) -> Result<Self, DbErr>;
+    fn read(row: &QueryResult, from: usize, checked: bool) -> Result<Self, DbErr> {
+        Self::read_some(row, from, checked, Columns::ALL)
+    }
+    /// The model from the columns of `read` (in the model's order) that start at `from`; the
+    /// fields of the other columns hold placeholders ([`Value::absent`]).
+    fn read_some(
+        row: &QueryResult,
+        from: usize,
+        checked: bool,
+        read: Columns,
+    ) -> Result<Self, DbErr>;
+}
+
+/// Some of a model's columns, by their position in the model (every model here has fewer than
+/// 64). A list reads only the columns its selection shows and its service's rules need: on a
+/// call list page whole rows were 13 columns for 4 shown, and decoding and moving them a fifth
+/// of the server's instructions (callgrind). A row read in fewer columns serves only the
+/// selection it was read for; its other fields hold placeholders no client sees.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Columns(u64);
+
+impl Columns {
+    pub const ALL: Columns = Columns(u64::MAX);
+
+    /// `columns` of entity `E` (by name; an unknown name adds nothing).
+    pub fn of<E: EntityTrait>(columns: &[E::Column]) -> Columns {
+        let mut bits = 0u64;
+        for c in columns {
+            if let Some(at) = E::Column::iter().position(|k| k.as_str() == c.as_str()) {
+                bits |= 1 << at;
+            }
+        }
+        Columns(bits)
+    }
+
+    /// What a list reads: `shown` (`None`: every column) with the columns its service needs.
+    pub fn shown_with<E: EntityTrait>(
+        shown: Option<&[E::Column]>,
+        needed: &[E::Column],
+    ) -> Columns {
+        match shown {
+            None => Columns::ALL,
+            Some(shown) => Columns(Columns::of::<E>(shown).0 | Columns::of::<E>(needed).0),
+        }
+    }
+
+    pub fn has(self, at: usize) -> bool {
+        at < 64 && self.0 & (1 << at) != 0
+    }
+
+    /// Entity `E`'s columns among these, in the model's order.
+    pub fn of_entity<E: EntityTrait>(self) -> impl Iterator<Item = E::Column> {
+        E::Column::iter()
+            .enumerate()
+            .filter(move |(at, _)| self.has(*at))
+            .map(|(_, c)| c)
+    }
 }
 
 fn decode_error(at: usize, e: sqlx::Error) -> DbErr {
@@ -104,6 +163,9 @@ macro_rules! plain_values {
             fn at(row: &QueryResult, at: usize, checked: bool) -> Result<Self, DbErr> {
                 get(row, at, checked)
             }
+            fn absent() -> Result<Self, DbErr> {
+                Ok(Self::default())
+            }
         }
     )*};
 }
@@ -127,12 +189,20 @@ macro_rules! enum_values {
             fn at(row: &QueryResult, at: usize, checked: bool) -> Result<Self, DbErr> {
                 <$t as sea_orm::ActiveEnum>::try_from_value(&String::at(row, at, checked)?)
             }
+            fn absent() -> Result<Self, DbErr> {
+                <$t as Iterable>::iter()
+                    .next()
+                    .ok_or_else(|| DbErr::Type(format!("{} has no value", stringify!($t))))
+            }
         }
         impl Value for Option<$t> {
             fn at(row: &QueryResult, at: usize, checked: bool) -> Result<Self, DbErr> {
                 Option::<String>::at(row, at, checked)?
                     .map(|s| <$t as sea_orm::ActiveEnum>::try_from_value(&s))
                     .transpose()
+            }
+            fn absent() -> Result<Self, DbErr> {
+                Ok(None)
             }
         }
     )*};
@@ -157,13 +227,29 @@ macro_rules! model {
     ($m:ident { $($f:ident),* $(,)? }) => {
         impl Positional for entity::$m::Model {
             const COLUMNS: &'static [&'static str] = &[$(stringify!($f)),*];
-            fn read(row: &QueryResult, from: usize, checked: bool) -> Result<Self, DbErr> {
+            fn read_some(
+                row: &QueryResult,
+                from: usize,
+                checked: bool,
+                read: Columns,
+            ) -> Result<Self, DbErr> {
                 let mut at = from;
-                let mut next = || {
-                    at += 1;
-                    at - 1
+                let mut field = 0;
+                let mut value = || {
+                    field += 1;
+                    if read.has(field - 1) {
+                        at += 1;
+                        Some(at - 1)
+                    } else {
+                        None
+                    }
                 };
-                Ok(Self { $($f: Value::at(row, next(), checked)?),* })
+                Ok(Self {
+                    $($f: match value() {
+                        Some(at) => Value::at(row, at, checked)?,
+                        None => Value::absent()?,
+                    }),*
+                })
             }
         }
     };
@@ -333,18 +419,39 @@ where
     E: EntityTrait,
     E::Model: Positional,
 {
-    let q = select.select_only().columns(E::Column::iter()).into_query();
+    some(db, select, Columns::ALL).await
+}
+
+/// The rows of `select` in the columns `read` (see [`Columns`]), by position.
+pub async fn some<E>(
+    db: &impl ConnectionTrait,
+    select: Select<E>,
+    read: Columns,
+) -> AppResult<Vec<E::Model>>
+where
+    E: EntityTrait,
+    E::Model: Positional,
+{
+    let q = select
+        .select_only()
+        .columns(read.of_entity::<E>())
+        .into_query();
     let rows = db
         .query_all_raw(db.get_database_backend().build(&q))
         .await?;
-    read_all(&rows, 0)
+    read_all(&rows, 0, read)
 }
 
-/// Each row's model from the columns that start at `from`; the first row is type-checked.
-pub fn read_all<M: Positional>(rows: &[QueryResult], from: usize) -> AppResult<Vec<M>> {
+/// Each row's model from the columns `read` that start at `from`; the first row is
+/// type-checked.
+pub fn read_all<M: Positional>(
+    rows: &[QueryResult],
+    from: usize,
+    read: Columns,
+) -> AppResult<Vec<M>> {
     let mut out = Vec::with_capacity(rows.len());
     for (n, row) in rows.iter().enumerate() {
-        out.push(M::read(row, from, n == 0)?);
+        out.push(M::read_some(row, from, n == 0, read)?);
     }
     Ok(out)
 }
