@@ -17,6 +17,7 @@ mod m20261201_000009_campaigns;
 mod m20261201_000010_report_indexes;
 mod m20261201_000011_company_list_index;
 mod m20261201_000012_covering_indexes;
+mod m20261202_000013_call_list_order;
 pub mod reference_data;
 mod shapes;
 
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000010_report_indexes::Migration),
             Box::new(m20261201_000011_company_list_index::Migration),
             Box::new(m20261201_000012_covering_indexes::Migration),
+            Box::new(m20261202_000013_call_list_order::Migration),
         ]
     }
 }

@@ -539,6 +539,55 @@ pub struct EntriesOf<'a> {
     pub status: Option<CallListStatus>,
 }
 
+/// The order of a call list: as the companies were added. Served by the indexes
+/// `(campaign_id, organisation_id, created_at, id)` and `(campaign_id, created_at, id)`
+/// (migration 13), so that a page reads its own entries and stops.
+const CALL_LIST_ORDER: ((call_list_entry::Column, call_list_entry::Column), Order) = (
+    (
+        call_list_entry::Column::CreatedAt,
+        call_list_entry::Column::Id,
+    ),
+    Order::Asc,
+);
+
+fn entries_of(filter: &EntriesOf<'_>) -> sea_orm::Select<call_list_entry::Entity> {
+    let mut q = call_list_entry::Entity::find()
+        .filter(call_list_entry::Column::CampaignId.eq(filter.campaign_id.trim()));
+    if let Some(org) = filter.organisation_id {
+        q = q.filter(call_list_entry::Column::OrganisationId.eq(org.trim()));
+    }
+    if let Some(status) = filter.status {
+        q = q.filter(call_list_entry::Column::Status.eq(status));
+    }
+    q
+}
+
+/// The statement of a call list's page (`size` entries after `cursor`, with their companies'
+/// names), as `call_list` runs it: for the plan tests.
+pub fn call_list_statement(
+    backend: sea_orm::DbBackend,
+    filter: &EntriesOf<'_>,
+    size: u64,
+    cursor: Option<(DateTime<Utc>, String)>,
+) -> sea_orm::Statement {
+    let read = Columns::shown_with::<call_list_entry::Entity>(
+        Some(&[call_list_entry::Column::Status]),
+        &[
+            call_list_entry::Column::Id,
+            call_list_entry::Column::CreatedAt,
+            call_list_entry::Column::CompanyId,
+        ],
+    );
+    let (q, _) = companies::joined_page_query(
+        (entries_of(filter), read),
+        CALL_LIST_ORDER,
+        size,
+        cursor.as_ref(),
+        (call_list_entry::Column::CompanyId, companies::Joined::Names),
+    );
+    backend.build(&q)
+}
+
 /// A page of a campaign's call list (in the order the companies were added), filtered.
 #[tracing::instrument(skip_all)]
 pub async fn call_list(
@@ -549,21 +598,8 @@ pub async fn call_list(
     after: Option<&str>,
     (joined, shown): (companies::Joined, Option<&[call_list_entry::Column]>),
 ) -> AppResult<companies::PageWithCompanies<Visible<call_list_entry::Model>>> {
-    let EntriesOf {
-        campaign_id,
-        organisation_id,
-        status,
-    } = *filter;
     let size = pagination::page_size("first", first)?;
     let cursor: Option<(DateTime<Utc>, String)> = pagination::decode("after", after)?;
-    let mut q = call_list_entry::Entity::find()
-        .filter(call_list_entry::Column::CampaignId.eq(campaign_id.trim()));
-    if let Some(org) = organisation_id {
-        q = q.filter(call_list_entry::Column::OrganisationId.eq(org.trim()));
-    }
-    if let Some(status) = status {
-        q = q.filter(call_list_entry::Column::Status.eq(status));
-    }
     // The cursor's and the company's.
     let read = Columns::shown_with::<call_list_entry::Entity>(
         shown,
@@ -576,14 +612,8 @@ pub async fn call_list(
     let (page, companies) = companies::page_with_companies(
         db,
         reader,
-        (q, read),
-        (
-            (
-                call_list_entry::Column::CreatedAt,
-                call_list_entry::Column::Id,
-            ),
-            Order::Asc,
-        ),
+        (entries_of(filter), read),
+        CALL_LIST_ORDER,
         size,
         cursor,
         (call_list_entry::Column::CompanyId, joined),

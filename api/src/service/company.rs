@@ -7,7 +7,7 @@ use entity::{
     production_unit,
 };
 use sea_orm::entity::prelude::IdenStatic;
-use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr, Order, Query};
+use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr, Order, Query, SelectStatement};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbBackend,
     EntityTrait, IntoActiveModel, Iterable, JoinType, QueryFilter, QueryOrder, QuerySelect,
@@ -498,33 +498,15 @@ where
         let page = pagination::page(db, (select, read), columns, order, size, cursor).await?;
         return Ok((page, Vec::new()));
     }
-    // The company's columns first, then the row's own, all read by position (`rows`):
-    // sea-orm reads a join's columns by prefixed names, formatting each name for each row,
-    // which cost more than the rest of a list page (callgrind: half the server's instructions
-    // on the overdue follow-ups).
-    let mut select = pagination::page_select(select, columns, order, size, cursor.as_ref())
-        .select_only()
-        .join(
-            JoinType::InnerJoin,
-            E::belongs_to(company::Entity)
-                .from(column)
-                .to(company::Column::Id)
-                .into(),
-        );
-    let of_company: Vec<company::Column> = match joined {
-        Joined::Names => vec![company::Column::Id, company::Column::Name],
-        _ => company::Column::iter().collect(),
-    };
-    for c in &of_company {
-        select = select.expr_as(
-            Expr::col((company::Entity, *c)),
-            format!("kp_c_{}", c.as_str()),
-        );
-    }
-    let q = select.columns(read.of_entity::<E>()).into_query();
+    let (q, own) = joined_page_query(
+        (select, read),
+        (columns, order),
+        size,
+        cursor.as_ref(),
+        (column, joined),
+    );
     let backend = db.get_database_backend();
     let rows = db.query_all_raw(backend.build(&q)).await?;
-    let own = of_company.len();
     let mut pairs = Vec::with_capacity(rows.len());
     for (n, row) in rows.iter().enumerate() {
         let checked = n == 0;
@@ -546,6 +528,48 @@ where
         Some(row)
     });
     Ok((page, companies))
+}
+
+/// The statement `page_with_companies` runs when it joins the rows' companies, and how many of
+/// its leading columns are the company's. Also what the plan tests explain.
+pub fn joined_page_query<E, V>(
+    (select, read): (Select<E>, Columns),
+    (columns, order): ((E::Column, E::Column), Order),
+    size: u64,
+    cursor: Option<&pagination::Cursor<V>>,
+    (column, joined): (E::Column, Joined),
+) -> (SelectStatement, usize)
+where
+    E: EntityTrait,
+    V: Into<sea_orm::Value> + Clone,
+{
+    // The company's columns first, then the row's own, all read by position (`rows`):
+    // sea-orm reads a join's columns by prefixed names, formatting each name for each row,
+    // which cost more than the rest of a list page (callgrind: half the server's instructions
+    // on the overdue follow-ups).
+    let mut select = pagination::page_select(select, columns, order, size, cursor)
+        .select_only()
+        .join(
+            JoinType::InnerJoin,
+            E::belongs_to(company::Entity)
+                .from(column)
+                .to(company::Column::Id)
+                .into(),
+        );
+    let of_company: Vec<company::Column> = match joined {
+        Joined::Names => vec![company::Column::Id, company::Column::Name],
+        _ => company::Column::iter().collect(),
+    };
+    for c in &of_company {
+        select = select.expr_as(
+            Expr::col((company::Entity, *c)),
+            format!("kp_c_{}", c.as_str()),
+        );
+    }
+    (
+        select.columns(read.of_entity::<E>()).into_query(),
+        of_company.len(),
+    )
 }
 
 pub fn company_cursor(c: &company::Model) -> String {
