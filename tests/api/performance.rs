@@ -346,32 +346,11 @@ async fn report_plans_use_indexes_on_postgres(app: TestApp) {
     if app.backend != crate::helpers::Backend::Postgres {
         return;
     }
-    use sea_orm::{ConnectionTrait, Statement, TransactionTrait};
-    let db = sea_orm::Database::connect(app.database_url())
-        .await
-        .expect("db");
-    let txn = db.begin().await.expect("transaction");
-    txn.execute_unprepared("SET LOCAL enable_seqscan = off")
-        .await
-        .expect("set");
     let campaign = uuid::Uuid::now_v7().to_string();
+    let statements = api::service::report::statements(sea_orm::DbBackend::Postgres, &campaign);
+    let plans = plans_without_sequential_scans(&app, statements).await;
     let mut failures = Vec::new();
-    for (name, statement) in
-        api::service::report::statements(sea_orm::DbBackend::Postgres, &campaign)
-    {
-        let explain = Statement::from_sql_and_values(
-            sea_orm::DbBackend::Postgres,
-            format!("EXPLAIN {}", statement.sql),
-            statement.values.map(|v| v.0).unwrap_or_default(),
-        );
-        let plan: Vec<String> = txn
-            .query_all_raw(explain)
-            .await
-            .unwrap_or_else(|e| panic!("{name}: {e}"))
-            .into_iter()
-            .map(|row| row.try_get::<String>("", "QUERY PLAN").expect("plan line"))
-            .collect();
-        let plan = plan.join("\n");
+    for (name, plan) in plans {
         // The index each statement is meant to be served by (a full scan of another index
         // would also avoid "Seq Scan", so the intended one is named).
         let wanted: &[&str] = match name {
@@ -410,7 +389,43 @@ async fn report_plans_use_indexes_on_postgres(app: TestApp) {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+/// PostgreSQL's plans (`EXPLAIN`) of `statements` in one transaction with sequential scans
+/// priced out, so that a plan still scanning a table has no index to use.
+async fn plans_without_sequential_scans<N>(
+    app: &TestApp,
+    statements: Vec<(N, sea_orm::Statement)>,
+) -> Vec<(N, String)>
+where
+    N: std::fmt::Display,
+{
+    use sea_orm::{ConnectionTrait, Statement, TransactionTrait};
+    let db = sea_orm::Database::connect(app.database_url())
+        .await
+        .expect("db");
+    let txn = db.begin().await.expect("transaction");
+    txn.execute_unprepared("SET LOCAL enable_seqscan = off")
+        .await
+        .expect("set");
+    let mut plans = Vec::new();
+    for (name, statement) in statements {
+        let explain = Statement::from_sql_and_values(
+            sea_orm::DbBackend::Postgres,
+            format!("EXPLAIN {}", statement.sql),
+            statement.values.map(|v| v.0).unwrap_or_default(),
+        );
+        let plan: Vec<String> = txn
+            .query_all_raw(explain)
+            .await
+            .unwrap_or_else(|e| panic!("{name}: {e}"))
+            .into_iter()
+            .map(|row| row.try_get::<String>("", "QUERY PLAN").expect("plan line"))
+            .collect();
+        plans.push((name, plan.join("\n")));
+    }
     txn.rollback().await.ok();
+    plans
 }
 
 db_tests!(report_plans_use_indexes_on_postgres);
@@ -427,62 +442,43 @@ async fn call_list_pages_read_in_index_order_on_postgres(app: TestApp) {
     }
     use api::service::campaign::{EntriesOf, call_list_statement};
     use entity::enums::CallListStatus;
-    use sea_orm::{ConnectionTrait, Statement, TransactionTrait};
-    let db = sea_orm::Database::connect(app.database_url())
-        .await
-        .expect("db");
-    let txn = db.begin().await.expect("transaction");
-    txn.execute_unprepared("SET LOCAL enable_seqscan = off")
-        .await
-        .expect("set");
     let campaign = uuid::Uuid::now_v7().to_string();
-    let cursor = Some((chrono::Utc::now(), uuid::Uuid::now_v7().to_string()));
-    let mut failures = Vec::new();
+    let after = Some((chrono::Utc::now(), uuid::Uuid::now_v7().to_string()));
+    let mut statements = Vec::new();
     for organisation_id in [Some("jc-101"), None] {
         for status in [None, Some(CallListStatus::Cleared)] {
-            for cursor in [None, cursor.clone()] {
+            for cursor in [None, after.clone()] {
                 let filter = EntriesOf {
                     campaign_id: &campaign,
                     organisation_id,
                     status,
                 };
-                let statement =
-                    call_list_statement(sea_orm::DbBackend::Postgres, &filter, 100, cursor.clone());
-                let explain = Statement::from_sql_and_values(
-                    sea_orm::DbBackend::Postgres,
-                    format!("EXPLAIN {}", statement.sql),
-                    statement.values.map(|v| v.0).unwrap_or_default(),
-                );
-                let plan = txn
-                    .query_all_raw(explain)
-                    .await
-                    .expect("explain")
-                    .into_iter()
-                    .map(|row| row.try_get::<String>("", "QUERY PLAN").expect("plan line"))
-                    .collect::<Vec<_>>()
-                    .join("\n");
-                // Either index gives the order; which one the planner takes for a jobcentre
-                // depends on the table's statistics (empty here; on the bench's 200,000
-                // companies, the jobcentre's).
-                let ordered = [
-                    "idx_call_list_entry_organisation_order",
-                    "idx_call_list_entry_order",
-                ];
-                let case = format!("{organisation_id:?} {status:?} cursor {}", cursor.is_some());
-                if !ordered
-                    .iter()
-                    .any(|index| plan.contains(&format!("using {index} on call_list_entry")))
-                {
-                    failures.push(format!("{case}: by neither of {ordered:?}:\n{plan}"));
-                }
-                if plan.contains("Sort") || plan.contains("Seq Scan on call_list_entry") {
-                    failures.push(format!("{case}: sorts or scans:\n{plan}"));
-                }
+                statements.push((
+                    format!("{organisation_id:?} {status:?} cursor {}", cursor.is_some()),
+                    call_list_statement(sea_orm::DbBackend::Postgres, &filter, 100, cursor),
+                ));
             }
         }
     }
+    // Either index gives the order; which one the planner takes for a jobcentre depends on the
+    // table's statistics (empty here; on the bench's 200,000 companies, the jobcentre's).
+    let ordered = [
+        "idx_call_list_entry_organisation_order",
+        "idx_call_list_entry_order",
+    ];
+    let mut failures = Vec::new();
+    for (case, plan) in plans_without_sequential_scans(&app, statements).await {
+        if !ordered
+            .iter()
+            .any(|index| plan.contains(&format!("using {index} on call_list_entry")))
+        {
+            failures.push(format!("{case}: by neither of {ordered:?}:\n{plan}"));
+        }
+        if plan.contains("Sort") || plan.contains("Seq Scan on call_list_entry") {
+            failures.push(format!("{case}: sorts or scans:\n{plan}"));
+        }
+    }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
-    txn.rollback().await.ok();
 }
 
 db_tests!(call_list_pages_read_in_index_order_on_postgres);
