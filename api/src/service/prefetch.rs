@@ -26,7 +26,7 @@ use super::pagination::Page;
 use super::positional;
 use super::read::{FollowUpView, Reader, Visible};
 use super::rows::{self, Positional};
-use super::sql::Parents;
+use super::sql::{self, Parents};
 use crate::error::{AppError, AppResult};
 
 /// The most activity pages or follow-up lists of different shapes one statement carries (a
@@ -137,7 +137,10 @@ pub async fn companies(
         .columns(company::Column::iter())
         .into_query();
     add_columns(&mut statement, backend, include, &shapes);
-    let rows = db.query_all_raw(backend.build(&statement)).await?;
+    // The page's size as a number: see `sql::limit_as_number`.
+    let rows = db
+        .query_all_raw(sql::limit_as_number(backend.build(&statement)))
+        .await?;
     let Some(first) = rows.first() else {
         return Ok(Vec::new());
     };

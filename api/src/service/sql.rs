@@ -4,7 +4,8 @@
 use sea_orm::sea_query::extension::postgres::PgFunc;
 use sea_orm::sea_query::{ArrayType, Expr, ExprTrait, SimpleExpr};
 use sea_orm::{
-    ActiveEnum, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, Select, Value,
+    ActiveEnum, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, Select,
+    Statement, Value,
 };
 
 /// `column` is one of `keys`. On PostgreSQL `column = ANY($1)` with the keys as one array
@@ -75,6 +76,36 @@ pub fn agreement_is_active() -> SimpleExpr {
     )
 }
 
+/// `statement` with its final `LIMIT` (a page's size + 1, at most 101) written as a number
+/// instead of a parameter. With `LIMIT $n` PostgreSQL's generic plan must assume a tenth of the
+/// matching rows: for a municipality of 2,041 companies at 200,000 it costs 2,616 against the
+/// custom plan's 692, so a prepared statement was planned afresh on every request (0.24 ms of
+/// a 0.85 ms municipality page). With the number the generic plan wins after five executions
+/// and is kept (`pgbench -M prepared`, one client, alternating: 1.34–1.78 → 1.03–1.11 ms a
+/// page). One statement text per page size: at most 101 per list shape. Any other statement
+/// is returned unchanged.
+pub fn limit_as_number(mut statement: Statement) -> Statement {
+    let Some(values) = statement.values.as_mut() else {
+        return statement;
+    };
+    let n = match values.0.last() {
+        Some(Value::BigUnsigned(Some(n))) => *n,
+        _ => return statement,
+    };
+    let placeholder = match statement.db_backend {
+        DbBackend::Postgres => format!(" LIMIT ${}", values.0.len()),
+        _ => " LIMIT ?".to_owned(),
+    };
+    if n > 1_000 || !statement.sql.ends_with(&placeholder) {
+        return statement;
+    }
+    values.0.pop();
+    let keep = statement.sql.len() - placeholder.len();
+    statement.sql.truncate(keep);
+    statement.sql.push_str(&format!(" LIMIT {n}"));
+    statement
+}
+
 #[cfg(test)]
 mod tests {
     use sea_orm::sea_query::{PostgresQueryBuilder, Query, SqliteQueryBuilder};
@@ -113,5 +144,39 @@ mod tests {
             pg.ends_with(r#"WHERE "follow_up"."status" = 'OPEN'"#),
             "{pg}"
         );
+    }
+
+    /// A page's final `LIMIT` becomes a number on both databases, its value leaves the
+    /// parameters, and the others stay; a statement whose last parameter is not its limit is
+    /// unchanged.
+    #[test]
+    fn a_page_limit_is_written_as_a_number() {
+        use sea_orm::{EntityTrait, QueryFilter, QuerySelect, QueryTrait};
+        let page = entity::company::Entity::find()
+            .filter(entity::company::Column::MunicipalityCode.eq("101"))
+            .limit(21)
+            .build(DbBackend::Postgres);
+        let written = limit_as_number(page.clone());
+        assert!(written.sql.ends_with(" LIMIT 21"), "{}", written.sql);
+        assert!(!written.sql.contains("$2"), "{}", written.sql);
+        assert_eq!(written.values.map(|v| v.0), Some(vec![Value::from("101")]));
+        let sqlite = limit_as_number(
+            entity::company::Entity::find()
+                .filter(entity::company::Column::MunicipalityCode.eq("101"))
+                .limit(21)
+                .build(DbBackend::Sqlite),
+        );
+        assert!(sqlite.sql.ends_with(" LIMIT 21"), "{}", sqlite.sql);
+        assert_eq!(sqlite.values.map(|v| v.0), Some(vec![Value::from("101")]));
+        // No limit, or a limit that is not last: unchanged.
+        let plain = entity::company::Entity::find()
+            .filter(entity::company::Column::MunicipalityCode.eq("101"))
+            .build(DbBackend::Postgres);
+        assert_eq!(limit_as_number(plain.clone()).sql, plain.sql);
+        let offset = entity::company::Entity::find()
+            .limit(21)
+            .offset(5)
+            .build(DbBackend::Postgres);
+        assert_eq!(limit_as_number(offset.clone()).sql, offset.sql);
     }
 }
