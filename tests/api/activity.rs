@@ -100,6 +100,16 @@ async fn every_kind_and_status_can_be_logged(app: TestApp) {
         )
         .await;
     assert_eq!(error_code(&body), Some("NOT_FOUND"));
+    for id in ["not-a-company", "'; DROP TABLE company; --", ""] {
+        let (_, body) = app
+            .gql(
+                Some(&token),
+                "mutation($i: LogActivityInput!) { logActivity(input: $i) { activity { id } } }",
+                json!({ "i": { "companyId": id, "kind": "PHONE", "status": "HELD" } }),
+            )
+            .await;
+        assert_eq!(error_code(&body), Some("NOT_FOUND"), "{id:?}: {body}");
+    }
 }
 
 async fn coordination_warnings(app: TestApp) {
@@ -150,6 +160,36 @@ async fn coordination_warnings(app: TestApp) {
             "Jobcenter Odense had contact with this company on {} (within the 14-day coordination window); coordinate before contacting",
             time(&latest).format("%Y-%m-%d %H:%M UTC")
         )
+    );
+
+    // A third organisation is warned of both, in organisation order, each with its own
+    // latest contact (one row each from the statement that also checks the company).
+    let copenhagen = consultant(&app, "jc-101");
+    let r = log_activity(&app, &copenhagen, &company, "HELD", json!({})).await;
+    let warned: Vec<(&str, &str)> = r["warnings"]
+        .as_array()
+        .expect("warnings")
+        .iter()
+        .map(|w| {
+            (
+                w["code"].as_str().unwrap_or(""),
+                w["organisation"]["id"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(
+        warned,
+        [
+            ("RECENT_CONTACT_BY_OTHER_ORGANISATION", "jc-461"),
+            ("RECENT_CONTACT_BY_OTHER_ORGANISATION", "jc-751"),
+        ],
+        "{r}"
+    );
+    assert!(
+        r["warnings"][1]["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("Jobcenter Aarhus has a contact booked")),
+        "{r}"
     );
 
     // Outside the cooldown (14 days) or a draft: no warning.
