@@ -337,6 +337,72 @@ async fn follow_ups_with_their_company_cost_one_statement(app: TestApp) {
 
 db_tests!(follow_ups_with_their_company_cost_one_statement);
 
+/// A logged contact's checks (the company, its ACTIVE job service agreement, the other
+/// organisations' recent contacts) are one statement: logActivity runs three (the checks, the
+/// activity, its audit event), four when the company has an ACTIVE agreement (its
+/// participants), however many organisations it warns of.
+async fn a_logged_contact_costs_three_statements(app: TestApp) {
+    let company = company_id(&app, &consultant(&app, "jc-461")).await;
+    let log = "mutation($c: ID!) { logActivity(input: { companyId: $c, kind: PHONE, status: HELD }) { activity { id } warnings { code } } }";
+    let mut seen = Vec::new();
+    for (step, org) in ["jc-461", "jc-751", "jc-101", "jc-101"]
+        .into_iter()
+        .enumerate()
+    {
+        if step == 3 {
+            let national = app.token("jsd@national", "national", &[api::auth::Role::National]);
+            let created = app
+                .gql_ok(
+                    &national,
+                    "mutation($i: JobServiceAgreementInput!) { createJobServiceAgreement(input: $i) { id version } }",
+                    json!({ "i": {
+                        "companyId": company, "coordinatorId": "jc-751",
+                        "coordinatorContactName": "Tove Tovholder", "coordinatorContactEmail": "tove@jobcenter.dk",
+                        "coordinatorContactPhone": "+45 70 10 20 30", "endsOn": "2029-12-31",
+                    } }),
+                )
+                .await["createJobServiceAgreement"]
+                .clone();
+            app.gql_ok(
+                &national,
+                "mutation($id: ID!, $v: Int!) { setJobServiceAgreementStatus(id: $id, expectedVersion: $v, status: ACTIVE) { id } }",
+                json!({ "id": created["id"], "v": created["version"] }),
+            )
+            .await;
+        }
+        let before = app.metric("kontaktpunkt_sql_statements_total").await;
+        let logged = app
+            .gql_ok(&consultant(&app, org), log, json!({ "c": company }))
+            .await;
+        let statements = app.metric("kontaktpunkt_sql_statements_total").await - before;
+        let codes: Vec<&str> = logged["logActivity"]["warnings"]
+            .as_array()
+            .expect("warnings")
+            .iter()
+            .filter_map(|w| w["code"].as_str())
+            .collect();
+        seen.push((statements, codes.len()));
+        if step == 3 {
+            assert_eq!(
+                codes,
+                [
+                    "JOB_SERVICE_AGREEMENT_IN_PLACE",
+                    "RECENT_CONTACT_BY_OTHER_ORGANISATION",
+                    "RECENT_CONTACT_BY_OTHER_ORGANISATION",
+                ],
+                "{logged}"
+            );
+        }
+    }
+    assert_eq!(
+        seen,
+        [(3.0, 0), (3.0, 1), (3.0, 2), (4.0, 3)],
+        "(statements, warnings) of each logActivity"
+    );
+}
+
+db_tests!(a_logged_contact_costs_three_statements);
+
 /// The reports are aggregate SQL over the national record: on PostgreSQL each statement is
 /// served by the index made for it (migrations 9 and 10), and no table of the record is read
 /// whole (EXPLAIN with sequential scans priced out, so a plan that still scans one has no
