@@ -130,12 +130,7 @@ async fn call_lists_are_cleared_locally_before_booking(app: TestApp) {
         json!({ "kind": "PHONE" }),
     )
     .await;
-    let agreement = app
-        .gql_ok(&nat, "mutation($c: ID!) { createJobServiceAgreement(input: { companyId: $c, coordinatorId: \"jc-751\" }) { id } }", json!({ "c": a }))
-        .await["createJobServiceAgreement"]["id"]
-        .clone();
-    app.gql_ok(&nat, "mutation($id: ID!) { setJobServiceAgreementStatus(id: $id, expectedVersion: 1, status: ACTIVE) { id } }", json!({ "id": agreement }))
-        .await;
+    let agreement = active_agreement(&app, &a, "jc-751").await;
 
     let entries = add(&app, &nat, &campaign, &[&a, &b, &a], "jc-101").await;
     assert_eq!(

@@ -54,6 +54,27 @@ pub async fn register_company(app: &TestApp, token: &str, name: &str, municipali
     data["registerCompany"].clone()
 }
 
+/// An ACTIVE job service agreement for `company`, coordinated by `coordinator`, made and
+/// activated by Jobservice Danmark; its id.
+pub async fn active_agreement(app: &TestApp, company: &str, coordinator: &str) -> String {
+    let national = app.token("jsd@national", "national", &[Role::National]);
+    let created = app
+        .gql_ok(
+            &national,
+            "mutation($c: ID!, $o: ID!) { createJobServiceAgreement(input: { companyId: $c, coordinatorId: $o }) { id version } }",
+            json!({ "c": company, "o": coordinator }),
+        )
+        .await["createJobServiceAgreement"]
+        .clone();
+    app.gql_ok(
+        &national,
+        "mutation($id: ID!, $v: Int!) { setJobServiceAgreementStatus(id: $id, expectedVersion: $v, status: ACTIVE) { id } }",
+        json!({ "id": created["id"], "v": created["version"] }),
+    )
+    .await;
+    id(&created)
+}
+
 pub async fn company_id(app: &TestApp, token: &str) -> String {
     id(&register_company(app, token, "Testfirma ApS", "101").await)
 }

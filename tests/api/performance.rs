@@ -350,25 +350,7 @@ async fn a_logged_contact_costs_three_statements(app: TestApp) {
         .enumerate()
     {
         if step == 3 {
-            let national = app.token("jsd@national", "national", &[api::auth::Role::National]);
-            let created = app
-                .gql_ok(
-                    &national,
-                    "mutation($i: JobServiceAgreementInput!) { createJobServiceAgreement(input: $i) { id version } }",
-                    json!({ "i": {
-                        "companyId": company, "coordinatorId": "jc-751",
-                        "coordinatorContactName": "Tove Tovholder", "coordinatorContactEmail": "tove@jobcenter.dk",
-                        "coordinatorContactPhone": "+45 70 10 20 30", "endsOn": "2029-12-31",
-                    } }),
-                )
-                .await["createJobServiceAgreement"]
-                .clone();
-            app.gql_ok(
-                &national,
-                "mutation($id: ID!, $v: Int!) { setJobServiceAgreementStatus(id: $id, expectedVersion: $v, status: ACTIVE) { id } }",
-                json!({ "id": created["id"], "v": created["version"] }),
-            )
-            .await;
+            active_agreement(&app, &company, "jc-751").await;
         }
         let before = app.metric("kontaktpunkt_sql_statements_total").await;
         let logged = app
@@ -399,6 +381,18 @@ async fn a_logged_contact_costs_three_statements(app: TestApp) {
         [(3.0, 0), (3.0, 1), (3.0, 2), (4.0, 3)],
         "(statements, warnings) of each logActivity"
     );
+    // A held meeting reads the company's agreement once, with the checks (it moves the
+    // agreement's status meeting on when its coordinator held it).
+    let other = company_id(&app, &consultant(&app, "jc-461")).await;
+    let before = app.metric("kontaktpunkt_sql_statements_total").await;
+    app.gql_ok(
+        &consultant(&app, "jc-461"),
+        "mutation($c: ID!) { logActivity(input: { companyId: $c, kind: MEETING, status: HELD }) { activity { id } } }",
+        json!({ "c": other }),
+    )
+    .await;
+    let statements = app.metric("kontaktpunkt_sql_statements_total").await - before;
+    assert_eq!(statements, 3.0, "a held meeting without an agreement");
 }
 
 db_tests!(a_logged_contact_costs_three_statements);

@@ -395,25 +395,20 @@ fn participant_ids(catalogue: &Catalogue, owner: &str, raw: &[String]) -> AppRes
     Ok(out)
 }
 
-/// A MEETING that is HELD by the coordinator of the company's ACTIVE agreement moves the
-/// agreement's next status meeting on.
+fn is_held_meeting(activity: &activity::Model) -> bool {
+    activity.kind == ActivityKind::Meeting && activity.status == ActivityStatus::Held
+}
+
+/// A MEETING that is HELD by the coordinator of the company's ACTIVE agreement (`agreement`,
+/// as the caller read it in this unit of work) moves the agreement's next status meeting on.
 async fn after_meeting_held(
     uow: &mut UnitOfWork<'_>,
     activity: &activity::Model,
     agreement: Option<job_service_agreement::Model>,
 ) -> AppResult<()> {
-    if activity.kind != ActivityKind::Meeting || activity.status != ActivityStatus::Held {
+    if !is_held_meeting(activity) {
         return Ok(());
     }
-    let agreement = match agreement {
-        Some(a) => Some(a),
-        None => {
-            agreements::active_by_company(uow.conn(), std::slice::from_ref(&activity.company_id))
-                .await?
-                .into_iter()
-                .next()
-        }
-    };
     if let Some(agreement) = agreement
         && agreement.coordinator_id == activity.organisation_id
     {
@@ -645,7 +640,14 @@ pub async fn set_status_in(
         let entry = campaigns::entry_of(uow.conn(), &campaign.id, &after.company_id).await?;
         campaigns::apply_activity_in(uow, &campaign, entry, &after, false).await?;
     }
-    after_meeting_held(uow, &after, None).await?;
+    if is_held_meeting(&after) {
+        let agreement =
+            agreements::active_by_company(uow.conn(), std::slice::from_ref(&after.company_id))
+                .await?
+                .into_iter()
+                .next();
+        after_meeting_held(uow, &after, agreement).await?;
+    }
     Ok(after)
 }
 
