@@ -54,7 +54,7 @@ impl Application {
         let catalogue = Catalogue::load(&db)
             .await
             .map_err(|e| StartupError::Reference(e.to_string()))?;
-        let schema = graphql::build_schema(
+        let schemas = graphql::build_schemas(
             db.clone(),
             catalogue.clone(),
             &config.limits,
@@ -62,7 +62,7 @@ impl Application {
             config.contact_cooldown_days,
         );
         let state = AppState {
-            schema,
+            schemas,
             db: db.clone(),
             catalogue,
             limits: config.limits.clone(),

@@ -23,8 +23,9 @@ use crate::auth::{Actor, TokenVerifier};
 use crate::config::Limits;
 use crate::error::{self, AppError, ErrorCode};
 use crate::graphql;
+use crate::graphql::RequestMeta;
 use crate::graphql::loaders::Loaders;
-use crate::graphql::{AppSchema, RequestMeta};
+use crate::graphql::shield::Validation;
 use crate::metrics::Metrics;
 use crate::service::read::Reader;
 use crate::service::reference::Catalogue;
@@ -38,7 +39,7 @@ const APPLICATION_JSON: &str = "application/json; charset=utf-8";
 
 #[derive(Clone)]
 pub struct AppState {
-    pub schema: AppSchema,
+    pub schemas: graphql::Schemas,
     pub db: DatabaseConnection,
     pub catalogue: Arc<Catalogue>,
     pub limits: Limits,
@@ -506,22 +507,28 @@ async fn graphql(State(state): State<AppState>, headers: HeaderMap, body: Body) 
         return refuse(&state, StatusCode::BAD_REQUEST, ct, &e);
     };
     // The document's cost is known before async-graphql validates it (see graphql::shield).
-    let prepared = state.documents.prepare(&mut request, &state.limits);
-    if let Ok(outcome) = prepared {
-        state
-            .metrics
-            .document_cache
-            .with_label_values(&[outcome.as_str()])
-            .inc();
-    }
-    if let Err(e) = prepared {
-        let mut error =
-            async_graphql::Error::from(e).into_server_error(async_graphql::Pos::default());
-        // Refused before parsing or for the whole document: there is no location to name.
-        error.locations.clear();
-        let response = async_graphql::Response::from_errors(vec![error]);
-        return respond(&state, media, response);
-    }
+    let entry = match state.documents.prepare(&mut request, &state.limits) {
+        Ok((outcome, entry)) => {
+            state
+                .metrics
+                .document_cache
+                .with_label_values(&[outcome.as_str()])
+                .inc();
+            entry
+        }
+        Err(e) => {
+            let mut error =
+                async_graphql::Error::from(e).into_server_error(async_graphql::Pos::default());
+            // Refused before parsing or for the whole document: there is no location to name.
+            error.locations.clear();
+            let response = async_graphql::Response::from_errors(vec![error]);
+            return respond(&state, media, response);
+        }
+    };
+    let validation = entry.as_ref().map_or(Validation::Strict, |e| {
+        e.validation(&request, &state.schemas.inputs)
+    });
+    let operation_name = request.operation_name.clone();
     let header = |name: &str| {
         headers
             .get(name)
@@ -544,7 +551,20 @@ async fn graphql(State(state): State<AppState>, headers: HeaderMap, body: Body) 
     // statements in flight, so every pooled connection is finished and returned cleanly
     // instead of being torn down mid-statement (and reopened later at other clients' cost).
     // The request timeout applies inside the task as well.
-    let schema = state.schema.clone();
+    let schema = if validation == Validation::Revalidate {
+        state.schemas.revalidating.clone()
+    } else {
+        state.schemas.strict.clone()
+    };
+    state
+        .metrics
+        .validations
+        .with_label_values(&[if validation == Validation::Revalidate {
+            "revalidated"
+        } else {
+            "strict"
+        }])
+        .inc();
     let timeout = state.limits.request_timeout;
     let metrics = state.metrics.clone();
     let execution = tokio::spawn(
@@ -556,7 +576,17 @@ async fn graphql(State(state): State<AppState>, headers: HeaderMap, body: Body) 
         .in_current_span(),
     );
     match execution.await {
-        Ok(Ok(response)) => respond(&state, media, response),
+        Ok(Ok(response)) => {
+            // Validation failed (or the request was refused as a whole) exactly when the
+            // answer is a request error; anything else passed every rule.
+            if validation == Validation::StrictThenMark
+                && !is_request_error(&response)
+                && let Some(entry) = &entry
+            {
+                entry.mark_validated(operation_name.as_deref());
+            }
+            respond(&state, media, response)
+        }
         Ok(Err(_)) => error_response(
             StatusCode::REQUEST_TIMEOUT,
             media.content_type(),
@@ -575,6 +605,13 @@ async fn graphql(State(state): State<AppState>, headers: HeaderMap, body: Body) 
     }
 }
 
+/// Whether the response is a request error: errors, none of them a field's, and no `data`.
+fn is_request_error(response: &async_graphql::Response) -> bool {
+    !response.errors.is_empty()
+        && response.data == async_graphql::Value::Null
+        && response.errors.iter().all(|e| e.path.is_empty())
+}
+
 /// Serialises a GraphQL response: every error gets a code; a request error (the document did
 /// not parse or validate, nothing executed) has no `data` and, under
 /// `application/graphql-response+json`, a 400 status.
@@ -591,9 +628,7 @@ fn respond(
             .with_label_values(&[code.as_str()])
             .inc();
     }
-    let request_error = !response.errors.is_empty()
-        && response.data == async_graphql::Value::Null
-        && response.errors.iter().all(|e| e.path.is_empty());
+    let request_error = is_request_error(&response);
     // A request error drops `data` (the spec's "not present"); anything else is written
     // straight to text, without an intermediate JSON tree.
     let text = if request_error {

@@ -15,6 +15,7 @@ pub struct Metrics {
     pub sql_failures: IntCounter,
     pub sql_duration: Histogram,
     pub document_cache: IntCounterVec,
+    pub validations: IntCounterVec,
     pub db_connections_opened: IntCounter,
     pub graphql_executions: IntCounter,
 }
@@ -63,6 +64,14 @@ impl Metrics {
             ),
             &["outcome"],
         )?;
+        let validations = IntCounterVec::new(
+            Opts::new(
+                "graphql_validations_total",
+                "GraphQL requests by how async-graphql validated them: strict (every rule), or \
+                 revalidated (a document that passed before, with new variables)",
+            ),
+            &["mode"],
+        )?;
         let db_connections_opened = IntCounter::new(
             "db_connections_opened_total",
             "database connections the pool opened (steady under load when the pool stays warm)",
@@ -73,6 +82,7 @@ impl Metrics {
         )?;
         registry.register(Box::new(graphql_executions.clone()))?;
         registry.register(Box::new(document_cache.clone()))?;
+        registry.register(Box::new(validations.clone()))?;
         registry.register(Box::new(db_connections_opened.clone()))?;
         registry.register(Box::new(http_requests.clone()))?;
         registry.register(Box::new(http_duration.clone()))?;
@@ -84,6 +94,9 @@ impl Metrics {
         for code in crate::error::ErrorCode::ALL {
             graphql_errors.with_label_values(&[code.as_str()]);
         }
+        for mode in ["strict", "revalidated"] {
+            validations.with_label_values(&[mode]);
+        }
         Ok(Metrics {
             registry,
             http_requests,
@@ -93,6 +106,7 @@ impl Metrics {
             sql_failures,
             sql_duration,
             document_cache,
+            validations,
             db_connections_opened,
             graphql_executions,
         })

@@ -177,9 +177,120 @@ async fn documents_are_parsed_once_and_variables_always_checked(app: TestApp) {
     assert!(body.to_string().contains("cvr"), "{body}");
 }
 
+/// A document that passed async-graphql's strict validation is validated again, for a later
+/// request with new variables, without the rules that depend on the document alone
+/// (`graphql::revalidate`). Whatever the variables, the answer (status and body) is the one a
+/// document never seen before gets; only variables the check is sure of take the cheaper way.
+async fn repeated_documents_answer_as_new_ones(app: TestApp) {
+    let token = consultant(&app, "jc-101");
+    let q = "query($kind: OrganisationKind, $f: CompanyFilter, $n: Int, $m: Int, $a: ActivityFilter) {
+      organisations(kind: $kind) { id }
+      companies(filter: $f, first: $n) { nodes { name activities(first: $m) { nodes { id kind status occurredAt summary } } } }
+      activities(filter: $a, first: 1) { nodes { id } } }";
+    let post = |query: String, variables: serde_json::Value| {
+        let (client, url, token) = (app.client.clone(), app.url("/graphql"), token.clone());
+        async move {
+            let resp = client
+                .post(url)
+                .bearer_auth(token)
+                .header("accept", "application/graphql-response+json")
+                .json(&json!({ "query": query, "variables": variables }))
+                .send()
+                .await
+                .expect("request");
+            let status = resp.status().as_u16();
+            (
+                status,
+                resp.json::<serde_json::Value>().await.expect("json"),
+            )
+        }
+    };
+    let mode = |m: &str| format!("kontaktpunkt_graphql_validations_total{{mode=\"{m}\"}}");
+    // Every variable given (nulls too): strict validation passes and the document is marked.
+    let first = json!({ "kind": null, "f": null, "n": 2, "m": 2, "a": null });
+    let (status, body) = post(q.to_owned(), first).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.get("errors").is_none(), "{body}");
+    let cases = [
+        // (variables, taken the cheaper way)
+        (
+            json!({ "kind": "JOBCENTRE", "f": { "rarArea": "FYN" }, "n": 3, "m": 1, "a": { "since": "2026-01-01T00:00:00Z" } }),
+            true,
+        ),
+        (json!({ "kind": "NATIONAL", "n": 1 }), true),
+        (json!({}), true),
+        // Complexity and depth are computed with these variables: 100 x 100 is too complex.
+        (json!({ "n": 100, "m": 100 }), true),
+        // A page size the resolver refuses (a field error, not a validation one).
+        (json!({ "n": 1000 }), true),
+        // DateTime takes any string in validation; parsing it fails in the resolver.
+        (json!({ "a": { "since": "yesterday" } }), true),
+        (json!({ "f": { "unknownField": 1 } }), false),
+        (json!({ "f": { "rarArea": "ATLANTIS" } }), false),
+        (json!({ "kind": "NOPE" }), false),
+        (json!({ "kind": ["JOBCENTRE"] }), false),
+        (json!({ "n": "5" }), false),
+        (json!({ "a": { "organisationId": { "id": 1 } } }), false),
+        // A null anywhere is left to strict validation (valid or not).
+        (json!({ "a": { "since": null }, "n": 1 }), false),
+        (json!({ "kind": null }), false),
+    ];
+    let mut cheaper = 0.0;
+    for (i, (variables, expect_cheaper)) in cases.iter().enumerate() {
+        let before = app.metric_sample(&mode("revalidated")).await;
+        let warm = post(q.to_owned(), variables.clone()).await;
+        let after = app.metric_sample(&mode("revalidated")).await;
+        assert_eq!(
+            after - before,
+            if *expect_cheaper { 1.0 } else { 0.0 },
+            "{variables}"
+        );
+        cheaper += after - before;
+        // The same document as a text never seen (trailing spaces): strict validation.
+        let strict_before = app.metric_sample(&mode("strict")).await;
+        let cold = post(format!("{q}{}", " ".repeat(i + 1)), variables.clone()).await;
+        assert_eq!(
+            app.metric_sample(&mode("strict")).await - strict_before,
+            1.0
+        );
+        assert_eq!(warm, cold, "{variables}");
+    }
+    assert_eq!(cheaper, 6.0);
+    // Spot checks that the cases are what they claim to be.
+    let (status, body) = post(q.to_owned(), json!({ "kind": "NOPE" })).await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(
+        crate::helpers::first_error_code(&body).as_deref(),
+        Some("VALIDATION"),
+        "{body}"
+    );
+    assert!(body.get("data").is_none(), "{body}");
+    let (status, body) = post(q.to_owned(), json!({ "n": 100, "m": 100 })).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body.to_string().contains("too complex"), "{body}");
+    let (status, body) = post(q.to_owned(), json!({ "n": 1000 })).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body["errors"][0]["path"].is_array(), "{body}");
+    // A document whose first request leaves a variable out is validated strictly until one
+    // gives them all (strict validation skips the arguments a missing variable feeds).
+    let partial = "query($n: Int, $kind: OrganisationKind) { organisations(kind: $kind) { id } companies(first: $n) { nodes { id } } }";
+    let before = app.metric_sample(&mode("revalidated")).await;
+    for variables in [
+        json!({ "n": 1 }),
+        json!({ "n": 1 }),
+        json!({ "n": 1, "kind": null }),
+        json!({ "n": 1 }),
+    ] {
+        let (status, body) = post(partial.to_owned(), variables).await;
+        assert_eq!(status, 200, "{body}");
+    }
+    assert_eq!(app.metric_sample(&mode("revalidated")).await - before, 1.0);
+}
+
 db_tests!(
     clients_hanging_up_do_not_cost_connections,
-    documents_are_parsed_once_and_variables_always_checked
+    documents_are_parsed_once_and_variables_always_checked,
+    repeated_documents_answer_as_new_ones
 );
 
 /// On PostgreSQL a name fragment is looked up in a trigram index (migration 7), not by

@@ -10,6 +10,7 @@ pub mod job_service_agreement;
 pub mod loaders;
 pub mod reference;
 pub mod report;
+pub mod revalidate;
 pub mod scalars;
 pub mod shield;
 pub mod viewer;
@@ -86,20 +87,37 @@ pub fn schema_builder(
     builder
 }
 
-pub fn build_schema(
+/// The schema the server executes with, twice: with async-graphql's strict validation, and
+/// with its fast one for documents that passed the strict one before (see [`revalidate`]).
+#[derive(Clone)]
+pub struct Schemas {
+    pub strict: AppSchema,
+    pub revalidating: AppSchema,
+    pub inputs: Arc<revalidate::InputTypes>,
+}
+
+pub fn build_schemas(
     db: DatabaseConnection,
     catalogue: Arc<Catalogue>,
     limits: &Limits,
     introspection: bool,
     contact_cooldown_days: u32,
-) -> AppSchema {
-    schema_builder(limits, introspection)
-        .data(db)
-        .data(catalogue)
-        .data(Settings {
-            contact_cooldown_days,
-        })
-        .finish()
+) -> Schemas {
+    let build = |mode| {
+        schema_builder(limits, introspection)
+            .validation_mode(mode)
+            .data(db.clone())
+            .data(catalogue.clone())
+            .data(Settings {
+                contact_cooldown_days,
+            })
+            .finish()
+    };
+    Schemas {
+        strict: build(async_graphql::ValidationMode::Strict),
+        revalidating: build(async_graphql::ValidationMode::Fast),
+        inputs: Arc::new(revalidate::InputTypes::default()),
+    }
 }
 
 /// Domain settings the resolvers need.

@@ -353,14 +353,67 @@ pub fn check_document(
 }
 
 /// A document that passed steps 1–3, kept with what checking its variables needs.
-struct Checked {
+pub struct Checked {
     doc: ExecutableDocument,
     paths: VariablePaths,
+    /// Its operations (by the request's operation name) that passed async-graphql's strict
+    /// validation with every variable given (see `graphql::revalidate`); a few at most.
+    validated: std::sync::Mutex<Vec<Option<String>>>,
+}
+
+/// How a request's document is validated (see `graphql::revalidate`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Validation {
+    /// Strictly; the document is not kept, or the request leaves a variable out.
+    Strict,
+    /// Strictly, and the operation is marked as validated if it passes.
+    StrictThenMark,
+    /// The operation passed strict validation before and the variables are certainly valid:
+    /// the fast mode (complexity and depth with these variables) is enough.
+    Revalidate,
+}
+
+impl Checked {
+    /// How to validate `request` (its text is this document's).
+    pub fn validation(
+        &self,
+        request: &async_graphql::Request,
+        inputs: &super::revalidate::InputTypes,
+    ) -> Validation {
+        use super::revalidate as r;
+        let name = request.operation_name.as_deref();
+        let Some(op) = r::operation(&self.doc, name) else {
+            return Validation::Strict;
+        };
+        let validated = self
+            .validated
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .any(|n| n.as_deref() == name);
+        if validated && r::variables_valid(inputs, op, &request.variables) {
+            Validation::Revalidate
+        } else if !validated && r::gives_every_variable(op, &request.variables) {
+            Validation::StrictThenMark
+        } else {
+            Validation::Strict
+        }
+    }
+
+    /// Records that the operation `name` passed strict validation.
+    pub fn mark_validated(&self, name: Option<&str>) {
+        const MAX_NAMES: usize = 8;
+        let mut validated = self.validated.lock().unwrap_or_else(|e| e.into_inner());
+        if validated.len() < MAX_NAMES && !validated.iter().any(|n| n.as_deref() == name) {
+            validated.push(name.map(str::to_owned));
+        }
+    }
 }
 
 /// Parsed and checked documents by their exact text. Clients send the same few documents
 /// with different variables, so parsing and pricing each text once saves that work on
-/// nearly every request (async-graphql's own validation still runs on every request). Only
+/// nearly every request (and async-graphql's validation of a repeat is the cheaper one of
+/// `graphql::revalidate`). Only
 /// documents that passed are kept, texts up to [`DocumentCache::MAX_TEXT`] bytes, at most
 /// `capacity` of them (least recently used leave first): the memory is bounded whatever
 /// clients send, and a client sending ever new texts only pays the uncached price.
@@ -407,17 +460,18 @@ impl DocumentCache {
     }
 
     /// Steps 1–4 for a request, the first three taken from the cache when the same text
-    /// passed before; the parsed document is handed to the request for execution.
+    /// passed before; the parsed document is handed to the request for execution. With it
+    /// comes the cache's entry of the document, when it is kept.
     pub fn prepare(
         &self,
         request: &mut async_graphql::Request,
         limits: &Limits,
-    ) -> Result<CacheOutcome, AppError> {
+    ) -> Result<(CacheOutcome, Option<std::sync::Arc<Checked>>), AppError> {
         let cacheable = request.query.len() <= Self::MAX_TEXT;
         if cacheable && let Some(checked) = self.get(&request.query) {
             check_variables(&checked.paths, &request.variables, limits)?;
             request.set_parsed_query(checked.doc.clone());
-            return Ok(CacheOutcome::Hit);
+            return Ok((CacheOutcome::Hit, Some(checked)));
         }
         check_text(&request.query, limits.max_tokens)?;
         let doc = async_graphql::parser::parse_query(&request.query)
@@ -425,17 +479,18 @@ impl DocumentCache {
         let paths = check_operations(&doc, limits)?;
         check_variables(&paths, &request.variables, limits)?;
         let outcome = if cacheable {
-            let checked = Checked {
+            let checked = std::sync::Arc::new(Checked {
                 doc: doc.clone(),
                 paths,
-            };
+                validated: Default::default(),
+            });
             self.entries
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
-                .put(request.query.as_str().into(), std::sync::Arc::new(checked));
-            CacheOutcome::Miss
+                .put(request.query.as_str().into(), checked.clone());
+            (CacheOutcome::Miss, Some(checked))
         } else {
-            CacheOutcome::Bypass
+            (CacheOutcome::Bypass, None)
         };
         request.set_parsed_query(doc);
         Ok(outcome)
