@@ -27,3 +27,4 @@ mod privacy;
 mod reference;
 mod report;
 mod seed;
+mod unit_of_work;

@@ -449,10 +449,15 @@ async fn follow_ups_with_their_company_cost_one_statement(app: TestApp) {
 db_tests!(follow_ups_with_their_company_cost_one_statement);
 
 /// A logged contact's checks (the company, its ACTIVE job service agreement, the other
-/// organisations' recent contacts) are one statement: logActivity runs three (the checks, the
-/// activity, its audit event), four when the company has an ACTIVE agreement (its
-/// participants), however many organisations it warns of.
+/// organisations' recent contacts) are one statement, however many organisations it warns of;
+/// one more reads an ACTIVE agreement's participants. The activity and its audit event are
+/// one statement on PostgreSQL (written together at commit, without BEGIN and COMMIT), two on
+/// SQLite.
 async fn a_logged_contact_costs_three_statements(app: TestApp) {
+    let writes = match app.backend {
+        crate::helpers::Backend::Postgres => 1.0,
+        crate::helpers::Backend::Sqlite => 2.0,
+    };
     let company = company_id(&app, &consultant(&app, "jc-461")).await;
     let log = "mutation($c: ID!) { logActivity(input: { companyId: $c, kind: PHONE, status: HELD }) { activity { id } warnings { code } } }";
     let mut seen = Vec::new();
@@ -489,7 +494,12 @@ async fn a_logged_contact_costs_three_statements(app: TestApp) {
     }
     assert_eq!(
         seen,
-        [(3.0, 0), (3.0, 1), (3.0, 2), (4.0, 3)],
+        [
+            (1.0 + writes, 0),
+            (1.0 + writes, 1),
+            (1.0 + writes, 2),
+            (2.0 + writes, 3)
+        ],
         "(statements, warnings) of each logActivity"
     );
     // A held meeting reads the company's agreement once, with the checks (it moves the
@@ -503,7 +513,11 @@ async fn a_logged_contact_costs_three_statements(app: TestApp) {
     )
     .await;
     let statements = app.metric("kontaktpunkt_sql_statements_total").await - before;
-    assert_eq!(statements, 3.0, "a held meeting without an agreement");
+    assert_eq!(
+        statements,
+        1.0 + writes,
+        "a held meeting without an agreement"
+    );
 }
 
 db_tests!(a_logged_contact_costs_three_statements);

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Duration, NaiveDate, SubsecRound, Utc};
 use entity::enums::{
     ActivityKind, ActivityStatus, AgreementKind, InitiatedBy, Visibility, WarningCode,
 };
@@ -507,29 +507,36 @@ pub async fn log_in(
             } else {
                 InitiatedBy::Jobcentre
             });
-    let model = activity::ActiveModel {
-        id: Set(new_id()),
-        company_id: Set(context.company_id),
-        organisation_id: Set(owner.clone()),
-        kind: Set(input.kind),
-        status: Set(input.status),
-        initiated_by: Set(initiated_by),
-        visibility: Set(input.visibility.unwrap_or(Visibility::Shared)),
-        scheduled_at: Set(input.scheduled_at),
-        occurred_at: Set(occurred_at),
-        contact_at: Set(contact_at(occurred_at, input.scheduled_at, now)),
-        summary: Set(summary),
-        campaign_id: Set(campaign.as_ref().map(|(c, _)| c.id.clone())),
-        assignee_sub: Set(assignee),
-        outcome_registered: Set(false),
-        created_by_sub: Set(actor.sub.clone()),
-        version: Set(1),
-        created_at: Set(now),
-        updated_at: Set(now),
-        deleted_at: Set(None),
-    }
-    .insert(uow.conn())
-    .await?;
+    // The row as the database stores it (timestamps to the microsecond), so that the answer,
+    // the audit event and a later read agree; written with the audit event at commit.
+    let stored = |at: DateTime<Utc>| at.trunc_subsecs(6);
+    let now = stored(now);
+    let occurred_at = occurred_at.map(stored);
+    let scheduled_at = input.scheduled_at.map(stored);
+    let model = activity::Model {
+        id: new_id(),
+        company_id: context.company_id,
+        organisation_id: owner.clone(),
+        kind: input.kind,
+        status: input.status,
+        initiated_by,
+        visibility: input.visibility.unwrap_or(Visibility::Shared),
+        scheduled_at,
+        occurred_at,
+        contact_at: contact_at(occurred_at, scheduled_at, now),
+        summary,
+        campaign_id: campaign.as_ref().map(|(c, _)| c.id.clone()),
+        assignee_sub: assignee,
+        outcome_registered: false,
+        created_by_sub: actor.sub.clone(),
+        version: 1,
+        created_at: now,
+        updated_at: now,
+        deleted_at: None,
+    };
+    uow.defer(activity::Entity::insert(activity::ActiveModel::from(
+        model.clone(),
+    )));
     uow.created("activity.logged", &model)?;
     if !participants.is_empty() {
         let rows: Vec<activity_participant::Model> = participants
@@ -542,13 +549,11 @@ pub async fn log_in(
                 created_at: now,
             })
             .collect();
-        activity_participant::Entity::insert_many(
+        uow.defer(activity_participant::Entity::insert_many(
             rows.iter()
                 .cloned()
                 .map(activity_participant::ActiveModel::from),
-        )
-        .exec(uow.conn())
-        .await?;
+        ));
         for row in &rows {
             uow.created("activity.participantAdded", row)?;
         }

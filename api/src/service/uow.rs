@@ -1,21 +1,33 @@
 //! The unit of work: the one path every write takes.
 //!
-//! `begin` opens the transaction (IMMEDIATE on SQLite, so two writers queue instead of failing
-//! on a lock upgrade); `authorize` asks the policy; services write through `conn` and note one
-//! audit event per record they change (`created`, `changed`); `commit` writes those events in
-//! the same transaction and commits. Several services can work in one unit of work (a batch,
-//! an outcome with its agreements and follow-ups): each takes `&mut UnitOfWork`.
+//! `begin` opens the unit of work; `authorize` asks the policy; services read and write through
+//! `conn` and note one audit event per record they change (`created`, `changed`); `commit`
+//! writes those events in the same transaction and commits. Several services can work in one
+//! unit of work (a batch, an outcome with its agreements and follow-ups): each takes
+//! `&mut UnitOfWork`.
 //!
 //! `commit` refuses when no policy decision was taken, and when nothing was recorded; a unit
 //! of work dropped without `commit` rolls back. Later steps (a change log for integrations,
 //! idempotency keys) go into `commit`.
+//!
+//! Round trips (PostgreSQL): the transaction begins at the first statement that needs it — a
+//! write, a locking read, or anything after a write. Plain reads before that run on the pool:
+//! at READ COMMITTED every statement takes its own snapshot, inside a transaction or not, so
+//! they see the same rows. A service can also `defer` an insert whose row it already holds;
+//! when nothing else needed the transaction, `commit` writes the deferred inserts and the
+//! audit events as one statement (data-modifying `WITH`), which PostgreSQL runs atomically
+//! without `BEGIN` and `COMMIT`. On SQLite the transaction begins IMMEDIATE at once (two
+//! writers queue instead of failing on a lock upgrade) and everything runs in it, in order.
 
 use chrono::Utc;
 use entity::{audit_event, audit_event_subject};
+use sea_orm::sea_query::{CommonTableExpression, InsertStatement, WithClause};
 use sea_orm::{
-    DatabaseConnection, DatabaseTransaction, EntityTrait, Set, TransactionOptions, TransactionTrait,
+    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, EntityTrait,
+    ExecResult, QueryResult, QueryTrait, Set, Statement, TransactionOptions, TransactionTrait,
 };
 use serde_json::Value;
+use tokio::sync::OnceCell;
 
 use super::audit_view::{self, Audited};
 use crate::auth::Actor;
@@ -42,7 +54,7 @@ struct PendingEvent {
 }
 
 pub struct UnitOfWork<'a> {
-    txn: DatabaseTransaction,
+    conn: UowConn,
     ctx: &'a WriteContext,
     authorized: bool,
     /// A service found nothing to change (an idempotent repeat) and said so.
@@ -53,16 +65,114 @@ pub struct UnitOfWork<'a> {
 /// At most this many records change in one unit of work (a batch is cut into several).
 pub const MAX_EVENTS: usize = 1_000;
 
-impl<'a> UnitOfWork<'a> {
-    pub async fn begin(db: &DatabaseConnection, ctx: &'a WriteContext) -> AppResult<Self> {
-        let txn = db
-            .begin_with_options(TransactionOptions {
-                sqlite_transaction_mode: Some(sea_orm::SqliteTransactionMode::Immediate),
-                ..Default::default()
+/// Rows of one audit `INSERT` (the databases' bound-parameter limits).
+const EVENTS_PER_INSERT: usize = 100;
+/// Rows of one audit-subject `INSERT`.
+const SUBJECTS_PER_INSERT: usize = 500;
+/// Deferred inserts written in one statement with the audit events; more go one by one.
+const DEFERRED_PER_STATEMENT: usize = 8;
+
+/// The connection of one unit of work (see the module's comment): the pool until a statement
+/// needs the transaction, then the transaction; deferred inserts are written before anything
+/// else runs in it.
+pub struct UowConn {
+    db: DatabaseConnection,
+    txn: OnceCell<DatabaseTransaction>,
+    deferred: std::sync::Mutex<Vec<InsertStatement>>,
+}
+
+impl UowConn {
+    async fn transaction(&self) -> Result<&DatabaseTransaction, DbErr> {
+        let txn = self
+            .txn
+            .get_or_try_init(|| async {
+                self.db
+                    .begin_with_options(TransactionOptions {
+                        sqlite_transaction_mode: Some(sea_orm::SqliteTransactionMode::Immediate),
+                        ..Default::default()
+                    })
+                    .await
             })
             .await?;
+        let deferred = std::mem::take(&mut *self.deferred_rows());
+        for insert in deferred {
+            txn.execute(&insert).await?;
+        }
+        Ok(txn)
+    }
+
+    fn deferred_rows(&self) -> std::sync::MutexGuard<'_, Vec<InsertStatement>> {
+        // The lock is never held across an await; a poisoned one still holds a valid list.
+        self.deferred
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// A plain read before the transaction began and with nothing deferred runs on the pool.
+    fn on_pool(&self, stmt: &Statement) -> bool {
+        self.txn.get().is_none() && self.deferred_rows().is_empty() && is_plain_read(&stmt.sql)
+    }
+
+    fn began(&self) -> bool {
+        self.txn.initialized()
+    }
+}
+
+/// A `SELECT` without a row lock (statements are built by sea-query; values are bound, so the
+/// text holds no data).
+fn is_plain_read(sql: &str) -> bool {
+    sql.starts_with("SELECT ")
+        && ![
+            "FOR UPDATE",
+            "FOR NO KEY UPDATE",
+            "FOR SHARE",
+            "FOR KEY SHARE",
+        ]
+        .iter()
+        .any(|lock| sql.contains(lock))
+}
+
+#[async_trait::async_trait]
+impl ConnectionTrait for UowConn {
+    fn get_database_backend(&self) -> DbBackend {
+        self.db.get_database_backend()
+    }
+
+    async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
+        self.transaction().await?.execute_raw(stmt).await
+    }
+
+    async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
+        self.transaction().await?.execute_unprepared(sql).await
+    }
+
+    async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
+        if self.on_pool(&stmt) {
+            return self.db.query_one_raw(stmt).await;
+        }
+        self.transaction().await?.query_one_raw(stmt).await
+    }
+
+    async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
+        if self.on_pool(&stmt) {
+            return self.db.query_all_raw(stmt).await;
+        }
+        self.transaction().await?.query_all_raw(stmt).await
+    }
+}
+
+impl<'a> UnitOfWork<'a> {
+    pub async fn begin(db: &DatabaseConnection, ctx: &'a WriteContext) -> AppResult<Self> {
+        let conn = UowConn {
+            db: db.clone(),
+            txn: OnceCell::new(),
+            deferred: std::sync::Mutex::new(Vec::new()),
+        };
+        if db.get_database_backend() == DbBackend::Sqlite {
+            conn.transaction().await?;
+        }
         Ok(UnitOfWork {
-            txn,
+            conn,
             ctx,
             authorized: false,
             unchanged: false,
@@ -81,8 +191,16 @@ impl<'a> UnitOfWork<'a> {
         Ok(())
     }
 
-    pub fn conn(&self) -> &DatabaseTransaction {
-        &self.txn
+    /// Where services read and write.
+    pub fn conn(&self) -> &UowConn {
+        &self.conn
+    }
+
+    /// Writes this insert later: before the next statement that runs in the transaction, or
+    /// at `commit`. For rows the service already holds in full (no defaults from the
+    /// database); the caller notes its audit event as for any write.
+    pub fn defer(&mut self, insert: impl QueryTrait<QueryStatement = InsertStatement>) {
+        self.conn.deferred_rows().push(insert.into_query());
     }
 
     fn push(
@@ -185,7 +303,9 @@ impl<'a> UnitOfWork<'a> {
         }
         if self.events.is_empty() {
             if self.unchanged {
-                self.txn.rollback().await?;
+                if let Some(txn) = self.conn.txn.into_inner() {
+                    txn.rollback().await?;
+                }
                 return Ok(());
             }
             return Err(AppError::Internal(
@@ -228,18 +348,46 @@ impl<'a> UnitOfWork<'a> {
                 client_request_id: Set(self.ctx.client_request_id.clone()),
             });
         }
-        // Chunks keep each INSERT well under the databases' bound-parameter limits.
-        for chunk in events.chunks(100) {
-            audit_event::Entity::insert_many(chunk.to_vec())
-                .exec(&self.txn)
-                .await?;
+        // Deferred rows, then the events, then their subjects (which reference them).
+        let mut inserts: Vec<InsertStatement> = std::mem::take(&mut *self.conn.deferred_rows());
+        for chunk in events.chunks(EVENTS_PER_INSERT) {
+            inserts.push(audit_event::Entity::insert_many(chunk.to_vec()).into_query());
         }
-        for chunk in subjects.chunks(500) {
-            audit_event_subject::Entity::insert_many(chunk.to_vec())
-                .exec(&self.txn)
-                .await?;
+        for chunk in subjects.chunks(SUBJECTS_PER_INSERT) {
+            inserts.push(audit_event_subject::Entity::insert_many(chunk.to_vec()).into_query());
         }
-        self.txn.commit().await?;
+        let conn = self.conn;
+        if !conn.began() && inserts.len() <= DEFERRED_PER_STATEMENT + 2 {
+            // Nothing ran in a transaction: one statement writes everything, atomically
+            // (PostgreSQL checks the foreign keys at its end).
+            if let Some(last) = inserts.pop() {
+                let backend = conn.db.get_database_backend();
+                let statement = if inserts.is_empty() {
+                    backend.build(&last)
+                } else {
+                    let mut with = WithClause::new();
+                    for (i, insert) in inserts.into_iter().enumerate() {
+                        with.cte(
+                            CommonTableExpression::new()
+                                .query(insert)
+                                .table_name(format!("w{i}"))
+                                .to_owned(),
+                        );
+                    }
+                    backend.build(&with.query(last))
+                };
+                conn.db.execute_raw(statement).await?;
+            }
+            return Ok(());
+        }
+        let txn = conn.transaction().await?;
+        for insert in &inserts {
+            txn.execute(insert).await?;
+        }
+        match conn.txn.into_inner() {
+            Some(txn) => txn.commit().await?,
+            None => return Err(AppError::Internal("the transaction was lost".into())),
+        }
         Ok(())
     }
 }

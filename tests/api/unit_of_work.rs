@@ -1,0 +1,123 @@
+//! The unit of work against the real databases: deferred inserts and their audit events are
+//! written all or nothing (on PostgreSQL as one statement without a transaction), and a
+//! statement in the unit of work sees the rows deferred before it.
+
+use api::auth::policy::Action;
+use api::auth::{Actor, Role};
+use api::service::uow::{UnitOfWork, WriteContext, new_id};
+use chrono::Utc;
+use entity::{audit_event, company};
+use sea_orm::{ColumnTrait, Database, DatabaseConnection, EntityTrait, QueryFilter};
+
+use crate::db_tests;
+use crate::fixtures::valid_cvr;
+use crate::helpers::TestApp;
+
+fn context() -> WriteContext {
+    WriteContext {
+        actor: Actor {
+            sub: "uow-test".into(),
+            name: None,
+            organisation_id: "jc-101".into(),
+            roles: vec![Role::Consultant],
+        },
+        request_id: new_id(),
+        client_request_id: None,
+    }
+}
+
+fn row(cvr: &str) -> company::Model {
+    let now = Utc::now();
+    company::Model {
+        id: new_id(),
+        cvr: cvr.into(),
+        name: format!("Deferred {cvr}"),
+        name_search: format!("deferred {cvr}"),
+        industry_code: None,
+        municipality_code: Some("101".into()),
+        address: None,
+        postal_code: None,
+        employees: None,
+        version: 1,
+        created_at: now,
+        updated_at: now,
+    }
+}
+
+/// (companies, audit events) stored for these rows.
+async fn stored(db: &DatabaseConnection, rows: &[&company::Model]) -> (usize, usize) {
+    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+    let companies = company::Entity::find()
+        .filter(company::Column::Id.is_in(ids.clone()))
+        .all(db)
+        .await
+        .expect("companies");
+    let events = audit_event::Entity::find()
+        .filter(audit_event::Column::EntityId.is_in(ids))
+        .all(db)
+        .await
+        .expect("events");
+    (companies.len(), events.len())
+}
+
+async fn deferred_inserts_are_written_all_or_nothing(app: TestApp) {
+    let db = Database::connect(app.config.database_url.as_str())
+        .await
+        .expect("connect");
+    let ctx = context();
+    let defer = |uow: &mut UnitOfWork<'_>, row: &company::Model| {
+        uow.defer(company::Entity::insert(company::ActiveModel::from(
+            row.clone(),
+        )));
+        uow.created("company.registered", row).expect("record");
+    };
+
+    // The third row repeats the first one's CVR: its insert fails, and takes the two rows
+    // before it and all three audit events with it.
+    let (a, b) = (row(&valid_cvr()), row(&valid_cvr()));
+    let clash = row(&a.cvr);
+    let mut uow = UnitOfWork::begin(&db, &ctx).await.expect("begin");
+    uow.authorize(&Action::RegisterCompany).expect("allowed");
+    for r in [&a, &b, &clash] {
+        defer(&mut uow, r);
+    }
+    assert!(uow.commit().await.is_err(), "a unique CVR twice must fail");
+    assert_eq!(stored(&db, &[&a, &b, &clash]).await, (0, 0));
+
+    // Without the clash both rows and both events are written.
+    let mut uow = UnitOfWork::begin(&db, &ctx).await.expect("begin");
+    uow.authorize(&Action::RegisterCompany).expect("allowed");
+    defer(&mut uow, &a);
+    defer(&mut uow, &b);
+    uow.commit().await.expect("commit");
+    assert_eq!(stored(&db, &[&a, &b]).await, (2, 2));
+
+    // A read after a deferred insert sees the row (the insert runs first, in the transaction);
+    // a unit of work dropped without commit writes neither.
+    let c = row(&valid_cvr());
+    let mut uow = UnitOfWork::begin(&db, &ctx).await.expect("begin");
+    uow.authorize(&Action::RegisterCompany).expect("allowed");
+    defer(&mut uow, &c);
+    let seen = company::Entity::find_by_id(c.id.clone())
+        .one(uow.conn())
+        .await
+        .expect("read");
+    assert_eq!(seen.map(|s| s.cvr), Some(c.cvr.clone()));
+    drop(uow);
+    assert_eq!(stored(&db, &[&c]).await, (0, 0));
+
+    // The same, committed: the row is written once, with one event.
+    let mut uow = UnitOfWork::begin(&db, &ctx).await.expect("begin");
+    uow.authorize(&Action::RegisterCompany).expect("allowed");
+    defer(&mut uow, &c);
+    let seen = company::Entity::find_by_id(c.id.clone())
+        .one(uow.conn())
+        .await
+        .expect("read");
+    assert!(seen.is_some());
+    uow.commit().await.expect("commit");
+    assert_eq!(stored(&db, &[&c]).await, (1, 1));
+    db.close().await.ok();
+}
+
+db_tests!(deferred_inserts_are_written_all_or_nothing);
