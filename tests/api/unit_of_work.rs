@@ -1,6 +1,7 @@
 //! The unit of work against the real databases: deferred inserts and their audit events are
-//! written all or nothing (on PostgreSQL as one statement without a transaction), and a
-//! statement in the unit of work sees the rows deferred before it.
+//! written all or nothing (on PostgreSQL as one statement, inside the transaction or, for a
+//! lazy unit of work, without one), and a statement in the unit of work sees the rows
+//! deferred before it.
 
 use api::auth::policy::Action;
 use api::auth::{Actor, Role};
@@ -60,10 +61,27 @@ async fn stored(db: &DatabaseConnection, rows: &[&company::Model]) -> (usize, us
     (companies.len(), events.len())
 }
 
+async fn begin<'a>(db: &DatabaseConnection, ctx: &'a WriteContext, lazy: bool) -> UnitOfWork<'a> {
+    let uow = if lazy {
+        UnitOfWork::begin_lazy(db, ctx).await
+    } else {
+        UnitOfWork::begin(db, ctx).await
+    };
+    uow.expect("begin")
+}
+
 async fn deferred_inserts_are_written_all_or_nothing(app: TestApp) {
     let db = Database::connect(app.config.database_url.as_str())
         .await
         .expect("connect");
+    for lazy in [true, false] {
+        deferred_inserts(&db, lazy).await;
+    }
+    db.close().await.ok();
+}
+
+async fn deferred_inserts(db: &DatabaseConnection, lazy: bool) {
+    let db = db.clone();
     let ctx = context();
     let defer = |uow: &mut UnitOfWork<'_>, row: &company::Model| {
         uow.defer(company::Entity::insert(company::ActiveModel::from(
@@ -76,26 +94,26 @@ async fn deferred_inserts_are_written_all_or_nothing(app: TestApp) {
     // before it and all three audit events with it.
     let (a, b) = (row(&valid_cvr()), row(&valid_cvr()));
     let clash = row(&a.cvr);
-    let mut uow = UnitOfWork::begin(&db, &ctx).await.expect("begin");
+    let mut uow = begin(&db, &ctx, lazy).await;
     uow.authorize(&Action::RegisterCompany).expect("allowed");
     for r in [&a, &b, &clash] {
         defer(&mut uow, r);
     }
     assert!(uow.commit().await.is_err(), "a unique CVR twice must fail");
-    assert_eq!(stored(&db, &[&a, &b, &clash]).await, (0, 0));
+    assert_eq!(stored(&db, &[&a, &b, &clash]).await, (0, 0), "lazy: {lazy}");
 
     // Without the clash both rows and both events are written.
-    let mut uow = UnitOfWork::begin(&db, &ctx).await.expect("begin");
+    let mut uow = begin(&db, &ctx, lazy).await;
     uow.authorize(&Action::RegisterCompany).expect("allowed");
     defer(&mut uow, &a);
     defer(&mut uow, &b);
     uow.commit().await.expect("commit");
-    assert_eq!(stored(&db, &[&a, &b]).await, (2, 2));
+    assert_eq!(stored(&db, &[&a, &b]).await, (2, 2), "lazy: {lazy}");
 
     // A read after a deferred insert sees the row (the insert runs first, in the transaction);
     // a unit of work dropped without commit writes neither.
     let c = row(&valid_cvr());
-    let mut uow = UnitOfWork::begin(&db, &ctx).await.expect("begin");
+    let mut uow = begin(&db, &ctx, lazy).await;
     uow.authorize(&Action::RegisterCompany).expect("allowed");
     defer(&mut uow, &c);
     let seen = company::Entity::find_by_id(c.id.clone())
@@ -104,10 +122,10 @@ async fn deferred_inserts_are_written_all_or_nothing(app: TestApp) {
         .expect("read");
     assert_eq!(seen.map(|s| s.cvr), Some(c.cvr.clone()));
     drop(uow);
-    assert_eq!(stored(&db, &[&c]).await, (0, 0));
+    assert_eq!(stored(&db, &[&c]).await, (0, 0), "lazy: {lazy}");
 
     // The same, committed: the row is written once, with one event.
-    let mut uow = UnitOfWork::begin(&db, &ctx).await.expect("begin");
+    let mut uow = begin(&db, &ctx, lazy).await;
     uow.authorize(&Action::RegisterCompany).expect("allowed");
     defer(&mut uow, &c);
     let seen = company::Entity::find_by_id(c.id.clone())
@@ -116,8 +134,7 @@ async fn deferred_inserts_are_written_all_or_nothing(app: TestApp) {
         .expect("read");
     assert!(seen.is_some());
     uow.commit().await.expect("commit");
-    assert_eq!(stored(&db, &[&c]).await, (1, 1));
-    db.close().await.ok();
+    assert_eq!(stored(&db, &[&c]).await, (1, 1), "lazy: {lazy}");
 }
 
 db_tests!(deferred_inserts_are_written_all_or_nothing);

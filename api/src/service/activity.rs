@@ -426,7 +426,9 @@ pub async fn log(
     cooldown_days: u32,
     input: LogActivityInput,
 ) -> AppResult<(activity::Model, Vec<Warning>)> {
-    uow::write(db, ctx, async |uow| {
+    // Reads first, then defers its rows: on PostgreSQL the checks run on the pool and the
+    // activity and its audit event are one statement, without BEGIN and COMMIT.
+    uow::write_lazy(db, ctx, async |uow| {
         log_in(uow, catalogue, cooldown_days, input).await
     })
     .await

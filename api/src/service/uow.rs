@@ -10,14 +10,17 @@
 //! of work dropped without `commit` rolls back. Later steps (a change log for integrations,
 //! idempotency keys) go into `commit`.
 //!
-//! Round trips (PostgreSQL): the transaction begins at the first statement that needs it — a
-//! write, a locking read, or anything after a write. Plain reads before that run on the pool:
-//! at READ COMMITTED every statement takes its own snapshot, inside a transaction or not, so
-//! they see the same rows. A service can also `defer` an insert whose row it already holds;
-//! when nothing else needed the transaction, `commit` writes the deferred inserts and the
-//! audit events as one statement (data-modifying `WITH`), which PostgreSQL runs atomically
-//! without `BEGIN` and `COMMIT`. On SQLite the transaction begins IMMEDIATE at once (two
-//! writers queue instead of failing on a lock upgrade) and everything runs in it, in order.
+//! Round trips (PostgreSQL). A service can `defer` an insert of a row it holds in full; the
+//! deferred rows are written before the next statement that runs in the transaction, or at
+//! `commit`, where PostgreSQL gets them and the audit events as one statement (a
+//! data-modifying `WITH`; SQLite gets them one by one). `begin_lazy` (`write_lazy`) is for
+//! work that reads first and then defers its inserts, like logActivity: the transaction begins
+//! only at the first statement that needs it (a write, a locking read, anything after a
+//! deferred row); plain reads before that run on the pool, and at READ COMMITTED every
+//! statement takes its own snapshot, inside a transaction or not, so they see the same rows.
+//! When nothing needed the transaction, the one statement at `commit` is atomic by itself and
+//! runs without `BEGIN` and `COMMIT`: two round trips fewer. On SQLite every unit of work
+//! begins IMMEDIATE at once (two writers queue instead of failing on a lock upgrade).
 
 use chrono::Utc;
 use entity::{audit_event, audit_event_subject};
@@ -72,9 +75,9 @@ const SUBJECTS_PER_INSERT: usize = 500;
 /// Deferred inserts written in one statement with the audit events; more go one by one.
 const DEFERRED_PER_STATEMENT: usize = 8;
 
-/// The connection of one unit of work (see the module's comment): the pool until a statement
-/// needs the transaction, then the transaction; deferred inserts are written before anything
-/// else runs in it.
+/// The connection of one unit of work (see the module's comment): the transaction, or (lazy,
+/// until a statement needs the transaction) the pool for plain reads; deferred inserts are
+/// written before anything else runs in the transaction.
 pub struct UowConn {
     db: DatabaseConnection,
     txn: OnceCell<DatabaseTransaction>,
@@ -162,13 +165,25 @@ impl ConnectionTrait for UowConn {
 }
 
 impl<'a> UnitOfWork<'a> {
+    /// Begins the transaction at once.
     pub async fn begin(db: &DatabaseConnection, ctx: &'a WriteContext) -> AppResult<Self> {
+        Self::open(db, ctx, true).await
+    }
+
+    /// On PostgreSQL, begins the transaction only when a statement needs it (see the module's
+    /// comment): for writes that read first and then `defer` the rows they insert. On SQLite
+    /// the same as `begin`.
+    pub async fn begin_lazy(db: &DatabaseConnection, ctx: &'a WriteContext) -> AppResult<Self> {
+        Self::open(db, ctx, db.get_database_backend() == DbBackend::Sqlite).await
+    }
+
+    async fn open(db: &DatabaseConnection, ctx: &'a WriteContext, now: bool) -> AppResult<Self> {
         let conn = UowConn {
             db: db.clone(),
             txn: OnceCell::new(),
             deferred: std::sync::Mutex::new(Vec::new()),
         };
-        if db.get_database_backend() == DbBackend::Sqlite {
+        if now {
             conn.transaction().await?;
         }
         Ok(UnitOfWork {
@@ -357,32 +372,40 @@ impl<'a> UnitOfWork<'a> {
             inserts.push(audit_event_subject::Entity::insert_many(chunk.to_vec()).into_query());
         }
         let conn = self.conn;
-        if !conn.began() && inserts.len() <= DEFERRED_PER_STATEMENT + 2 {
-            // Nothing ran in a transaction: one statement writes everything, atomically
-            // (PostgreSQL checks the foreign keys at its end).
-            if let Some(last) = inserts.pop() {
-                let backend = conn.db.get_database_backend();
-                let statement = if inserts.is_empty() {
-                    backend.build(&last)
-                } else {
-                    let mut with = WithClause::new();
-                    for (i, insert) in inserts.into_iter().enumerate() {
-                        with.cte(
-                            CommonTableExpression::new()
-                                .query(insert)
-                                .table_name(format!("w{i}"))
-                                .to_owned(),
-                        );
-                    }
-                    backend.build(&with.query(last))
-                };
-                conn.db.execute_raw(statement).await?;
+        let backend = conn.db.get_database_backend();
+        if backend == DbBackend::Postgres && inserts.len() <= DEFERRED_PER_STATEMENT + 2 {
+            // One statement writes the deferred rows and the audit events (PostgreSQL checks
+            // the foreign keys at its end): atomic by itself when nothing ran in a transaction.
+            let last = inserts.pop();
+            let statement = last.map(|last| {
+                if inserts.is_empty() {
+                    return backend.build(&last);
+                }
+                let mut with = WithClause::new();
+                for (i, insert) in inserts.drain(..).enumerate() {
+                    with.cte(
+                        CommonTableExpression::new()
+                            .query(insert)
+                            .table_name(format!("w{i}"))
+                            .to_owned(),
+                    );
+                }
+                backend.build(&with.query(last))
+            });
+            if !conn.began() {
+                if let Some(statement) = statement {
+                    conn.db.execute_raw(statement).await?;
+                }
+                return Ok(());
             }
-            return Ok(());
-        }
-        let txn = conn.transaction().await?;
-        for insert in &inserts {
-            txn.execute(insert).await?;
+            if let Some(statement) = statement {
+                conn.transaction().await?.execute_raw(statement).await?;
+            }
+        } else {
+            let txn = conn.transaction().await?;
+            for insert in &inserts {
+                txn.execute(insert).await?;
+            }
         }
         match conn.txn.into_inner() {
             Some(txn) => txn.commit().await?,
@@ -398,7 +421,22 @@ pub async fn write<T>(
     ctx: &WriteContext,
     work: impl AsyncFnOnce(&mut UnitOfWork<'_>) -> AppResult<T>,
 ) -> AppResult<T> {
-    let mut uow = UnitOfWork::begin(db, ctx).await?;
+    run(UnitOfWork::begin(db, ctx).await?, work).await
+}
+
+/// `write` for work that reads first and then defers its inserts (`UnitOfWork::begin_lazy`).
+pub async fn write_lazy<T>(
+    db: &DatabaseConnection,
+    ctx: &WriteContext,
+    work: impl AsyncFnOnce(&mut UnitOfWork<'_>) -> AppResult<T>,
+) -> AppResult<T> {
+    run(UnitOfWork::begin_lazy(db, ctx).await?, work).await
+}
+
+async fn run<T>(
+    mut uow: UnitOfWork<'_>,
+    work: impl AsyncFnOnce(&mut UnitOfWork<'_>) -> AppResult<T>,
+) -> AppResult<T> {
     let out = work(&mut uow).await?;
     uow.commit().await?;
     Ok(out)
