@@ -113,7 +113,7 @@ impl UowConn {
 
     /// A plain read before the transaction began and with nothing deferred runs on the pool.
     fn on_pool(&self, stmt: &Statement) -> bool {
-        self.txn.get().is_none() && self.deferred_rows().is_empty() && is_plain_read(&stmt.sql)
+        !self.began() && self.deferred_rows().is_empty() && is_plain_read(&stmt.sql)
     }
 
     fn began(&self) -> bool {
