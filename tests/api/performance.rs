@@ -403,6 +403,94 @@ async fn name_fragments_have_a_trigram_index_on_postgres(app: TestApp) {
 
 db_tests!(name_fragments_have_a_trigram_index_on_postgres);
 
+/// A search first walks at most `SEARCH_WALK` names after its cursor and asks the trigram index
+/// only when that did not fill the page (PostgreSQL; SQLite walks on). Every page is still the
+/// next matches in name order, each once, whichever way it was found: matches inside the walk,
+/// matches far past it, and a page that begins inside the walk and ends past it.
+async fn name_searches_find_matches_past_the_first_names_walked(app: TestApp) {
+    use entity::company;
+    use sea_orm::{EntityTrait, Set};
+    let token = consultant(&app, "jc-101");
+    let walk = usize::try_from(api::service::company::SEARCH_WALK).expect("walk");
+    // Fillers that sort first ("Aaa 0000" …), five of them containing "zebra", then five
+    // "Zebra" companies more than a walk's length past the third.
+    let fillers = walk + 500;
+    let mut names: Vec<String> = (0..fillers)
+        .map(|i| {
+            if i % 100 == 0 && (1..=5).contains(&(i / 100)) {
+                format!("Aaa {i:04} Zebrafinke")
+            } else {
+                format!("Aaa {i:04}")
+            }
+        })
+        .collect();
+    names.extend((1..=5).map(|i| format!("Zebra Hus {i}")));
+    let now = chrono::Utc::now();
+    let rows: Vec<company::ActiveModel> = names
+        .iter()
+        .enumerate()
+        .map(|(i, name)| company::ActiveModel {
+            id: Set(format!("00000000-0000-4000-8000-{i:012}")),
+            cvr: Set(format!("{:08}", 90_000_000 + i)),
+            name: Set(name.clone()),
+            name_search: Set(api::service::company::search_key(name)),
+            version: Set(1),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        })
+        .collect();
+    let db = sea_orm::Database::connect(app.database_url())
+        .await
+        .expect("db");
+    for chunk in rows.chunks(200) {
+        company::Entity::insert_many(chunk.to_vec())
+            .exec(&db)
+            .await
+            .expect("insert");
+    }
+    db.close().await.ok();
+    let inside: Vec<String> = (1..=5)
+        .map(|i| format!("Aaa {:04} Zebrafinke", i * 100))
+        .collect();
+    let past: Vec<String> = (1..=5).map(|i| format!("Zebra Hus {i}")).collect();
+    for (fragment, size, expected) in [
+        // Page 1 is found by the walk; page 2 starts at "Aaa 0300 …" and holds "Aaa 0400 …",
+        // "Aaa 0500 …" and "Zebra Hus 1" (more than a walk past its cursor).
+        ("ZEBRA", 3, [inside.clone(), past.clone()].concat()),
+        // Nothing in the walk: the first page comes from past it.
+        ("zebra hus", 2, past.clone()),
+        ("zebra", 20, [inside.clone(), past.clone()].concat()),
+    ] {
+        let mut seen: Vec<String> = Vec::new();
+        let mut after = serde_json::Value::Null;
+        for _ in 0..10 {
+            let page = app
+                .gql_ok(
+                    &token,
+                    "query($q: String, $n: Int, $a: String) { companies(filter: { nameContains: $q }, first: $n, after: $a) { nodes { name } pageInfo { hasNextPage endCursor } } }",
+                    json!({ "q": fragment, "n": size, "a": after }),
+                )
+                .await["companies"]
+                .clone();
+            let nodes = page["nodes"].as_array().expect("nodes");
+            assert!(nodes.len() <= size, "{page}");
+            seen.extend(
+                nodes
+                    .iter()
+                    .map(|n| n["name"].as_str().expect("name").to_owned()),
+            );
+            if page["pageInfo"]["hasNextPage"] != true {
+                break;
+            }
+            after = page["pageInfo"]["endCursor"].clone();
+        }
+        assert_eq!(seen, expected, "{fragment} by {size}");
+    }
+}
+
+db_tests!(name_searches_find_matches_past_the_first_names_walked);
+
 /// A list that shows each follow-up's company reads the companies with the page: one
 /// statement for the page whatever its size, the same answer as without the join.
 async fn follow_ups_with_their_company_cost_one_statement(app: TestApp) {
