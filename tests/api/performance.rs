@@ -403,7 +403,7 @@ async fn name_fragments_have_a_trigram_index_on_postgres(app: TestApp) {
 
 db_tests!(name_fragments_have_a_trigram_index_on_postgres);
 
-/// A search first walks at most `SEARCH_WALK` names after its cursor and asks the trigram index
+/// A search first walks at most a twentieth of the companies (at least `SEARCH_WALK_MIN`) after its cursor and asks the trigram index
 /// only when that did not fill the page (PostgreSQL; SQLite walks on). Every page is still the
 /// next matches in name order, each once, whichever way it was found: matches inside the walk,
 /// matches far past it, and a page that begins inside the walk and ends past it.
@@ -411,7 +411,7 @@ async fn name_searches_find_matches_past_the_first_names_walked(app: TestApp) {
     use entity::company;
     use sea_orm::{EntityTrait, Set};
     let token = consultant(&app, "jc-101");
-    let walk = usize::try_from(api::service::company::SEARCH_WALK).expect("walk");
+    let walk = usize::try_from(api::service::company::SEARCH_WALK_MIN).expect("walk");
     // Fillers that sort first ("Aaa 0000" …), five of them containing "zebra", then five
     // "Zebra" companies more than a walk's length past the third.
     let fillers = walk + 500;

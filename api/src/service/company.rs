@@ -14,7 +14,7 @@ use sea_orm::sea_query::{
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbBackend,
     EntityTrait, IntoActiveModel, Iterable, JoinType, QueryFilter, QueryOrder, QuerySelect,
-    QueryTrait, Select, Set,
+    QueryTrait, Select, Set, Statement,
 };
 
 use super::audit_view;
@@ -421,6 +421,11 @@ pub async fn list(
         });
     }
     let order = (company::Column::NameSearch, company::Column::Id);
+    let backend = db.get_database_backend();
+    let walk = match (&like, backend) {
+        (Some(_), DbBackend::Postgres) => search_walk(db).await?,
+        _ => SEARCH_WALK_MIN,
+    };
     let q = match like {
         None => pagination::page_select(q, order, Order::Asc, size, cursor.as_ref()),
         // A name fragment (`LIKE '%…%'`) finds the page's ids first ([`search_ids`]), then the
@@ -428,10 +433,10 @@ pub async fn list(
         Some(like) => pagination::page_select(
             company::Entity::find().filter(
                 Expr::col((company::Entity, company::Column::Id)).in_subquery(search_ids(
-                    db.get_database_backend(),
+                    backend,
                     q,
                     like,
-                    size,
+                    (size, walk),
                     cursor.as_ref(),
                 )),
             ),
@@ -445,12 +450,49 @@ pub async fn list(
     Ok(Page::from_overfetch(rows, size, cursor.is_some()))
 }
 
-/// How many companies in name order a search looks at before it asks the trigram index
-/// instead (see [`search_ids`]). At 20,000 companies, over the bench's 100 fragments, the
-/// inner statement cost 1.98 ms on average walking the name index to the end, 1.34 ms asking
-/// the trigram index for every fragment, and 1.20 / 1.10 / 1.24 ms with a walk of 500 / 1,000 /
-/// 2,000 names first (one session, the variants interleaved fragment by fragment, 4 × 3 each).
-pub const SEARCH_WALK: u64 = 1_000;
+/// The fewest companies in name order a search looks at before it asks the trigram index
+/// instead (see [`search_ids`]): a twentieth of the companies, at least this many. At 20,000
+/// companies, over the bench's 100 fragments, the inner statement cost 1.98 ms on average
+/// walking the name index to the end, 1.34 ms asking the trigram index for every fragment, and
+/// 1.20 / 1.10 / 1.24 ms with a walk of 500 / 1,000 / 2,000 names first (one session, the
+/// variants interleaved fragment by fragment, 4 × 3 each). At 200,000 a fragment in 1 % of the
+/// names is thousands of rows for the trigram index: a walk of 1,000 ran the bench's page 115–124
+/// times a second, 10,000 ran it 133–157 times (`pgbench -M prepared`, 16 clients, the
+/// server's statement).
+pub const SEARCH_WALK_MIN: u64 = 1_000;
+
+/// How long the company count behind the walk's length is kept.
+const SEARCH_WALK_KEPT: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// The walk's length for the number of companies: PostgreSQL's own estimate (`reltuples`, kept
+/// by autovacuum), read at most every ten minutes per process. Only speed depends on it.
+static SEARCH_WALK: std::sync::Mutex<Option<(std::time::Instant, u64)>> =
+    std::sync::Mutex::new(None);
+
+async fn search_walk(db: &impl ConnectionTrait) -> AppResult<u64> {
+    if let Ok(kept) = SEARCH_WALK.lock()
+        && let Some((at, walk)) = *kept
+        && at.elapsed() < SEARCH_WALK_KEPT
+    {
+        return Ok(walk);
+    }
+    let row = db
+        .query_one_raw(Statement::from_string(
+            DbBackend::Postgres,
+            "SELECT greatest(reltuples, 0)::bigint AS n FROM pg_class \
+             WHERE oid = 'company'::regclass",
+        ))
+        .await?;
+    let companies = match row {
+        Some(row) => row.try_get::<i64>("", "n")?,
+        None => 0,
+    };
+    let walk = Ord::max(u64::try_from(companies).unwrap_or(0) / 20, SEARCH_WALK_MIN);
+    if let Ok(mut kept) = SEARCH_WALK.lock() {
+        *kept = Some((std::time::Instant::now(), walk));
+    }
+    Ok(walk)
+}
 
 /// The ids of a page of companies whose names contain a fragment (`like`): the `size + 1` first
 /// after `cursor` in name order among `select`'s. Not the companies' rows: a fragment is checked
@@ -466,7 +508,7 @@ pub const SEARCH_WALK: u64 = 1_000;
 ///   index, where the trigram index (`idx_company_name_trigram`) finds them at once, and the
 ///   few are sorted.
 ///
-/// So the statement walks at most [`SEARCH_WALK`] names after the cursor; when that fills the
+/// So the statement walks at most `walk` names after the cursor ([`search_walk`]); when that fills the
 /// page, those are the page (the first `size + 1` matches in order, as the walk is in order).
 /// Otherwise (the count is a one-time filter, so the other branch runs only then) every match
 /// comes from the trigram index behind an `OFFSET 0` fence, which keeps the planner from
@@ -477,7 +519,7 @@ fn search_ids(
     backend: DbBackend,
     select: Select<company::Entity>,
     like: SimpleExpr,
-    size: u64,
+    (size, walk): (u64, u64),
     cursor: Option<&(String, String)>,
 ) -> SelectStatement {
     let order = (company::Column::NameSearch, company::Column::Id);
@@ -491,7 +533,7 @@ fn search_ids(
     }
     // Both subqueries are named `company`, so the fragment's and the order's columns
     // ("company"."name_search") mean their rows.
-    let walked = pagination::page_select(select, order, Order::Asc, SEARCH_WALK - 1, cursor)
+    let walked = pagination::page_select(select, order, Order::Asc, walk - 1, cursor)
         .select_only()
         .columns([company::Column::Id, company::Column::NameSearch])
         .into_query();
