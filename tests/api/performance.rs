@@ -293,6 +293,40 @@ db_tests!(
     repeated_documents_answer_as_new_ones
 );
 
+/// The names of the companies `filter` finds, page after page of `size` (at most ten pages);
+/// fails on a page longer than `size`.
+async fn company_names_page_by_page(
+    app: &TestApp,
+    token: &str,
+    filter: &serde_json::Value,
+    size: usize,
+) -> Vec<String> {
+    let mut seen = Vec::new();
+    let mut after = serde_json::Value::Null;
+    for _ in 0..10 {
+        let page = app
+            .gql_ok(
+                token,
+                "query($f: CompanyFilter, $n: Int, $a: String) { companies(filter: $f, first: $n, after: $a) { nodes { name } pageInfo { hasNextPage endCursor } } }",
+                json!({ "f": filter, "n": size, "a": after }),
+            )
+            .await["companies"]
+            .clone();
+        let nodes = page["nodes"].as_array().expect("nodes");
+        assert!(nodes.len() <= size, "{page}");
+        seen.extend(
+            nodes
+                .iter()
+                .map(|n| n["name"].as_str().expect("name").to_owned()),
+        );
+        if page["pageInfo"]["hasNextPage"] != true {
+            break;
+        }
+        after = page["pageInfo"]["endCursor"].clone();
+    }
+    seen
+}
+
 /// On PostgreSQL a name fragment is looked up in a trigram index (migration 7), not by
 /// reading every company; the search answers the same on both databases.
 async fn name_fragments_have_a_trigram_index_on_postgres(app: TestApp) {
@@ -357,29 +391,7 @@ async fn name_fragments_have_a_trigram_index_on_postgres(app: TestApp) {
             ],
         ),
     ] {
-        let mut seen = Vec::new();
-        let mut after = serde_json::Value::Null;
-        for _ in 0..10 {
-            let page = app
-                .gql_ok(
-                    &token,
-                    "query($f: CompanyFilter, $a: String) { companies(filter: $f, first: 2, after: $a) { nodes { name } pageInfo { hasNextPage endCursor } } }",
-                    json!({ "f": filter, "a": after }),
-                )
-                .await["companies"]
-                .clone();
-            let nodes = page["nodes"].as_array().expect("nodes");
-            assert!(nodes.len() <= 2, "{page}");
-            seen.extend(
-                nodes
-                    .iter()
-                    .map(|n| n["name"].as_str().expect("name").to_owned()),
-            );
-            if page["pageInfo"]["hasNextPage"] != true {
-                break;
-            }
-            after = page["pageInfo"]["endCursor"].clone();
-        }
+        let seen = company_names_page_by_page(&app, &token, &filter, 2).await;
         assert_eq!(seen, expected, "{filter}");
     }
     if app.backend == crate::helpers::Backend::Postgres {
@@ -462,29 +474,8 @@ async fn name_searches_find_matches_past_the_first_names_walked(app: TestApp) {
         ("zebra hus", 2, past.clone()),
         ("zebra", 20, [inside.clone(), past.clone()].concat()),
     ] {
-        let mut seen: Vec<String> = Vec::new();
-        let mut after = serde_json::Value::Null;
-        for _ in 0..10 {
-            let page = app
-                .gql_ok(
-                    &token,
-                    "query($q: String, $n: Int, $a: String) { companies(filter: { nameContains: $q }, first: $n, after: $a) { nodes { name } pageInfo { hasNextPage endCursor } } }",
-                    json!({ "q": fragment, "n": size, "a": after }),
-                )
-                .await["companies"]
-                .clone();
-            let nodes = page["nodes"].as_array().expect("nodes");
-            assert!(nodes.len() <= size, "{page}");
-            seen.extend(
-                nodes
-                    .iter()
-                    .map(|n| n["name"].as_str().expect("name").to_owned()),
-            );
-            if page["pageInfo"]["hasNextPage"] != true {
-                break;
-            }
-            after = page["pageInfo"]["endCursor"].clone();
-        }
+        let filter = json!({ "nameContains": fragment });
+        let seen = company_names_page_by_page(&app, &token, &filter, size).await;
         assert_eq!(seen, expected, "{fragment} by {size}");
     }
 }

@@ -502,7 +502,7 @@ async fn search_walk(db: &impl ConnectionTrait) -> AppResult<u64> {
 /// 24 ms from the index.
 ///
 /// On PostgreSQL, two ways to the same ids, chosen as the statement runs:
-/// - a fragment in many names (say `sen `) is found in the first few hundred names in order:
+/// - a fragment in many names (say `sen`) is found in the first few hundred names in order:
 ///   walking the name index is cheapest, and it stops once the page is full;
 /// - a fragment in a few hundred of 20,000 names may lie anywhere: the walk would read the whole
 ///   index, where the trigram index (`idx_company_name_trigram`) finds them at once, and the
@@ -523,7 +523,6 @@ fn search_ids(
     cursor: Option<&(String, String)>,
 ) -> SelectStatement {
     let order = (company::Column::NameSearch, company::Column::Id);
-    let id = || Expr::col((company::Entity, company::Column::Id));
     let filtered = select.clone().filter(like.clone());
     if backend != DbBackend::Postgres {
         return pagination::page_select(filtered, order, Order::Asc, size, cursor)
@@ -531,29 +530,37 @@ fn search_ids(
             .column(company::Column::Id)
             .into_query();
     }
-    // Both subqueries are named `company`, so the fragment's and the order's columns
-    // ("company"."name_search") mean their rows.
-    let walked = pagination::page_select(select, order, Order::Asc, walk - 1, cursor)
-        .select_only()
-        .columns([company::Column::Id, company::Column::NameSearch])
-        .into_query();
-    let walk = Query::select()
-        .expr(id())
-        .from_subquery(walked, company::Entity)
-        .and_where(like)
-        .order_by((company::Entity, company::Column::NameSearch), Order::Asc)
-        .order_by((company::Entity, company::Column::Id), Order::Asc)
-        .limit(size + 1)
-        .to_owned();
+    // The two ways' rows: ids and names. Both subqueries are named `company`, so the
+    // fragment's and the order's columns ("company"."name_search") mean their rows.
+    let named = |q: Select<company::Entity>| {
+        q.select_only()
+            .columns([company::Column::Id, company::Column::NameSearch])
+    };
+    // The first `size + 1` ids of `rows` meeting `condition`, in name order.
+    let first = |rows: SelectStatement, condition: SimpleExpr| {
+        Query::select()
+            .expr(Expr::col((company::Entity, company::Column::Id)))
+            .from_subquery(rows, company::Entity)
+            .and_where(condition)
+            .order_by((company::Entity, company::Column::NameSearch), Order::Asc)
+            .order_by((company::Entity, company::Column::Id), Order::Asc)
+            .limit(size + 1)
+            .to_owned()
+    };
+    let walked = named(pagination::page_select(
+        select,
+        order,
+        Order::Asc,
+        walk - 1,
+        cursor,
+    ))
+    .into_query();
+    let walk = first(walked, like);
     let mut fenced = filtered;
     if let Some(c) = cursor {
         fenced = fenced.filter(pagination::after(order.0, order.1, c, Order::Asc));
     }
-    let fenced = fenced
-        .select_only()
-        .columns([company::Column::Id, company::Column::NameSearch])
-        .offset(0)
-        .into_query();
+    let fenced = named(fenced).offset(0).into_query();
     let walked_rows = Alias::new("kp_walk");
     let walk_was_short = Expr::SubQuery(
         None,
@@ -566,14 +573,7 @@ fn search_ids(
         ),
     )
     .lt(size + 1);
-    let fallback = Query::select()
-        .expr(id())
-        .from_subquery(fenced, company::Entity)
-        .and_where(walk_was_short)
-        .order_by((company::Entity, company::Column::NameSearch), Order::Asc)
-        .order_by((company::Entity, company::Column::Id), Order::Asc)
-        .limit(size + 1)
-        .to_owned();
+    let fallback = first(fenced, walk_was_short);
     Query::select()
         .column((walked_rows.clone(), company::Column::Id))
         .from(walked_rows.clone())
