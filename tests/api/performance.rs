@@ -415,8 +415,9 @@ async fn name_fragments_have_a_trigram_index_on_postgres(app: TestApp) {
 
 db_tests!(name_fragments_have_a_trigram_index_on_postgres);
 
-/// A search first walks at most a twentieth of the companies (at least `SEARCH_WALK_MIN`) after its cursor and asks the trigram index
-/// only when that did not fill the page (PostgreSQL; SQLite walks on). Every page is still the
+/// A search first walks at most a twentieth of the companies (at least `SEARCH_WALK_MIN`) after
+/// its cursor and asks the trigram index only when that did not fill the page (PostgreSQL;
+/// SQLite walks on). Every page is still the
 /// next matches in name order, each once, whichever way it was found: matches inside the walk,
 /// matches far past it, and a page that begins inside the walk and ends past it.
 async fn name_searches_find_matches_past_the_first_names_walked(app: TestApp) {

@@ -470,8 +470,13 @@ static SEARCH_WALK: std::sync::Mutex<Option<(std::time::Instant, u64)>> =
     std::sync::Mutex::new(None);
 
 async fn search_walk(db: &impl ConnectionTrait) -> AppResult<u64> {
-    if let Ok(kept) = SEARCH_WALK.lock()
-        && let Some((at, walk)) = *kept
+    // The lock is never held across an await; a poisoned one still holds a valid value.
+    let kept = || {
+        SEARCH_WALK
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    };
+    if let Some((at, walk)) = *kept()
         && at.elapsed() < SEARCH_WALK_KEPT
     {
         return Ok(walk);
@@ -488,9 +493,7 @@ async fn search_walk(db: &impl ConnectionTrait) -> AppResult<u64> {
         None => 0,
     };
     let walk = Ord::max(u64::try_from(companies).unwrap_or(0) / 20, SEARCH_WALK_MIN);
-    if let Ok(mut kept) = SEARCH_WALK.lock() {
-        *kept = Some((std::time::Instant::now(), walk));
-    }
+    *kept() = Some((std::time::Instant::now(), walk));
     Ok(walk)
 }
 
@@ -508,10 +511,10 @@ async fn search_walk(db: &impl ConnectionTrait) -> AppResult<u64> {
 ///   index, where the trigram index (`idx_company_name_trigram`) finds them at once, and the
 ///   few are sorted.
 ///
-/// So the statement walks at most `walk` names after the cursor ([`search_walk`]); when that fills the
-/// page, those are the page (the first `size + 1` matches in order, as the walk is in order).
-/// Otherwise (the count is a one-time filter, so the other branch runs only then) every match
-/// comes from the trigram index behind an `OFFSET 0` fence, which keeps the planner from
+/// So the statement walks at most `walk` names after the cursor ([`search_walk`]); when that
+/// fills the page, those are the page (the first `size + 1` matches in order, as the walk is in
+/// order). Otherwise (the count is a one-time filter, so the other branch runs only then) every
+/// match comes from the trigram index behind an `OFFSET 0` fence, which keeps the planner from
 /// walking the name index instead, and is sorted. A generic plan suits both: one statement
 /// text, planned once per connection. Without `pg_trgm` the second branch scans the table,
 /// which costs what the walk to the end did. SQLite has no trigram index: the walk alone.
