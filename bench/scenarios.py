@@ -10,6 +10,11 @@ pgbench, in rounds: each round runs Kontaktpunkt, PostGraphile and the floor one
 other, so that a machine that slows down or speeds up during a run (shared cores) weighs on all
 three alike; figures are each side's median round by requests/s. Results: <out>/<stamp>.{json,md,svg} and
 <out>/latest.{md,svg}.
+
+`--base` (bench/run's BENCH_BASELINE): a second Kontaktpunkt (another build, e.g. the commit
+before a change) on the same database, loaded in every round right beside the first one (in
+turn first and second), so that a before/after comparison is one run on one machine; the
+Markdown gets a table of both and of the ratio in each round.
 """
 import argparse
 import base64
@@ -40,6 +45,9 @@ p.add_argument("--runs", type=int, default=3)
 p.add_argument("--connections", default="1,16")
 p.add_argument("--scenarios", default="", help="comma-separated keys or names; empty: all")
 p.add_argument("--smoke", action="store_true", help="only the same-rows checks (CI)")
+p.add_argument("--base", default="", help="a second Kontaktpunkt's /graphql to compare with (a baseline build)")
+p.add_argument("--base-pid", type=int, default=0)
+p.add_argument("--base-label", default="baseline")
 args = p.parse_args()
 
 # psql and pgbench talk to PostgreSQL over the same transport as both servers (no TLS).
@@ -151,8 +159,8 @@ class PostgresCpu:
         return sum(v - self.first.get(pid, 0.0) for pid, v in self.last.items())
 
 
-def kp_metric(name):
-    text = urllib.request.urlopen(args.kp.replace("/graphql", "/metrics"), timeout=30).read().decode()
+def kp_metric(name, url=None):
+    text = urllib.request.urlopen((url or args.kp).replace("/graphql", "/metrics"), timeout=30).read().decode()
     return sum(float(l.rsplit(" ", 1)[1]) for l in text.splitlines() if l.startswith(name))
 
 
@@ -214,14 +222,15 @@ def wrk_command(url, script, connections, duration, latency=False):
 
 
 def wrk(url, script, connections, pids, kp):
+    """`kp`: the server is a Kontaktpunkt (its statements are counted through its /metrics)."""
     cpu = sum(cpu_seconds(p) for p in pids)
-    statements = kp_metric("kontaktpunkt_sql_statements_total") if kp else 0.0
+    statements = kp_metric("kontaktpunkt_sql_statements_total", url) if kp else 0.0
     pg = PostgresCpu()
     run = subprocess.run(wrk_command(url, script, connections, args.duration, latency=True), capture_output=True, text=True)
     pg_cpu = pg.seconds()
     cpu = sum(cpu_seconds(p) for p in pids) - cpu
     if kp:
-        statements = kp_metric("kontaktpunkt_sql_statements_total") - statements
+        statements = kp_metric("kontaktpunkt_sql_statements_total", url) - statements
     out = run.stdout
     found = re.search(r"Requests/sec:\s+([\d.]+)", out)
     if not found:
@@ -892,12 +901,18 @@ for s in SCENARIOS:
     pg5_script = lua(s["pg5"], pg5_values, None, unique=unique) if s["pg5"] else None
     for c in s.get("connections") or CONNECTIONS:
         print(f"-- {s['name']}, {c} connections", flush=True)
-        for url, script in [(args.kp, kp_script), (args.pg5, pg5_script)]:  # warm-up
-            if script:
+        for url, script in [(args.kp, kp_script), (args.base, kp_script), (args.pg5, pg5_script)]:  # warm-up
+            if url and script:
                 subprocess.run(wrk_command(url, script, c, 3), capture_output=True)
         rounds = []  # KP, PG5, floor back to back in each round (see the top of this file)
-        for _ in range(args.runs):
-            rounds.append((wrk(args.kp, kp_script, c, [args.kp_pid], kp=True),
+        base_rounds = []  # the baseline Kontaktpunkt beside KP, in turn before and after it
+        for i in range(args.runs):
+            if args.base and i % 2 == 0:
+                base_rounds.append(wrk(args.base, kp_script, c, [args.base_pid], kp=True))
+            kp_round = wrk(args.kp, kp_script, c, [args.kp_pid], kp=True)
+            if args.base and i % 2 == 1:
+                base_rounds.append(wrk(args.base, kp_script, c, [args.base_pid], kp=True))
+            rounds.append((kp_round,
                            wrk(args.pg5, pg5_script, c, pg5_pids, kp=False) if pg5_script else None,
                            pgbench(s["floor"], c, {"n": s["n"]}, args.duration)))
         kp = median([r[0] for r in rounds])
@@ -905,7 +920,12 @@ for s in SCENARIOS:
         fl = median([r[2] for r in rounds])
         results["scenarios"].append({"key": s["key"], "name": s["name"], "kind": s["kind"], "connections": c,
                                      "note": s.get("note"), "kontaktpunkt": kp, "postgraphile5": pg5, "sql_floor": fl,
-                                     "rounds_rps": [[round(x["rps"], 1) if x else None for x in r] for r in rounds]})
+                                     "rounds_rps": [[round(x["rps"], 1) if x else None for x in r] for r in rounds],
+                                     "rounds_p99_ms": [[x.get("p99_ms") if x else None for x in r] for r in rounds]})
+        if base_rounds:
+            results["scenarios"][-1]["baseline"] = median(base_rounds)
+            results["scenarios"][-1]["baseline_rounds_rps"] = [round(x["rps"], 1) for x in base_rounds]
+            results["scenarios"][-1]["baseline_rounds_p99_ms"] = [x["p99_ms"] for x in base_rounds]
 
 
 # ---- 3. table, targets, chart ----
@@ -939,6 +959,29 @@ errors = [f"{r['name']} ({r['connections']}): {who} {x['non_2xx']} non-2xx, {x['
 errors += [f"{r['name']} ({r['connections']}): floor {r['sql_floor']['failed']} failed transactions"
            for r in results["scenarios"] if r["sql_floor"]["failed"]]
 table_md = "\n".join(rows)
+
+base_md = ""
+if args.base:
+    base_rows = [f"Before/after, side by side in this run: `{args.base_label}` (baseline) and the binary measured above, "
+                 "loaded one right after the other in every round (the baseline first in odd rounds, second in even ones).",
+                 "",
+                 "| scenario | conn. | baseline req/s | KP req/s | KP / baseline | in each round | baseline p50 / p99 ms "
+                 "| KP p50 / p99 ms | p99 ms in each round, baseline / KP | baseline SQL / req | KP SQL / req "
+                 "| CPU ms / req baseline + its PG | CPU ms / req KP + its PG |",
+                 "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|"]
+    for r in results["scenarios"]:
+        b, kp = r.get("baseline"), r["kontaktpunkt"]
+        if not b:
+            continue
+        each = [x[0] / y for x, y in zip(r["rounds_rps"], r["baseline_rounds_rps"]) if y]
+        base_rows.append(f"| {r['name']} | {r['connections']} | {b['rps']:.0f} | {kp['rps']:.0f} | {ratio(kp['rps'], b['rps']):.2f} "
+                         f"| {', '.join(f'{x:.2f}' for x in each)} | {b['p50_ms']:.1f} / {b['p99_ms']:.1f} "
+                         f"| {kp['p50_ms']:.1f} / {kp['p99_ms']:.1f} "
+                         f"| {', '.join(f'{x:.0f} / {y[0]:.0f}' for x, y in zip(r['baseline_rounds_p99_ms'], r['rounds_p99_ms']))} "
+                         f"| {b['sql_per_request']:.1f} | {kp['sql_per_request']:.1f} "
+                         f"| {b['cpu_ms_per_request']:.2f} + {b['postgres_cpu_ms_per_request']:.2f} "
+                         f"| {kp['cpu_ms_per_request']:.2f} + {kp['postgres_cpu_ms_per_request']:.2f} |")
+    base_md = "\n".join(base_rows)
 
 at16 = {r["key"]: r for r in results["scenarios"] if r["connections"] == 16}
 reads = [s for s in SCENARIOS if s["kind"] in ("lookup", "list")]
@@ -1082,7 +1125,7 @@ CPU ms / request: the server process, + the PostgreSQL processes of the bench da
 measured run. KP SQL / req from `kontaktpunkt_sql_statements_total`. RSS at the end of the run.
 
 {table_md}
-
+{(chr(10) + base_md + chr(10)) if base_md else ""}
 Targets:
 {targets_md}
 {(chr(10) + "Errors during the runs:" + chr(10) + chr(10).join("- " + e for e in errors) + chr(10)) if errors else ""}
@@ -1093,6 +1136,9 @@ Targets:
 print()
 print(table_md)
 print()
+if base_md:
+    print(base_md)
+    print()
 print("Targets:")
 print(targets_md)
 if errors:

@@ -530,14 +530,13 @@ db_tests!(follow_ups_with_their_company_cost_one_statement);
 
 /// A logged contact's checks (the company, its ACTIVE job service agreement, the other
 /// organisations' recent contacts) are one statement, however many organisations it warns of;
-/// one more reads an ACTIVE agreement's participants. The activity and its audit event are
-/// one statement on PostgreSQL (written together at commit, without BEGIN and COMMIT), two on
-/// SQLite.
-async fn a_logged_contact_costs_three_statements(app: TestApp) {
-    let writes = match app.backend {
-        crate::helpers::Backend::Postgres => 1.0,
-        crate::helpers::Backend::Sqlite => 2.0,
-    };
+/// one more reads an ACTIVE agreement's participants. On PostgreSQL the checks are the body of
+/// the statement that writes the activity and its audit event (without BEGIN and COMMIT): one
+/// statement in all. On SQLite the checks run first and the writes are two statements.
+async fn a_logged_contact_costs_a_fixed_number_of_statements(app: TestApp) {
+    let pg = app.backend == crate::helpers::Backend::Postgres;
+    // The statements of the checks and the writes (PostgreSQL: one for both).
+    let (checks, writes) = if pg { (0.0, 1.0) } else { (1.0, 2.0) };
     let company = company_id(&app, &consultant(&app, "jc-461")).await;
     let log = "mutation($c: ID!) { logActivity(input: { companyId: $c, kind: PHONE, status: HELD }) { activity { id } warnings { code } } }";
     let mut seen = Vec::new();
@@ -575,15 +574,15 @@ async fn a_logged_contact_costs_three_statements(app: TestApp) {
     assert_eq!(
         seen,
         [
-            (1.0 + writes, 0),
-            (1.0 + writes, 1),
-            (1.0 + writes, 2),
-            (2.0 + writes, 3)
+            (checks + writes, 0),
+            (checks + writes, 1),
+            (checks + writes, 2),
+            (checks + 1.0 + writes, 3)
         ],
         "(statements, warnings) of each logActivity"
     );
-    // A held meeting reads the company's agreement once, with the checks (it moves the
-    // agreement's status meeting on when its coordinator held it).
+    // A held meeting reads the company's agreement once, with the checks, before it writes (it
+    // moves the agreement's status meeting on when its coordinator held it).
     let other = company_id(&app, &consultant(&app, "jc-461")).await;
     let before = app.metric("kontaktpunkt_sql_statements_total").await;
     app.gql_ok(
@@ -598,9 +597,27 @@ async fn a_logged_contact_costs_three_statements(app: TestApp) {
         1.0 + writes,
         "a held meeting without an agreement"
     );
+    // A company that is not there: PostgreSQL's write is refused by the foreign key (nothing
+    // written), then the checks say so; SQLite's checks refuse before any write.
+    let before = app.metric("kontaktpunkt_sql_statements_total").await;
+    let tables_before = app.table_digests().await;
+    let (_, body) = app
+        .gql(
+            Some(&consultant(&app, "jc-461")),
+            log,
+            json!({ "c": uuid::Uuid::now_v7().to_string() }),
+        )
+        .await;
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "NOT_FOUND",
+        "{body}"
+    );
+    let statements = app.metric("kontaktpunkt_sql_statements_total").await - before;
+    assert_eq!(statements, if pg { 2.0 } else { 1.0 }, "an unknown company");
+    assert_eq!(app.table_digests().await, tables_before, "nothing written");
 }
 
-db_tests!(a_logged_contact_costs_three_statements);
+db_tests!(a_logged_contact_costs_a_fixed_number_of_statements);
 
 /// The reports are aggregate SQL over the national record: on PostgreSQL each statement is
 /// served by the index made for it (migrations 9 and 10), and no table of the record is read

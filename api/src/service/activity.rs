@@ -199,6 +199,20 @@ async fn contact_context(
     if !v::is_id(company_id) {
         return Ok(None);
     }
+    let q = contact_context_query(company_id, own, present, since);
+    let rows = db
+        .query_all_raw(db.get_database_backend().build(&q))
+        .await?;
+    read_contact_context(&rows, since.is_some())
+}
+
+/// The statement of `contact_context`.
+fn contact_context_query(
+    company_id: &str,
+    own: &str,
+    present: &[String],
+    since: Option<DateTime<Utc>>,
+) -> SelectStatement {
     let recent = Alias::new("recent");
     let mut q = Query::select();
     q.column((entity::company::Entity, entity::company::Column::Id))
@@ -231,9 +245,14 @@ async fn contact_context(
         .column((recent.clone(), Alias::new("last_contact")))
         .order_by((recent, activity::Column::OrganisationId), Order::Asc);
     }
-    let rows = db
-        .query_all_raw(db.get_database_backend().build(&q))
-        .await?;
+    q
+}
+
+/// The rows of `contact_context_query` (`with_recent`: it asked for the recent contacts).
+fn read_contact_context(
+    rows: &[sea_orm::QueryResult],
+    with_recent: bool,
+) -> AppResult<Option<ContactContext>> {
     let Some(first) = rows.first() else {
         return Ok(None);
     };
@@ -249,8 +268,8 @@ async fn contact_context(
         None => None,
     };
     let mut recent = Vec::new();
-    if since.is_some() {
-        for row in &rows {
+    if with_recent {
+        for row in rows {
             let org = <Option<String> as rows::Value>::at(row, recent_at, true)?;
             let at = <Option<DateTime<Utc>> as rows::Value>::at(row, recent_at + 1, true)?;
             if let (Some(org), Some(at)) = (org, at) {
@@ -426,6 +445,27 @@ pub async fn log(
     cooldown_days: u32,
     input: LogActivityInput,
 ) -> AppResult<(activity::Model, Vec<Warning>)> {
+    if checked_at_write(db.get_database_backend(), &input) {
+        let mut uow = UnitOfWork::begin_lazy(db, ctx).await?;
+        let prepared = prepare(&mut uow, catalogue, cooldown_days, &input)?;
+        let model = record(&mut uow, &prepared, &input, input.company_id.clone(), None)?;
+        let checks = contact_context_query(
+            &input.company_id,
+            &prepared.owner,
+            &prepared.participants,
+            prepared.since,
+        );
+        if let Some(rows) = uow.commit_reading(checks).await? {
+            let context =
+                read_contact_context(&rows, prepared.since.is_some())?.ok_or_else(|| {
+                    AppError::Internal("a contact was written for a company not there".into())
+                })?;
+            let warnings = warnings_of(db, &prepared, &input, &context, catalogue).await?;
+            return Ok((model, warnings));
+        }
+        // A foreign key refused the row (no such company): nothing was written, and the
+        // checks below say what is missing.
+    }
     // Reads first, then defers its rows: on PostgreSQL the checks run on the pool and the
     // activity and its audit event are one statement, without BEGIN and COMMIT.
     uow::write_lazy(db, ctx, async |uow| {
@@ -434,14 +474,43 @@ pub async fn log(
     .await
 }
 
-/// `log` inside the caller's unit of work (several services can share one transaction).
-#[tracing::instrument(skip_all)]
-pub async fn log_in(
+/// Whether a contact's checks can be answered by the statement that writes it (PostgreSQL,
+/// `UnitOfWork::commit_reading`): one round trip instead of two. Not when the checks decide
+/// what is written (a campaign's call list entry, a held meeting moving the company's
+/// agreement on) or would see the new row (a booked meeting's double-booking check reads the
+/// assignee's bookings). The checks see the database as it stood before the write, so the
+/// warnings are the same either way; a company that is not there is refused by the foreign
+/// key, and the checks then run first to say so.
+fn checked_at_write(backend: DbBackend, input: &LogActivityInput) -> bool {
+    backend == DbBackend::Postgres
+        && v::is_id(&input.company_id)
+        && input.campaign_id.is_none()
+        && !(input.kind == ActivityKind::Meeting && input.status == ActivityStatus::Held)
+        && !(input.status == ActivityStatus::Booked && input.assignee_sub.is_some())
+}
+
+/// A contact to log, checked as far as it can be without reading the database.
+struct Prepared {
+    now: DateTime<Utc>,
+    summary: Option<String>,
+    occurred_at: Option<DateTime<Utc>>,
+    assignee: Option<String>,
+    /// The organisation that owns the activity.
+    owner: String,
+    participants: Vec<String>,
+    /// The start of the coordination window (`None`: no window).
+    since: Option<DateTime<Utc>>,
+    cooldown_days: u32,
+    initiated_by: InitiatedBy,
+}
+
+/// Validates `input` and asks the policy.
+fn prepare(
     uow: &mut UnitOfWork<'_>,
     catalogue: &Catalogue,
     cooldown_days: u32,
-    input: LogActivityInput,
-) -> AppResult<(activity::Model, Vec<Warning>)> {
+    input: &LogActivityInput,
+) -> AppResult<Prepared> {
     let now = Utc::now();
     let summary = v::optional_text("input.summary", input.summary.as_deref(), SUMMARY_MAX)?;
     check_not_future("input.occurredAt", input.occurred_at, now)?;
@@ -459,48 +528,11 @@ pub async fn log_in(
     let assignee = v::subject("input.assigneeSub", input.assignee_sub.as_deref())?;
 
     uow.authorize(&Action::LogActivity)?;
-    let actor = uow.actor().clone();
+    let actor = uow.actor();
     let owner = input
         .owner_organisation_id
         .clone()
         .unwrap_or_else(|| actor.organisation_id.clone());
-    let participants = participant_ids(catalogue, &owner, &input.participant_organisation_ids)?;
-    let since = (cooldown_days > 0).then(|| now - Duration::days(i64::from(cooldown_days)));
-    let context = contact_context(uow.conn(), &input.company_id, &owner, &participants, since)
-        .await?
-        .ok_or_else(|| AppError::NotFound(format!("company {} not found", input.company_id)))?;
-    let campaign = match input.campaign_id.as_deref() {
-        Some(id) => {
-            Some(campaigns::check_activity_in(uow, id, &context.company_id, input.kind).await?)
-        }
-        None => None,
-    };
-    let agreement = context.agreement;
-    let agreement_participants = match &agreement {
-        Some(a) => agreements::participants_of(uow.conn(), std::slice::from_ref(&a.id))
-            .await?
-            .into_iter()
-            .map(|p| p.organisation_id)
-            .collect(),
-        None => Vec::new(),
-    };
-    let warnings = warnings_for(
-        uow.conn(),
-        WarningContext {
-            own: &owner,
-            assignee: assignee
-                .as_deref()
-                .filter(|_| input.status == ActivityStatus::Booked),
-            participants: &participants,
-            agreement: agreement.as_ref().map(|a| (a, agreement_participants)),
-            recent: &context.recent,
-            cooldown_days,
-            scheduled_at: input.scheduled_at,
-            now,
-        },
-        catalogue,
-    )
-    .await?;
     let initiated_by =
         input
             .initiated_by
@@ -509,28 +541,88 @@ pub async fn log_in(
             } else {
                 InitiatedBy::Jobcentre
             });
+    let participants = participant_ids(catalogue, &owner, &input.participant_organisation_ids)?;
+    let since = (cooldown_days > 0).then(|| now - Duration::days(i64::from(cooldown_days)));
+    Ok(Prepared {
+        now,
+        summary,
+        occurred_at,
+        assignee,
+        owner,
+        participants,
+        since,
+        cooldown_days,
+        initiated_by,
+    })
+}
+
+/// The coordination warnings of a contact, from its checks.
+async fn warnings_of(
+    db: &impl ConnectionTrait,
+    prepared: &Prepared,
+    input: &LogActivityInput,
+    context: &ContactContext,
+    catalogue: &Catalogue,
+) -> AppResult<Vec<Warning>> {
+    let agreement = context.agreement.as_ref();
+    let agreement_participants = match agreement {
+        Some(a) => agreements::participants_of(db, std::slice::from_ref(&a.id))
+            .await?
+            .into_iter()
+            .map(|p| p.organisation_id)
+            .collect(),
+        None => Vec::new(),
+    };
+    warnings_for(
+        db,
+        WarningContext {
+            own: &prepared.owner,
+            assignee: prepared
+                .assignee
+                .as_deref()
+                .filter(|_| input.status == ActivityStatus::Booked),
+            participants: &prepared.participants,
+            agreement: agreement.map(|a| (a, agreement_participants)),
+            recent: &context.recent,
+            cooldown_days: prepared.cooldown_days,
+            scheduled_at: input.scheduled_at,
+            now: prepared.now,
+        },
+        catalogue,
+    )
+    .await
+}
+
+/// Defers the activity (and its participants) with their audit events: written at commit.
+fn record(
+    uow: &mut UnitOfWork<'_>,
+    prepared: &Prepared,
+    input: &LogActivityInput,
+    company_id: String,
+    campaign_id: Option<String>,
+) -> AppResult<activity::Model> {
     // The row as the database stores it (timestamps to the microsecond), so that the answer,
     // the audit event and a later read agree; written with the audit event at commit.
     let stored = |at: DateTime<Utc>| at.trunc_subsecs(6);
-    let now = stored(now);
-    let occurred_at = occurred_at.map(stored);
+    let now = stored(prepared.now);
+    let occurred_at = prepared.occurred_at.map(stored);
     let scheduled_at = input.scheduled_at.map(stored);
     let model = activity::Model {
         id: new_id(),
-        company_id: context.company_id,
-        organisation_id: owner.clone(),
+        company_id,
+        organisation_id: prepared.owner.clone(),
         kind: input.kind,
         status: input.status,
-        initiated_by,
+        initiated_by: prepared.initiated_by,
         visibility: input.visibility.unwrap_or(Visibility::Shared),
         scheduled_at,
         occurred_at,
         contact_at: contact_at(occurred_at, scheduled_at, now),
-        summary,
-        campaign_id: campaign.as_ref().map(|(c, _)| c.id.clone()),
-        assignee_sub: assignee,
+        summary: prepared.summary.clone(),
+        campaign_id,
+        assignee_sub: prepared.assignee.clone(),
         outcome_registered: false,
-        created_by_sub: actor.sub.clone(),
+        created_by_sub: uow.actor().sub.clone(),
         version: 1,
         created_at: now,
         updated_at: now,
@@ -540,8 +632,9 @@ pub async fn log_in(
         model.clone(),
     )));
     uow.created("activity.logged", &model)?;
-    if !participants.is_empty() {
-        let rows: Vec<activity_participant::Model> = participants
+    if !prepared.participants.is_empty() {
+        let rows: Vec<activity_participant::Model> = prepared
+            .participants
             .iter()
             .map(|org| activity_participant::Model {
                 id: new_id(),
@@ -560,10 +653,40 @@ pub async fn log_in(
             uow.created("activity.participantAdded", row)?;
         }
     }
+    Ok(model)
+}
+
+/// `log` inside the caller's unit of work (several services can share one transaction).
+#[tracing::instrument(skip_all)]
+pub async fn log_in(
+    uow: &mut UnitOfWork<'_>,
+    catalogue: &Catalogue,
+    cooldown_days: u32,
+    input: LogActivityInput,
+) -> AppResult<(activity::Model, Vec<Warning>)> {
+    let prepared = prepare(uow, catalogue, cooldown_days, &input)?;
+    let context = contact_context(
+        uow.conn(),
+        &input.company_id,
+        &prepared.owner,
+        &prepared.participants,
+        prepared.since,
+    )
+    .await?
+    .ok_or_else(|| AppError::NotFound(format!("company {} not found", input.company_id)))?;
+    let campaign = match input.campaign_id.as_deref() {
+        Some(id) => {
+            Some(campaigns::check_activity_in(uow, id, &context.company_id, input.kind).await?)
+        }
+        None => None,
+    };
+    let warnings = warnings_of(uow.conn(), &prepared, &input, &context, catalogue).await?;
+    let campaign_id = campaign.as_ref().map(|(c, _)| c.id.clone());
+    let model = record(uow, &prepared, &input, context.company_id, campaign_id)?;
     if let Some((campaign, entry)) = campaign {
         campaigns::apply_activity_in(uow, &campaign, entry, &model, true).await?;
     }
-    after_meeting_held(uow, &model, agreement).await?;
+    after_meeting_held(uow, &model, context.agreement).await?;
     Ok((model, warnings))
 }
 

@@ -24,10 +24,13 @@
 
 use chrono::Utc;
 use entity::{audit_event, audit_event_subject};
-use sea_orm::sea_query::{CommonTableExpression, InsertStatement, WithClause};
+use sea_orm::sea_query::{
+    CommonTableExpression, InsertStatement, SelectStatement, SubQueryStatement, WithClause,
+};
 use sea_orm::{
     ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, EntityTrait,
-    ExecResult, QueryResult, QueryTrait, Set, Statement, TransactionOptions, TransactionTrait,
+    ExecResult, QueryResult, QueryTrait, Set, SqlErr, Statement, StatementBuilder,
+    TransactionOptions, TransactionTrait,
 };
 use serde_json::Value;
 use tokio::sync::OnceCell;
@@ -311,21 +314,55 @@ impl<'a> UnitOfWork<'a> {
     /// recorded event (unless the unit of work was declared `unchanged`, which rolls back):
     /// nothing is committed then.
     pub async fn commit(self) -> AppResult<()> {
+        match self.finish(None).await {
+            Ok(_) => Ok(()),
+            Err(Finish::MissingReference(e)) => Err(e.into()),
+            Err(Finish::Failed(e)) => Err(e),
+        }
+    }
+
+    /// Commits as `commit` does and answers `read` as the database stood before this unit of
+    /// work's writes. On PostgreSQL `read` is the body of the one statement that writes the
+    /// deferred rows and the audit events (their data-modifying `WITH`; every part of a
+    /// statement sees the same snapshot, taken before its writes): checks and write in one
+    /// round trip, without BEGIN and COMMIT when nothing ran in a transaction yet. On SQLite,
+    /// and for more rows than one statement takes, it runs in the transaction before the
+    /// writes. `None` when a written row refers to a record that does not exist (a foreign
+    /// key): nothing was written then, and the caller says what is missing.
+    pub async fn commit_reading(
+        self,
+        read: SelectStatement,
+    ) -> AppResult<Option<Vec<QueryResult>>> {
+        match self.finish(Some(read)).await {
+            Ok(rows) => Ok(Some(rows)),
+            Err(Finish::MissingReference(_)) => Ok(None),
+            Err(Finish::Failed(e)) => Err(e),
+        }
+    }
+
+    async fn finish(self, read: Option<SelectStatement>) -> Result<Vec<QueryResult>, Finish> {
         if !self.authorized {
             return Err(AppError::Internal(
                 "a write was about to commit without a policy decision".into(),
-            ));
+            )
+            .into());
         }
+        let backend = self.conn.db.get_database_backend();
         if self.events.is_empty() {
             if self.unchanged {
+                let rows = match read {
+                    Some(read) => self.conn.query_all_raw(backend.build(&read)).await?,
+                    None => Vec::new(),
+                };
                 if let Some(txn) = self.conn.txn.into_inner() {
                     txn.rollback().await?;
                 }
-                return Ok(());
+                return Ok(rows);
             }
             return Err(AppError::Internal(
                 "a write was about to commit without an audit event".into(),
-            ));
+            )
+            .into());
         }
         let at = Utc::now();
         let mut subjects = Vec::new();
@@ -372,46 +409,100 @@ impl<'a> UnitOfWork<'a> {
             inserts.push(audit_event_subject::Entity::insert_many(chunk.to_vec()).into_query());
         }
         let conn = self.conn;
-        let backend = conn.db.get_database_backend();
+        let mut rows = Vec::new();
         if backend == DbBackend::Postgres && inserts.len() <= DEFERRED_PER_STATEMENT + 2 {
             // One statement writes the deferred rows and the audit events (PostgreSQL checks
             // the foreign keys at its end): atomic by itself when nothing ran in a transaction.
-            let last = inserts.pop();
-            let statement = last.map(|last| {
-                if inserts.is_empty() {
-                    return backend.build(&last);
+            let on_pool = !conn.began();
+            match read {
+                Some(read) => {
+                    let statement = one_statement(backend, inserts, read);
+                    rows = if on_pool {
+                        conn.db.query_all_raw(statement).await
+                    } else {
+                        conn.transaction().await?.query_all_raw(statement).await
+                    }
+                    .map_err(Finish::from_write)?;
                 }
-                let mut with = WithClause::new();
-                for (i, insert) in inserts.drain(..).enumerate() {
-                    with.cte(
-                        CommonTableExpression::new()
-                            .query(insert)
-                            .table_name(format!("w{i}"))
-                            .to_owned(),
-                    );
+                None => {
+                    if let Some(last) = inserts.pop() {
+                        let statement = one_statement(backend, inserts, last);
+                        if on_pool {
+                            conn.db.execute_raw(statement).await
+                        } else {
+                            conn.transaction().await?.execute_raw(statement).await
+                        }
+                        .map_err(Finish::from_write)?;
+                    }
                 }
-                backend.build(&with.query(last))
-            });
-            if !conn.began() {
-                if let Some(statement) = statement {
-                    conn.db.execute_raw(statement).await?;
-                }
-                return Ok(());
             }
-            if let Some(statement) = statement {
-                conn.transaction().await?.execute_raw(statement).await?;
+            if on_pool {
+                return Ok(rows);
             }
         } else {
             let txn = conn.transaction().await?;
+            if let Some(read) = read {
+                rows = txn.query_all_raw(backend.build(&read)).await?;
+            }
             for insert in &inserts {
-                txn.execute(insert).await?;
+                txn.execute(insert).await.map_err(Finish::from_write)?;
             }
         }
         match conn.txn.into_inner() {
             Some(txn) => txn.commit().await?,
-            None => return Err(AppError::Internal("the transaction was lost".into())),
+            None => return Err(AppError::Internal("the transaction was lost".into()).into()),
         }
-        Ok(())
+        Ok(rows)
+    }
+}
+
+/// `body` with `ctes` as its data-modifying `WITH` (`w0`, `w1`, …): one statement.
+fn one_statement<B>(backend: DbBackend, ctes: Vec<InsertStatement>, body: B) -> Statement
+where
+    B: StatementBuilder + Into<SubQueryStatement>,
+{
+    if ctes.is_empty() {
+        return backend.build(&body);
+    }
+    let mut with = WithClause::new();
+    for (i, insert) in ctes.into_iter().enumerate() {
+        with.cte(
+            CommonTableExpression::new()
+                .query(insert)
+                .table_name(format!("w{i}"))
+                .to_owned(),
+        );
+    }
+    backend.build(&with.query(body))
+}
+
+/// Why `finish` wrote nothing.
+enum Finish {
+    /// A written row refers to a record that does not exist (a foreign key).
+    MissingReference(DbErr),
+    Failed(AppError),
+}
+
+impl Finish {
+    /// A failed write: a missing reference is the caller's to name, anything else an error.
+    fn from_write(e: DbErr) -> Self {
+        if matches!(e.sql_err(), Some(SqlErr::ForeignKeyConstraintViolation(_))) {
+            Finish::MissingReference(e)
+        } else {
+            Finish::Failed(e.into())
+        }
+    }
+}
+
+impl From<AppError> for Finish {
+    fn from(e: AppError) -> Self {
+        Finish::Failed(e)
+    }
+}
+
+impl From<DbErr> for Finish {
+    fn from(e: DbErr) -> Self {
+        Finish::Failed(e.into())
     }
 }
 
