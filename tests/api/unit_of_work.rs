@@ -135,3 +135,55 @@ async fn deferred_inserts(db: &DatabaseConnection, lazy: bool) {
 }
 
 db_tests!(deferred_inserts_are_written_all_or_nothing);
+
+/// `commit_reading` answers its read as the database stood before the unit of work's writes
+/// (on PostgreSQL in the statement that writes them, on SQLite before them in the
+/// transaction), and a row referring to a record that is not there (a foreign key) comes
+/// back as `None` with nothing written.
+async fn commit_reading_answers_as_before_the_write(app: TestApp) {
+    let db = Database::connect(app.config.database_url.as_str())
+        .await
+        .expect("connect");
+    let ctx = context();
+    for lazy in [true, false] {
+        let read = |id: &str| {
+            sea_orm::sea_query::Query::select()
+                .column(company::Column::Id)
+                .from(company::Entity)
+                .and_where(company::Column::Id.eq(id))
+                .to_owned()
+        };
+        let ok = row(&valid_cvr());
+        let mut uow = begin(&db, &ctx, lazy).await;
+        uow.defer(company::Entity::insert(company::ActiveModel::from(
+            ok.clone(),
+        )));
+        uow.created("company.registered", &ok).expect("record");
+        let rows = uow
+            .commit_reading(read(&ok.id))
+            .await
+            .expect("commit")
+            .expect("every reference is there");
+        assert!(
+            rows.is_empty(),
+            "the read saw the row it wrote (lazy: {lazy})"
+        );
+        assert_eq!(stored(&db, &[&ok]).await, (1, 1), "lazy: {lazy}");
+
+        // A company in a municipality that does not exist is refused by its foreign key, and
+        // neither it nor its event is written.
+        let mut missing = row(&valid_cvr());
+        missing.municipality_code = Some("999".into());
+        let mut uow = begin(&db, &ctx, lazy).await;
+        uow.defer(company::Entity::insert(company::ActiveModel::from(
+            missing.clone(),
+        )));
+        uow.created("company.registered", &missing).expect("record");
+        let refused = uow.commit_reading(read(&ok.id)).await.expect("no error");
+        assert!(refused.is_none(), "a missing reference (lazy: {lazy})");
+        assert_eq!(stored(&db, &[&missing]).await, (0, 0), "lazy: {lazy}");
+    }
+    db.close().await.ok();
+}
+
+db_tests!(commit_reading_answers_as_before_the_write);
