@@ -1,5 +1,6 @@
 //! Building and running the service: one `Application` for the binary and the tests alike.
 
+use crate::db::Db;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -7,7 +8,7 @@ use std::sync::Arc;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
-use sea_orm::{DatabaseConnection, DbBackend};
+use sea_orm::DbBackend;
 use tokio::net::TcpListener;
 
 use crate::auth::TokenVerifier;
@@ -38,7 +39,7 @@ pub enum StartupError {
 pub struct Application {
     listener: TcpListener,
     router: axum::Router,
-    db: DatabaseConnection,
+    db: Db,
     addr: SocketAddr,
     header_read_timeout: std::time::Duration,
 }

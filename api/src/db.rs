@@ -1,15 +1,336 @@
 //! Database connection (SQLite or PostgreSQL), statement metrics and migrations.
 
+use std::ops::Deref;
 use std::sync::Arc;
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 use migration::{Migrator, MigratorTrait};
-use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
+use sea_orm::sqlx::pool::PoolConnection;
+use sea_orm::sqlx::postgres::PgPool;
+use sea_orm::sqlx::{self, Postgres};
+use sea_orm::{
+    ConnAcquireErr, ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend,
+    DbErr, ExecResult, QueryResult, RuntimeErr, Statement,
+};
+use sea_query_sqlx::SqlxValues;
 
 use crate::config::PoolSettings;
 use crate::metrics::Metrics;
 
+/// The database: sea-orm's connection and, on PostgreSQL, the [`Lane`] its statements outside
+/// a transaction run on. Everything sea-orm offers is reachable through `Deref`; statements
+/// run through this type's own [`ConnectionTrait`] take the lane.
+#[derive(Clone)]
+pub struct Db {
+    conn: DatabaseConnection,
+    lane: Option<Arc<Lane>>,
+}
+
+impl Deref for Db {
+    type Target = DatabaseConnection;
+    fn deref(&self) -> &DatabaseConnection {
+        &self.conn
+    }
+}
+
+/// A connection without a lane: every statement through sea-orm's pool (tests, tools).
+impl From<DatabaseConnection> for Db {
+    fn from(conn: DatabaseConnection) -> Db {
+        Db { conn, lane: None }
+    }
+}
+
+impl Db {
+    /// The lane, if this database has one (PostgreSQL with a pool of two or more).
+    pub fn lane(&self) -> Option<&Lane> {
+        self.lane.as_deref()
+    }
+
+    /// Hands the lane's connections back to the pool, then closes the pool. A statement still
+    /// running returns its connection to the pool when it ends, which then closes it.
+    pub async fn close(self) -> Result<(), DbErr> {
+        if let Some(lane) = &self.lane {
+            lane.close();
+        }
+        self.conn.close().await
+    }
+}
+
+#[async_trait::async_trait]
+impl ConnectionTrait for Db {
+    fn get_database_backend(&self) -> DbBackend {
+        self.conn.get_database_backend()
+    }
+
+    async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
+        if let Some(lane) = &self.lane
+            && let Some(mut lent) = lane.lend().await?
+        {
+            let result = lane
+                .run(&stmt, |query| query.execute(lent.connection()))
+                .await;
+            return lent.finish(result).map(Into::into);
+        }
+        self.conn.execute_raw(stmt).await
+    }
+
+    /// Not on the lane: an unprepared text may hold several statements (a `BEGIN` among them).
+    async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
+        self.conn.execute_unprepared(sql).await
+    }
+
+    async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
+        if let Some(lane) = &self.lane
+            && let Some(mut lent) = lane.lend().await?
+        {
+            let result = lane
+                .run(&stmt, |query| query.fetch_optional(lent.connection()))
+                .await;
+            return lent.finish(result).map(|row| row.map(Into::into));
+        }
+        self.conn.query_one_raw(stmt).await
+    }
+
+    async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
+        if let Some(lane) = &self.lane
+            && let Some(mut lent) = lane.lend().await?
+        {
+            let result = lane
+                .run(&stmt, |query| query.fetch_all(lent.connection()))
+                .await;
+            return lent
+                .finish(result)
+                .map(|rows| rows.into_iter().map(Into::into).collect());
+        }
+        self.conn.query_all_raw(stmt).await
+    }
+}
+
+/// PostgreSQL connections kept between statements instead of going back to sqlx's pool.
+///
+/// sqlx tests every connection returned to its pool with a ping (a `Sync` round trip, from a
+/// task spawned for it): with one statement per request that was a second round trip for each,
+/// waking both the server and PostgreSQL, and about a tenth of the CPU of a small read
+/// (`bench/run`, the coordinator view and the company page, sqlx with and without the ping).
+/// A statement outside a transaction that completed leaves its connection idle and ready, so
+/// the lane keeps it as it is for the next statement. A connection whose statement failed, or
+/// whose future was dropped mid-statement (a client that hung up), goes back to sqlx's pool,
+/// which pings it and closes it if it is broken: nothing half-read is ever reused.
+///
+/// The lane holds at most `capacity` of the pool's connections (idle or in use), fewer than the
+/// pool has, so that transactions, which take theirs from the pool, always find some; a
+/// statement that finds the lane full and none idle runs through the pool as before. A
+/// connection idle in the lane longer than the pool's `ping_after_idle` goes back to the pool
+/// (and its ping) rather than being used.
+pub struct Lane {
+    pool: PgPool,
+    idle: std::sync::Mutex<Vec<(PoolConnection<Postgres>, Instant)>>,
+    /// Connections the lane holds: idle ones and lent ones.
+    held: AtomicUsize,
+    capacity: usize,
+    ping_after_idle: Duration,
+    closed: AtomicBool,
+    metrics: Option<Arc<Metrics>>,
+}
+
+impl Lane {
+    /// How many of a pool of `size` connections the lane may hold: three quarters, the rest
+    /// kept for transactions (none with a pool of one).
+    pub fn capacity_for(size: u32) -> usize {
+        let size = size as usize;
+        size - size.div_ceil(4)
+    }
+
+    fn new(
+        pool: PgPool,
+        capacity: usize,
+        ping_after_idle: Duration,
+        metrics: Option<Arc<Metrics>>,
+    ) -> Lane {
+        Lane {
+            pool,
+            idle: std::sync::Mutex::new(Vec::with_capacity(capacity)),
+            held: AtomicUsize::new(0),
+            capacity,
+            ping_after_idle,
+            closed: AtomicBool::new(false),
+            metrics,
+        }
+    }
+
+    fn idle_list(&self) -> std::sync::MutexGuard<'_, Vec<(PoolConnection<Postgres>, Instant)>> {
+        // Never held across an await; a poisoned lock still holds a valid list.
+        self.idle
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Connections the lane holds (idle and lent) and of those idle.
+    pub fn held(&self) -> (usize, usize) {
+        (self.held.load(Ordering::Acquire), self.idle_list().len())
+    }
+
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    /// A connection for one statement: an idle one of the lane, or one more from the pool while
+    /// the lane holds fewer than its capacity; `None` when it is full (the caller uses the
+    /// pool) or closed.
+    async fn lend(&self) -> Result<Option<Lent<'_>>, DbErr> {
+        loop {
+            let Some((conn, since)) = self.idle_list().pop() else {
+                break;
+            };
+            let lent = Lent {
+                lane: self,
+                conn: Some(conn),
+                keep: false,
+            };
+            if since.elapsed() < self.ping_after_idle {
+                return Ok(Some(lent));
+            }
+            // Idle too long (a firewall may have cut it): back to the pool, which pings it.
+            drop(lent);
+        }
+        if self.closed.load(Ordering::Acquire) {
+            return Ok(None);
+        }
+        if self.held.fetch_add(1, Ordering::AcqRel) >= self.capacity {
+            self.held.fetch_sub(1, Ordering::AcqRel);
+            return Ok(None);
+        }
+        // Counted from here: dropping `lent` (an error, or this future dropped while waiting
+        // for the pool) uncounts it.
+        let mut lent = Lent {
+            lane: self,
+            conn: None,
+            keep: false,
+        };
+        lent.conn = Some(self.pool.acquire().await.map_err(|e| match e {
+            sqlx::Error::PoolTimedOut => DbErr::ConnectionAcquire(ConnAcquireErr::Timeout),
+            sqlx::Error::PoolClosed => DbErr::ConnectionAcquire(ConnAcquireErr::ConnectionClosed),
+            e => DbErr::Conn(RuntimeErr::SqlxError(Arc::new(e))),
+        })?);
+        Ok(Some(lent))
+    }
+
+    /// Runs `stmt` with its values bound (as sea-orm does), counted in the statement metrics.
+    async fn run<'q, T, F, Fut>(&self, stmt: &'q Statement, run: F) -> Result<T, sqlx::Error>
+    where
+        F: FnOnce(sqlx::query::Query<'q, Postgres, SqlxValues>) -> Fut,
+        Fut: Future<Output = Result<T, sqlx::Error>>,
+    {
+        let values = stmt.values.clone().unwrap_or(sea_orm::Values(Vec::new()));
+        let query = sqlx::query_with(sqlx::AssertSqlSafe(stmt.sql.as_str()), SqlxValues(values));
+        let started = Instant::now();
+        let result = run(query).await;
+        if let Some(metrics) = &self.metrics {
+            observe(
+                metrics,
+                &sea_orm::metric::Info {
+                    elapsed: started.elapsed(),
+                    statement: stmt,
+                    failed: result.is_err(),
+                },
+            );
+        }
+        result
+    }
+
+    /// No more lending: the idle connections go back to the pool, and lent ones when their
+    /// statements end.
+    fn close(&self) {
+        self.closed.store(true, Ordering::Release);
+        let idle = std::mem::take(&mut *self.idle_list());
+        for (conn, _) in idle {
+            drop(Lent {
+                lane: self,
+                conn: Some(conn),
+                keep: false,
+            });
+        }
+    }
+}
+
+/// A connection of the lane, lent for one statement. Dropped without [`Lent::finish`] seeing
+/// the statement succeed, it goes back to sqlx's pool (which pings it, or closes it).
+struct Lent<'a> {
+    lane: &'a Lane,
+    conn: Option<PoolConnection<Postgres>>,
+    keep: bool,
+}
+
+impl Lent<'_> {
+    fn connection(&mut self) -> &mut sqlx::PgConnection {
+        match self.conn.as_mut() {
+            Some(conn) => conn,
+            // `lend` never hands out a `Lent` without its connection.
+            None => unreachable!("a lent connection without its connection"),
+        }
+    }
+
+    /// The statement's outcome; a connection whose statement succeeded stays in the lane.
+    fn finish<T>(mut self, result: Result<T, sqlx::Error>) -> Result<T, DbErr> {
+        match result {
+            Ok(value) => {
+                self.keep = true;
+                Ok(value)
+            }
+            Err(e) => Err(DbErr::Query(RuntimeErr::SqlxError(Arc::new(e)))),
+        }
+    }
+}
+
+impl Drop for Lent<'_> {
+    fn drop(&mut self) {
+        if let Some(conn) = self.conn.take() {
+            if self.keep && !self.lane.closed.load(Ordering::Acquire) {
+                self.lane.idle_list().push((conn, Instant::now()));
+                return;
+            }
+            drop(conn);
+        }
+        self.lane.held.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// One statement in the metrics (and, at debug level, the log): sea-orm's and the lane's.
+fn observe(metrics: &Metrics, info: &sea_orm::metric::Info<'_>) {
+    metrics.sql_statements.inc();
+    if info.failed {
+        metrics.sql_failures.inc();
+    }
+    metrics.sql_duration.observe(info.elapsed.as_secs_f64());
+    tracing::debug!(
+        target: "kontaktpunkt::sql",
+        sql = %info.statement,
+        elapsed_us = info.elapsed.as_micros() as u64,
+        failed = info.failed,
+    );
+}
+
 pub async fn connect(
+    url: &str,
+    pool: &PoolSettings,
+    metrics: Option<Arc<Metrics>>,
+) -> Result<Db, DbErr> {
+    let size = pool.size_for(url);
+    let conn = connect_pool(url, pool, metrics.clone()).await?;
+    let capacity = Lane::capacity_for(size);
+    let lane = (conn.get_database_backend() == DbBackend::Postgres && capacity > 0).then(|| {
+        Arc::new(Lane::new(
+            conn.get_postgres_connection_pool().clone(),
+            capacity,
+            pool.ping_after_idle,
+            metrics,
+        ))
+    });
+    Ok(Db { conn, lane })
+}
+
+async fn connect_pool(
     url: &str,
     pool: &PoolSettings,
     metrics: Option<Arc<Metrics>>,
@@ -41,19 +362,7 @@ pub async fn connect(
     }
     let mut db = Database::connect(opts).await?;
     if let Some(metrics) = metrics {
-        db.set_metric_callback(move |info| {
-            metrics.sql_statements.inc();
-            if info.failed {
-                metrics.sql_failures.inc();
-            }
-            metrics.sql_duration.observe(info.elapsed.as_secs_f64());
-            tracing::debug!(
-                target: "kontaktpunkt::sql",
-                sql = %info.statement,
-                elapsed_us = info.elapsed.as_micros() as u64,
-                failed = info.failed,
-            );
-        });
+        db.set_metric_callback(move |info| observe(&metrics, info));
     }
     Ok(db)
 }

@@ -1,6 +1,7 @@
 //! The axum router: POST /graphql (GraphQL over HTTP, JSON only), GET /graphql (GraphiQL),
 //! /healthz, /readyz, /metrics; request ids, tracing, timeouts, body limits, metrics.
 
+use crate::db::Db;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -11,7 +12,6 @@ use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use sea_orm::DatabaseConnection;
 use serde_json::{Value, json};
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -40,7 +40,7 @@ const APPLICATION_JSON: &str = "application/json; charset=utf-8";
 #[derive(Clone)]
 pub struct AppState {
     pub schemas: graphql::Schemas,
-    pub db: DatabaseConnection,
+    pub db: Db,
     pub catalogue: Arc<Catalogue>,
     pub limits: Limits,
     pub verifier: Arc<TokenVerifier>,

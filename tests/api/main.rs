@@ -16,6 +16,7 @@ mod campaign;
 mod company;
 mod concurrency;
 mod coordination;
+mod db_lane;
 mod follow_up;
 mod hostile;
 mod http;

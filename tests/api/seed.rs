@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 
 use api::service::seed::{SeedOptions, seed};
 use api::service::validation as v;
-use sea_orm::{ConnectionTrait, Database, Statement};
+use sea_orm::{ConnectionTrait, Statement};
 use serde_json::json;
 
 use crate::db_tests;
@@ -28,7 +28,9 @@ async fn cvrs(app: &TestApp) -> Vec<String> {
 /// Rows of a query with `columns` text columns named `c0`, `c1`, … (NULL as the empty
 /// string).
 async fn strings(app: &TestApp, columns: usize, sql: &str) -> Vec<Vec<String>> {
-    let db = Database::connect(app.database_url()).await.expect("db");
+    let db = api::db::connect(app.database_url(), &app.config.pool, None)
+        .await
+        .expect("db");
     let rows = db
         .query_all_raw(Statement::from_string(db.get_database_backend(), sql))
         .await
@@ -48,7 +50,9 @@ async fn strings(app: &TestApp, columns: usize, sql: &str) -> Vec<Vec<String>> {
 }
 
 async fn seeded_rows_are_api_rows(app: TestApp) {
-    let db = Database::connect(app.database_url()).await.expect("db");
+    let db = api::db::connect(app.database_url(), &app.config.pool, None)
+        .await
+        .expect("db");
     let counts = seed(&db, &OPTIONS).await.expect("seed");
     assert_eq!(counts.companies, 60);
     assert!(
@@ -74,7 +78,9 @@ async fn seeded_rows_are_api_rows(app: TestApp) {
 
     // The same seed gives the same companies on another database.
     let other = crate::helpers::spawn_app(app.backend).await.expect("app");
-    let db = Database::connect(other.database_url()).await.expect("db");
+    let db = api::db::connect(other.database_url(), &other.config.pool, None)
+        .await
+        .expect("db");
     seed(&db, &OPTIONS).await.expect("seed");
     db.close().await.ok();
     let mine = cvrs(&app).await;

@@ -5,10 +5,11 @@
 
 use api::auth::policy::Action;
 use api::auth::{Actor, Role};
+use api::db::Db;
 use api::service::uow::{UnitOfWork, WriteContext, new_id};
 use chrono::Utc;
 use entity::{audit_event, company};
-use sea_orm::{ColumnTrait, Database, DatabaseConnection, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use crate::db_tests;
 use crate::fixtures::valid_cvr;
@@ -46,7 +47,7 @@ fn row(cvr: &str) -> company::Model {
 }
 
 /// (companies, audit events) stored for these rows.
-async fn stored(db: &DatabaseConnection, rows: &[&company::Model]) -> (usize, usize) {
+async fn stored(db: &Db, rows: &[&company::Model]) -> (usize, usize) {
     let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
     let companies = company::Entity::find()
         .filter(company::Column::Id.is_in(ids.clone()))
@@ -62,7 +63,7 @@ async fn stored(db: &DatabaseConnection, rows: &[&company::Model]) -> (usize, us
 }
 
 /// A unit of work allowed to register companies.
-async fn begin<'a>(db: &DatabaseConnection, ctx: &'a WriteContext, lazy: bool) -> UnitOfWork<'a> {
+async fn begin<'a>(db: &Db, ctx: &'a WriteContext, lazy: bool) -> UnitOfWork<'a> {
     let uow = if lazy {
         UnitOfWork::begin_lazy(db, ctx).await
     } else {
@@ -74,7 +75,7 @@ async fn begin<'a>(db: &DatabaseConnection, ctx: &'a WriteContext, lazy: bool) -
 }
 
 async fn deferred_inserts_are_written_all_or_nothing(app: TestApp) {
-    let db = Database::connect(app.config.database_url.as_str())
+    let db = api::db::connect(&app.config.database_url, &app.config.pool, None)
         .await
         .expect("connect");
     for lazy in [true, false] {
@@ -83,7 +84,7 @@ async fn deferred_inserts_are_written_all_or_nothing(app: TestApp) {
     db.close().await.ok();
 }
 
-async fn deferred_inserts(db: &DatabaseConnection, lazy: bool) {
+async fn deferred_inserts(db: &Db, lazy: bool) {
     let db = db.clone();
     let ctx = context();
     let defer = |uow: &mut UnitOfWork<'_>, row: &company::Model| {
@@ -141,7 +142,7 @@ db_tests!(deferred_inserts_are_written_all_or_nothing);
 /// transaction), and a row referring to a record that is not there (a foreign key) comes
 /// back as `None` with nothing written.
 async fn commit_reading_answers_as_before_the_write(app: TestApp) {
-    let db = Database::connect(app.config.database_url.as_str())
+    let db = api::db::connect(&app.config.database_url, &app.config.pool, None)
         .await
         .expect("connect");
     let ctx = context();

@@ -6,6 +6,7 @@
 //! (`Loaders::run`). Every sibling resolver has registered its key by then, however slow the
 //! machine, so one page of 10 or 100 companies costs the same statements per relation.
 
+use crate::db::Db;
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
@@ -23,7 +24,6 @@ use entity::{
 };
 use futures::future::BoxFuture;
 use futures::task::ArcWake;
-use sea_orm::DatabaseConnection;
 use sea_orm::entity::prelude::IdenStatic;
 use tracing::Instrument;
 
@@ -107,7 +107,7 @@ fn loader<T>(inner: T, queue: &BatchQueue) -> DataLoader<T, Cache> {
 macro_rules! loader {
     ($name:ident, $key:ty, $value:ty, |$db:ident, $reader:ident, $keys:ident| $body:expr) => {
         pub struct $name {
-            db: DatabaseConnection,
+            db: Db,
             reader: Arc<Reader>,
         }
 
@@ -463,7 +463,7 @@ pub struct Loaders {
 }
 
 impl Loaders {
-    pub fn new(db: DatabaseConnection, reader: Reader) -> Self {
+    pub fn new(db: Db, reader: Reader) -> Self {
         let queue = BatchQueue::default();
         let reader = Arc::new(reader);
         macro_rules! make {

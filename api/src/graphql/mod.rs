@@ -15,6 +15,7 @@ pub mod scalars;
 pub mod shield;
 pub mod viewer;
 
+use crate::db::Db;
 use std::sync::Arc;
 
 use async_graphql::connection::{Connection, Edge};
@@ -22,7 +23,6 @@ use async_graphql::{
     Context, EmptySubscription, Lookahead, MergedObject, OutputType, Schema, SchemaBuilder,
     SelectionField,
 };
-use sea_orm::DatabaseConnection;
 
 use crate::auth::Actor;
 use crate::config::Limits;
@@ -97,7 +97,7 @@ pub struct Schemas {
 }
 
 pub fn build_schemas(
-    db: DatabaseConnection,
+    db: Db,
     catalogue: Arc<Catalogue>,
     limits: &Limits,
     introspection: bool,
@@ -278,9 +278,8 @@ pub async fn feed_companies(
     Ok(())
 }
 
-pub fn db<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a DatabaseConnection> {
-    ctx.data_opt::<DatabaseConnection>()
-        .ok_or_else(|| missing("database"))
+pub fn db<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Db> {
+    ctx.data_opt::<Db>().ok_or_else(|| missing("database"))
 }
 
 pub fn loaders<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Loaders> {

@@ -1,6 +1,7 @@
 //! Contacts with a company (activities), their status, and the outcome of meetings:
 //! agreements and follow-ups.
 
+use crate::db::Db;
 use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, NaiveDate, SubsecRound, Utc};
@@ -13,8 +14,8 @@ use sea_orm::sea_query::{
     SelectStatement, SimpleExpr,
 };
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait,
-    IntoActiveModel, Iterable, QueryFilter, QueryOrder, QuerySelect, Set, Value,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, IntoActiveModel,
+    Iterable, QueryFilter, QueryOrder, QuerySelect, Set, Value,
 };
 
 use super::audit_view::AgreementOf;
@@ -439,7 +440,7 @@ async fn after_meeting_held(
 
 #[tracing::instrument(skip_all)]
 pub async fn log(
-    db: &DatabaseConnection,
+    db: &Db,
     ctx: &WriteContext,
     catalogue: &Catalogue,
     cooldown_days: u32,
@@ -707,7 +708,7 @@ pub fn transition_allowed(from: ActivityStatus, to: ActivityStatus) -> bool {
 
 #[tracing::instrument(skip_all, fields(id = %id))]
 pub async fn set_status(
-    db: &DatabaseConnection,
+    db: &Db,
     ctx: &WriteContext,
     id: &str,
     expected_version: i32,
@@ -792,7 +793,7 @@ fn enum_name<T: serde::Serialize>(v: T) -> String {
 /// outcome; an outcome with nothing in it is valid (the meeting led to nothing).
 #[tracing::instrument(skip_all, fields(activity_id = %activity_id))]
 pub async fn record_outcome(
-    db: &DatabaseConnection,
+    db: &Db,
     ctx: &WriteContext,
     activity_id: &str,
     input: OutcomeInput,

@@ -8,14 +8,15 @@
 //! What a feed shows is what a calendar needs — kind, company, address, time, status — and
 //! never the activity's notes: calendars are synchronised to third-party clouds.
 
+use crate::db::Db;
 use base64::Engine as _;
 use chrono::{DateTime, Duration, Utc};
 use entity::enums::{ActivityKind, ActivityStatus};
 use entity::{activity, calendar_feed, company};
 use rand::RngCore as _;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    IntoActiveModel, JoinType, QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, JoinType,
+    QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use sha2::{Digest as _, Sha256};
 
@@ -67,7 +68,7 @@ pub async fn of_actor(
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn create(db: &DatabaseConnection, ctx: &WriteContext) -> AppResult<NewFeed> {
+pub async fn create(db: &Db, ctx: &WriteContext) -> AppResult<NewFeed> {
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
     let secret = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
@@ -91,11 +92,7 @@ pub async fn create(db: &DatabaseConnection, ctx: &WriteContext) -> AppResult<Ne
 }
 
 #[tracing::instrument(skip_all, fields(id = %id))]
-pub async fn revoke(
-    db: &DatabaseConnection,
-    ctx: &WriteContext,
-    id: &str,
-) -> AppResult<calendar_feed::Model> {
+pub async fn revoke(db: &Db, ctx: &WriteContext, id: &str) -> AppResult<calendar_feed::Model> {
     uow::write(db, ctx, async |uow| {
         let before = if v::is_id(id.trim()) {
             calendar_feed::Entity::find_by_id(id.trim().to_owned())

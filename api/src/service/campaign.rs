@@ -11,13 +11,14 @@
 //!   VISIT owned by that jobcentre, held by a named consultant (`assignee_sub`);
 //! - `logActivity` with a campaign id keeps the entry in step (see [`on_activity_in`]).
 
+use crate::db::Db;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use entity::enums::{ActivityKind, ActivityStatus, CallListStatus, RarArea};
 use entity::{activity, call_list_entry, campaign, company, municipality, production_unit};
 use sea_orm::sea_query::{Expr, ExprTrait, Func, Order, Query};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
+    QueryOrder, QuerySelect, Set,
 };
 
 use super::activity::{self as activities, LogActivityInput, Warning};
@@ -116,11 +117,7 @@ pub async fn by_ids(
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn create(
-    db: &DatabaseConnection,
-    ctx: &WriteContext,
-    input: NewCampaign,
-) -> AppResult<campaign::Model> {
+pub async fn create(db: &Db, ctx: &WriteContext, input: NewCampaign) -> AppResult<campaign::Model> {
     let name = v::required_text("input.name", &input.name, NAME_MAX)?;
     if input.ends_on < input.starts_on {
         return Err(AppError::validation(
@@ -284,7 +281,7 @@ fn organisation_field<'c>(
 /// jobcentre). Companies already on the list are returned unchanged and counted.
 #[tracing::instrument(skip_all)]
 pub async fn add_to_call_list(
-    db: &DatabaseConnection,
+    db: &Db,
     ctx: &WriteContext,
     catalogue: &Catalogue,
     campaign_id: &str,
@@ -340,7 +337,7 @@ pub async fn add_to_call_list(
 /// in units of work of 500 (each entry is audited); adding again adds nothing.
 #[tracing::instrument(skip_all)]
 pub async fn add_by_filter(
-    db: &DatabaseConnection,
+    db: &Db,
     ctx: &WriteContext,
     catalogue: &Catalogue,
     campaign_id: &str,
@@ -475,7 +472,7 @@ async fn require_entry(db: &impl ConnectionTrait, id: &str) -> AppResult<call_li
 /// cleared: they know the company).
 #[tracing::instrument(skip_all, fields(id = %id))]
 pub async fn clear_entry(
-    db: &DatabaseConnection,
+    db: &Db,
     ctx: &WriteContext,
     id: &str,
     exclude: bool,
@@ -662,7 +659,7 @@ pub struct Booking {
 #[tracing::instrument(skip_all, fields(entry = %entry_id))]
 #[allow(clippy::too_many_arguments)]
 pub async fn book_meeting(
-    db: &DatabaseConnection,
+    db: &Db,
     ctx: &WriteContext,
     catalogue: &Catalogue,
     cooldown_days: u32,

@@ -1,5 +1,6 @@
 //! Companies and what hangs directly off them: production units and contact persons.
 
+use crate::db::Db;
 use chrono::{DateTime, Utc};
 use entity::enums::RarArea;
 use entity::{
@@ -12,9 +13,9 @@ use sea_orm::sea_query::{
     SelectStatement, SimpleExpr, UnionType,
 };
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbBackend,
-    EntityTrait, IntoActiveModel, Iterable, JoinType, QueryFilter, QueryOrder, QuerySelect,
-    QueryTrait, Select, Set, Statement,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait,
+    IntoActiveModel, Iterable, JoinType, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select,
+    Set, Statement,
 };
 
 use super::audit_view;
@@ -218,7 +219,7 @@ async fn check_municipality(
 /// duplicate, no error, and nothing written (so no audit event).
 #[tracing::instrument(skip_all)]
 pub async fn register(
-    db: &DatabaseConnection,
+    db: &Db,
     ctx: &WriteContext,
     input: RegisterCompanyInput,
 ) -> AppResult<company::Model> {
@@ -281,7 +282,7 @@ pub async fn register(
 
 #[tracing::instrument(skip_all, fields(id = %id))]
 pub async fn update(
-    db: &DatabaseConnection,
+    db: &Db,
     ctx: &WriteContext,
     id: &str,
     expected_version: i32,
@@ -731,7 +732,7 @@ pub fn company_cursor(c: &company::Model) -> String {
 
 #[tracing::instrument(skip_all, fields(company_id = %company_id))]
 pub async fn add_production_unit(
-    db: &DatabaseConnection,
+    db: &Db,
     ctx: &WriteContext,
     company_id: &str,
     input: ProductionUnitInput,
@@ -826,7 +827,7 @@ pub async fn production_units_by_company(
 
 #[tracing::instrument(skip_all, fields(company_id = %company_id))]
 pub async fn add_contact_person(
-    db: &DatabaseConnection,
+    db: &Db,
     ctx: &WriteContext,
     company_id: &str,
     input: ContactPersonInput,
@@ -906,7 +907,7 @@ pub async fn contact_persons_by_company(
 /// stays so that history still adds up.
 #[tracing::instrument(skip_all, fields(id = %id))]
 pub async fn erase_contact_person(
-    db: &DatabaseConnection,
+    db: &Db,
     ctx: &WriteContext,
     id: &str,
 ) -> AppResult<contact_person::Model> {

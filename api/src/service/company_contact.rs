@@ -2,11 +2,12 @@
 //! call there. Setting it again replaces it (same record, new version, audited); clearing
 //! removes it. The entry point uses the home jobcentre's.
 
+use crate::db::Db;
 use chrono::Utc;
 use entity::company_contact;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    IntoActiveModel, ModelTrait, QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, ModelTrait,
+    QueryFilter, QueryOrder, Set,
 };
 
 use super::company;
@@ -79,7 +80,7 @@ async fn find_for(
 /// Names the caller's organisation's fixed contact for the company (replacing an earlier one).
 #[tracing::instrument(skip_all, fields(company_id = %company_id))]
 pub async fn set(
-    db: &DatabaseConnection,
+    db: &Db,
     ctx: &WriteContext,
     company_id: &str,
     input: ContactInput,
@@ -140,7 +141,7 @@ pub async fn set(
 /// Removes an organisation's fixed contact for the company (the caller's own by default).
 #[tracing::instrument(skip_all, fields(company_id = %company_id))]
 pub async fn clear(
-    db: &DatabaseConnection,
+    db: &Db,
     ctx: &WriteContext,
     company_id: &str,
     organisation_id: Option<&str>,

@@ -1,12 +1,13 @@
 //! Follow-ups: promises with a due date and an owner organisation. `overdue` is derived.
 
+use crate::db::Db;
 use chrono::{NaiveDate, Utc};
 use entity::enums::FollowUpStatus;
 use entity::{activity, follow_up};
 use sea_orm::sea_query::Order;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbBackend,
-    EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, Select, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait,
+    IntoActiveModel, QueryFilter, QueryOrder, Select, Set,
 };
 
 use super::company;
@@ -214,7 +215,7 @@ pub async fn create_in(
 
 #[tracing::instrument(skip_all, fields(id = %id))]
 pub async fn complete(
-    db: &DatabaseConnection,
+    db: &Db,
     ctx: &WriteContext,
     id: &str,
     expected_version: i32,

@@ -7,13 +7,14 @@
 //! true under concurrency. Every change (participants included) bumps the agreement's
 //! `version` and is audited as one event whose snapshots show the whole agreement.
 
+use crate::db::Db;
 use chrono::{Duration, Months, NaiveDate, Utc};
 use entity::enums::{JobServiceAgreementStatus, OrganisationKind, RarArea};
 use entity::{job_service_agreement, job_service_agreement_participant as participant};
 use sea_orm::sea_query::Order;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    IntoActiveModel, ModelTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, ModelTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
 use super::audit_view::AgreementView;
@@ -303,7 +304,7 @@ fn audit(
 
 #[tracing::instrument(skip_all)]
 pub async fn create(
-    db: &DatabaseConnection,
+    db: &Db,
     ctx: &WriteContext,
     catalogue: &Catalogue,
     input: NewAgreement,
@@ -383,7 +384,7 @@ fn status_name(s: JobServiceAgreementStatus) -> &'static str {
 
 #[tracing::instrument(skip_all, fields(id = %id))]
 pub async fn set_status(
-    db: &DatabaseConnection,
+    db: &Db,
     ctx: &WriteContext,
     id: &str,
     expected_version: i32,
@@ -453,7 +454,7 @@ pub async fn set_status(
 
 #[tracing::instrument(skip_all, fields(id = %id))]
 pub async fn update(
-    db: &DatabaseConnection,
+    db: &Db,
     ctx: &WriteContext,
     id: &str,
     expected_version: i32,
@@ -533,7 +534,7 @@ fn check_open(agreement: &job_service_agreement::Model) -> AppResult<()> {
 
 #[tracing::instrument(skip_all, fields(id = %id))]
 pub async fn add_participant(
-    db: &DatabaseConnection,
+    db: &Db,
     ctx: &WriteContext,
     catalogue: &Catalogue,
     id: &str,
@@ -649,7 +650,7 @@ pub async fn add_participant(
 
 #[tracing::instrument(skip_all, fields(id = %id))]
 pub async fn remove_participant(
-    db: &DatabaseConnection,
+    db: &Db,
     ctx: &WriteContext,
     id: &str,
     organisation_id: &str,

@@ -7,6 +7,7 @@ use super::uow::{UnitOfWork, WriteContext};
 use super::validation as v;
 use crate::auth::Actor;
 use crate::auth::policy::{self, Action};
+use crate::db::Db;
 use crate::error::{AppError, AppResult};
 use chrono::{DateTime, Utc};
 use entity::{
@@ -14,8 +15,8 @@ use entity::{
     job_service_agreement,
 };
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    IntoActiveModel, QueryFilter, Value,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
+    Value,
 };
 
 /// A record with an id, a `version` and an `updated_at`.
@@ -206,7 +207,7 @@ pub async fn require_visible<R: SoftDeletable>(uow: &UnitOfWork<'_>, id: &str) -
 /// Hides (soft-deletes) or restores a record: kept, audited, restorable.
 #[tracing::instrument(skip_all, fields(id = %id))]
 pub async fn set_deleted<R: SoftDeletable>(
-    db: &DatabaseConnection,
+    db: &Db,
     ctx: &WriteContext,
     id: &str,
     op: SoftDelete,

@@ -15,6 +15,7 @@
 //! API could have written (valid CVRs, enums, ownership, versions). Demo rows carry no audit
 //! events: they were never changed by anyone.
 
+use crate::db::Db;
 use std::collections::HashMap;
 use std::time::Instant;
 
@@ -31,8 +32,8 @@ use entity::{
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use sea_orm::{
-    ActiveEnum, ActiveModelTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    IntoActiveModel, PaginatorTrait, Set, TransactionTrait,
+    ActiveEnum, ActiveModelTrait, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait,
+    Set, TransactionTrait,
 };
 
 use super::company::search_key;
@@ -469,7 +470,7 @@ fn id(rng: &mut StdRng) -> String {
 }
 
 /// Seeds `db` (migrated, without companies). Returns the rows written.
-pub async fn seed(db: &DatabaseConnection, options: &SeedOptions) -> AppResult<SeedCounts> {
+pub async fn seed(db: &Db, options: &SeedOptions) -> AppResult<SeedCounts> {
     if company::Entity::find().count(db).await? > 0 {
         return Err(AppError::Conflict(
             "the database already holds companies; seed-demo fills an empty record".into(),
@@ -1273,7 +1274,7 @@ impl Rows {
         }
     }
 
-    async fn write(self, db: &DatabaseConnection, counts: &mut SeedCounts) -> AppResult<()> {
+    async fn write(self, db: &Db, counts: &mut SeedCounts) -> AppResult<()> {
         let txn = db.begin().await?;
         counts.companies += insert(&txn, self.companies).await?;
         counts.contact_persons += insert(&txn, self.people).await?;
@@ -1311,7 +1312,7 @@ where
 }
 
 /// Seeds and reports as `seed-demo` prints it.
-pub async fn seed_and_report(db: &DatabaseConnection, options: &SeedOptions) -> AppResult<String> {
+pub async fn seed_and_report(db: &Db, options: &SeedOptions) -> AppResult<String> {
     let started = Instant::now();
     let counts = seed(db, options).await?;
     let secs = started.elapsed().as_secs_f64().max(0.001);

@@ -1,10 +1,11 @@
 //! Satisfaction surveys after a meeting: the company's answers on a 1–5 scale, one response
 //! per meeting, recorded by Jobservice Danmark, an admin or an integration (the survey tool).
 
+use crate::db::Db;
 use chrono::Utc;
 use entity::enums::ActivityStatus;
 use entity::{activity, survey_response};
-use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, Set};
+use sea_orm::{ActiveModelTrait, EntityTrait, Set};
 
 use super::uow::{self, WriteContext, new_id};
 use super::validation::{self as v, NOTE_MAX};
@@ -37,7 +38,7 @@ fn score(field: &str, n: Option<i32>) -> AppResult<Option<i32>> {
 
 #[tracing::instrument(skip_all)]
 pub async fn record(
-    db: &DatabaseConnection,
+    db: &Db,
     ctx: &WriteContext,
     input: SurveyInput,
 ) -> AppResult<survey_response::Model> {

@@ -22,15 +22,15 @@
 //! runs without `BEGIN` and `COMMIT`: two round trips fewer. On SQLite every unit of work
 //! begins IMMEDIATE at once (two writers queue instead of failing on a lock upgrade).
 
+use crate::db::Db;
 use chrono::Utc;
 use entity::{audit_event, audit_event_subject};
 use sea_orm::sea_query::{
     CommonTableExpression, InsertStatement, SelectStatement, SubQueryStatement, WithClause,
 };
 use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, EntityTrait,
-    ExecResult, QueryResult, QueryTrait, Set, SqlErr, Statement, StatementBuilder,
-    TransactionOptions, TransactionTrait,
+    ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, EntityTrait, ExecResult, QueryResult,
+    QueryTrait, Set, SqlErr, Statement, StatementBuilder, TransactionOptions, TransactionTrait,
 };
 use serde_json::Value;
 use tokio::sync::OnceCell;
@@ -82,7 +82,7 @@ const DEFERRED_PER_STATEMENT: usize = 8;
 /// until a statement needs the transaction) the pool for plain reads; deferred inserts are
 /// written before anything else runs in the transaction.
 pub struct UowConn {
-    db: DatabaseConnection,
+    db: Db,
     txn: OnceCell<DatabaseTransaction>,
     deferred: std::sync::Mutex<Vec<InsertStatement>>,
 }
@@ -169,18 +169,18 @@ impl ConnectionTrait for UowConn {
 
 impl<'a> UnitOfWork<'a> {
     /// Begins the transaction at once.
-    pub async fn begin(db: &DatabaseConnection, ctx: &'a WriteContext) -> AppResult<Self> {
+    pub async fn begin(db: &Db, ctx: &'a WriteContext) -> AppResult<Self> {
         Self::open(db, ctx, true).await
     }
 
     /// On PostgreSQL, begins the transaction only when a statement needs it (see the module's
     /// comment): for writes that read first and then `defer` the rows they insert. On SQLite
     /// the same as `begin`.
-    pub async fn begin_lazy(db: &DatabaseConnection, ctx: &'a WriteContext) -> AppResult<Self> {
+    pub async fn begin_lazy(db: &Db, ctx: &'a WriteContext) -> AppResult<Self> {
         Self::open(db, ctx, db.get_database_backend() == DbBackend::Sqlite).await
     }
 
-    async fn open(db: &DatabaseConnection, ctx: &'a WriteContext, now: bool) -> AppResult<Self> {
+    async fn open(db: &Db, ctx: &'a WriteContext, now: bool) -> AppResult<Self> {
         let conn = UowConn {
             db: db.clone(),
             txn: OnceCell::new(),
@@ -508,7 +508,7 @@ impl From<DbErr> for Finish {
 
 /// Runs `work` in a new unit of work and commits it: the whole write path of one mutation.
 pub async fn write<T>(
-    db: &DatabaseConnection,
+    db: &Db,
     ctx: &WriteContext,
     work: impl AsyncFnOnce(&mut UnitOfWork<'_>) -> AppResult<T>,
 ) -> AppResult<T> {
@@ -517,7 +517,7 @@ pub async fn write<T>(
 
 /// `write` for work that reads first and then defers its inserts (`UnitOfWork::begin_lazy`).
 pub async fn write_lazy<T>(
-    db: &DatabaseConnection,
+    db: &Db,
     ctx: &WriteContext,
     work: impl AsyncFnOnce(&mut UnitOfWork<'_>) -> AppResult<T>,
 ) -> AppResult<T> {
@@ -546,13 +546,13 @@ mod tests {
     use migration::MigratorTrait;
     use sea_orm::{Database, EntityTrait, PaginatorTrait};
 
-    async fn database() -> (DatabaseConnection, std::path::PathBuf) {
+    async fn database() -> (Db, std::path::PathBuf) {
         let path = std::env::temp_dir().join(format!("kp-uow-{}.db", new_id()));
         let db = Database::connect(format!("sqlite://{}?mode=rwc", path.display()))
             .await
             .expect("sqlite");
         migration::Migrator::up(&db, None).await.expect("migrate");
-        (db, path)
+        (db.into(), path)
     }
 
     fn ctx() -> WriteContext {

@@ -1,0 +1,150 @@
+//! The lane (`api::db::Lane`): PostgreSQL connections kept between statements instead of going
+//! back to sqlx's pool and its ping. What must hold: a statement that succeeded leaves its
+//! connection in the lane; one that failed, or whose future was dropped mid-statement, gives
+//! it back to the pool; the lane never holds more than its capacity, so a transaction always
+//! finds a connection; closing the database does not wait for the lane. SQLite has no lane.
+
+use std::time::Duration;
+
+use api::config::PoolSettings;
+use api::db::{self, Db, Lane};
+use sea_orm::{ConnectionTrait, DbBackend, Statement, TransactionTrait};
+
+use crate::db_tests;
+use crate::helpers::TestApp;
+
+const POOL: u32 = 4;
+
+async fn connect(app: &TestApp) -> Db {
+    let settings = PoolSettings {
+        size: Some(POOL),
+        ..PoolSettings::defaults()
+    };
+    db::connect(&app.config.database_url, &settings, None)
+        .await
+        .expect("connect")
+}
+
+fn sql(db: &Db, text: &str) -> Statement {
+    Statement::from_string(db.get_database_backend(), text)
+}
+
+async fn backend_pid(db: &Db) -> i32 {
+    let row = db
+        .query_one_raw(sql(db, "SELECT pg_backend_pid() AS pid"))
+        .await
+        .expect("pid")
+        .expect("a row");
+    row.try_get::<i32>("", "pid").expect("pid column")
+}
+
+async fn held(db: &Db) -> (usize, usize) {
+    db.lane().expect("a lane on PostgreSQL").held()
+}
+
+async fn the_lane_keeps_a_connection_only_after_its_statement_succeeded(app: TestApp) {
+    let db = connect(&app).await;
+    if db.get_database_backend() == DbBackend::Sqlite {
+        assert!(db.lane().is_none(), "SQLite has no lane");
+        let rows = db
+            .query_all_raw(sql(&db, "SELECT 1"))
+            .await
+            .expect("select");
+        assert_eq!(rows.len(), 1);
+        db.close().await.expect("close");
+        return;
+    }
+    assert_eq!(Lane::capacity_for(POOL), 3);
+    assert_eq!(Lane::capacity_for(16), 12);
+    assert_eq!(Lane::capacity_for(1), 0);
+    // One statement after another: the same connection, kept in the lane each time.
+    let first = backend_pid(&db).await;
+    for _ in 0..5 {
+        assert_eq!(
+            backend_pid(&db).await,
+            first,
+            "the lane's connection is reused"
+        );
+        assert_eq!(held(&db).await, (1, 1));
+    }
+    // query_all_raw and execute_raw take the lane too.
+    db.query_all_raw(sql(&db, "SELECT generate_series(1, 3)"))
+        .await
+        .expect("rows");
+    db.execute_raw(sql(&db, "SELECT 1")).await.expect("execute");
+    assert_eq!(held(&db).await, (1, 1));
+    assert_eq!(backend_pid(&db).await, first);
+
+    // A statement that fails: its connection goes back to the pool, the error to the caller.
+    let failed = db.query_one_raw(sql(&db, "SELECT 1 / 0")).await;
+    let message = failed.expect_err("division by zero").to_string();
+    assert!(message.contains("division by zero"), "{message}");
+    assert_eq!(
+        held(&db).await,
+        (0, 0),
+        "a failed statement's connection left the lane"
+    );
+    backend_pid(&db).await;
+    assert_eq!(held(&db).await, (1, 1));
+
+    // A statement whose future is dropped mid-way (a client hung up): its connection leaves
+    // the lane, and the next statement is answered on a connection with nothing half-read.
+    let dropped = tokio::time::timeout(
+        Duration::from_millis(100),
+        db.query_one_raw(sql(&db, "SELECT pg_sleep(1)::text AS slept")),
+    )
+    .await;
+    assert!(dropped.is_err(), "the sleep was cut short");
+    assert_eq!(
+        held(&db).await,
+        (0, 0),
+        "the dropped statement's connection left the lane"
+    );
+    for n in 0..3 {
+        let row = db
+            .query_one_raw(sql(&db, &format!("SELECT {n} AS n")))
+            .await
+            .expect("after a dropped statement")
+            .expect("a row");
+        assert_eq!(row.try_get::<i32>("", "n").expect("n"), n);
+    }
+    assert_eq!(held(&db).await, (1, 1));
+    db.close().await.expect("close");
+}
+
+async fn the_lane_never_takes_the_connections_transactions_need(app: TestApp) {
+    let db = connect(&app).await;
+    let Some(lane) = db.lane() else {
+        db.close().await.expect("close");
+        return;
+    };
+    let capacity = lane.capacity();
+    // More statements at once than the lane may hold: all answered, the lane full.
+    let statements = (0..8).map(|_| db.query_one_raw(sql(&db, "SELECT pg_sleep(0.2)::text")));
+    for answer in futures::future::join_all(statements).await {
+        answer.expect("answered through the lane or the pool");
+    }
+    assert_eq!(held(&db).await, (capacity, capacity));
+    // Its idle connections are not the pool's: a transaction still gets one at once (the
+    // pool's acquire timeout is ten seconds).
+    let transaction = tokio::time::timeout(Duration::from_secs(3), async {
+        let txn = db.begin().await.expect("begin");
+        txn.query_one_raw(sql(&db, "SELECT 1"))
+            .await
+            .expect("in the transaction");
+        txn.commit().await.expect("commit");
+    })
+    .await;
+    assert!(transaction.is_ok(), "a transaction waited for the lane");
+    // Closing does not wait for the lane's idle connections.
+    let closed = tokio::time::timeout(Duration::from_secs(5), db.close()).await;
+    assert!(
+        matches!(closed, Ok(Ok(()))),
+        "the pool closed with the lane holding connections"
+    );
+}
+
+db_tests!(
+    the_lane_keeps_a_connection_only_after_its_statement_succeeded,
+    the_lane_never_takes_the_connections_transactions_need,
+);
