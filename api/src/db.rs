@@ -183,11 +183,7 @@ impl Lane {
             let Some((conn, since)) = self.idle_list().pop() else {
                 break;
             };
-            let lent = Lent {
-                lane: self,
-                conn: Some(conn),
-                keep: false,
-            };
+            let lent = Lent::counted(self, Some(conn));
             if since.elapsed() < self.ping_after_idle {
                 return Ok(Some(lent));
             }
@@ -203,11 +199,7 @@ impl Lane {
         }
         // Counted from here: dropping `lent` (an error, or this future dropped while waiting
         // for the pool) uncounts it.
-        let mut lent = Lent {
-            lane: self,
-            conn: None,
-            keep: false,
-        };
+        let mut lent = Lent::counted(self, None);
         lent.conn = Some(self.pool.acquire().await.map_err(|e| match e {
             sqlx::Error::PoolTimedOut => DbErr::ConnectionAcquire(ConnAcquireErr::Timeout),
             sqlx::Error::PoolClosed => DbErr::ConnectionAcquire(ConnAcquireErr::ConnectionClosed),
@@ -245,11 +237,7 @@ impl Lane {
         self.closed.store(true, Ordering::Release);
         let idle = std::mem::take(&mut *self.idle_list());
         for (conn, _) in idle {
-            drop(Lent {
-                lane: self,
-                conn: Some(conn),
-                keep: false,
-            });
+            drop(Lent::counted(self, Some(conn)));
         }
     }
 }
@@ -262,7 +250,16 @@ struct Lent<'a> {
     keep: bool,
 }
 
-impl Lent<'_> {
+impl<'a> Lent<'a> {
+    /// One of the connections `held` counts (dropped unkept, it is uncounted).
+    fn counted(lane: &'a Lane, conn: Option<PoolConnection<Postgres>>) -> Lent<'a> {
+        Lent {
+            lane,
+            conn,
+            keep: false,
+        }
+    }
+
     fn connection(&mut self) -> &mut sqlx::PgConnection {
         match self.conn.as_mut() {
             Some(conn) => conn,
