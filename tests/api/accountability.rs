@@ -4,7 +4,7 @@
 //! erasure that reaches every snapshot of a person.
 
 use api::auth::Role;
-use sea_orm::{ConnectionTrait, Database, Statement};
+use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{Value, json};
 
 use crate::db_tests;
@@ -29,7 +29,9 @@ fn actions(events: &[Value]) -> Vec<&str> {
 
 /// Every audit snapshot in the database as text (to prove what is stored, not only shown).
 async fn stored_snapshots(app: &TestApp) -> String {
-    let db = Database::connect(app.database_url()).await.expect("db");
+    let db = crate::helpers::connect_db(app.database_url())
+        .await
+        .expect("db");
     let backend = db.get_database_backend();
     let sql = match backend {
         sea_orm::DatabaseBackend::Postgres => {

@@ -441,7 +441,7 @@ async fn erasure_removes_personal_data_everywhere(app: TestApp) {
         );
     }
     // And not in the database at all.
-    let db = sea_orm::Database::connect(app.database_url())
+    let db = crate::helpers::connect_db(app.database_url())
         .await
         .expect("db");
     use sea_orm::ConnectionTrait;

@@ -392,7 +392,7 @@ async fn one_active_agreement_per_company(app: TestApp) {
             .is_some_and(|m| m.contains(a["id"].as_str().expect("id"))),
         "the message names the active agreement: {body}"
     );
-    let db = sea_orm::Database::connect(app.database_url())
+    let db = crate::helpers::connect_db(app.database_url())
         .await
         .expect("db");
     use sea_orm::ConnectionTrait as _;

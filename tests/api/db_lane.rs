@@ -2,7 +2,7 @@
 //! back to sqlx's pool and its ping. What must hold: a statement that succeeded leaves its
 //! connection in the lane; one that failed, or whose future was dropped mid-statement, gives
 //! it back to the pool; the lane never holds more than its capacity, so a transaction always
-//! finds a connection; closing the database does not wait for the lane. SQLite has no lane.
+//! finds a connection; statements beyond its capacity wait for the lane in turn; closing the database does not wait for the lane. SQLite has no lane.
 
 use std::time::Duration;
 
@@ -144,7 +144,53 @@ async fn the_lane_never_takes_the_connections_transactions_need(app: TestApp) {
     );
 }
 
+/// A statement that finds every permit of the lane taken waits for the next one to come free,
+/// not for the pool: before the lane had its own queue it waited in the pool's, for the
+/// connection a transaction held, while the lane's connections came free and sat idle.
+async fn a_statement_waiting_for_the_lane_gets_the_next_free_connection(app: TestApp) {
+    let db = connect(&app).await;
+    let Some(lane) = db.lane() else {
+        db.close().await.expect("close");
+        return;
+    };
+    let capacity = lane.capacity();
+    assert_eq!(capacity as u32, POOL - 1);
+    let committed = std::sync::atomic::AtomicBool::new(false);
+    // The pool's one connection outside the lane, held by a transaction for two seconds.
+    let txn = db.begin().await.expect("begin");
+    txn.query_one_raw(sql(&db, "SELECT 1"))
+        .await
+        .expect("in the transaction");
+    let transaction = async {
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        committed.store(true, std::sync::atomic::Ordering::SeqCst);
+        txn.commit().await.expect("commit");
+    };
+    // The lane full with statements of 0.3 s each.
+    let busy = futures::future::join_all(
+        (0..capacity).map(|_| db.query_one_raw(sql(&db, "SELECT pg_sleep(0.3)::text"))),
+    );
+    // One more statement while they run: it must be answered when the first of them ends.
+    let waiting = async {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        db.query_one_raw(sql(&db, "SELECT 1"))
+            .await
+            .expect("answered through the lane");
+        assert!(
+            !committed.load(std::sync::atomic::Ordering::SeqCst),
+            "the statement waited for the transaction's connection, not for the lane"
+        );
+    };
+    let (answers, (), ()) = tokio::join!(busy, waiting, transaction);
+    for answer in answers {
+        answer.expect("answered through the lane");
+    }
+    assert_eq!(held(&db).await, (capacity, capacity));
+    db.close().await.expect("close");
+}
+
 db_tests!(
     the_lane_keeps_a_connection_only_after_its_statement_succeeded,
     the_lane_never_takes_the_connections_transactions_need,
+    a_statement_waiting_for_the_lane_gets_the_next_free_connection,
 );

@@ -10,7 +10,7 @@ use api::app::Application;
 use api::auth::{Role, mint_token};
 use api::config::{Config, KeyMode};
 use reqwest::StatusCode;
-use sea_orm::{ConnectionTrait, Database};
+use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
 
 pub const POSTGRES_ENV: &str = "KONTAKTPUNKT_TEST_POSTGRES_URL";
@@ -126,7 +126,7 @@ impl TestDatabase {
             Backend::Postgres => {
                 let admin_url = postgres_admin_url()?;
                 let name = format!("kp_test_{id}");
-                let admin = Database::connect(&admin_url)
+                let admin = crate::helpers::connect_db(&admin_url)
                     .await
                     .expect("connect to KONTAKTPUNKT_TEST_POSTGRES_URL");
                 admin
@@ -164,7 +164,7 @@ impl Drop for TestDatabase {
                         .build()
                         .expect("runtime");
                     rt.block_on(async move {
-                        if let Ok(admin) = Database::connect(&admin_url).await {
+                        if let Ok(admin) = crate::helpers::connect_db(&admin_url).await {
                             let sql = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
                             if let Err(e) = admin.execute_unprepared(&sql).await {
                                 eprintln!("could not drop test database {name}: {e}");
@@ -272,7 +272,7 @@ impl TestApp {
 
     /// Rows per table of the company record, read straight from the database.
     pub async fn row_counts(&self) -> std::collections::BTreeMap<&'static str, i64> {
-        let db = Database::connect(self.database_url())
+        let db = crate::helpers::connect_db(self.database_url())
             .await
             .expect("connect");
         let mut out = std::collections::BTreeMap::new();
@@ -298,7 +298,7 @@ impl TestApp {
     pub async fn table_digests(&self) -> std::collections::BTreeMap<String, String> {
         use std::hash::{Hash as _, Hasher as _};
 
-        let db = Database::connect(self.database_url())
+        let db = crate::helpers::connect_db(self.database_url())
             .await
             .expect("connect");
         let backend = db.get_database_backend();
@@ -511,4 +511,12 @@ impl Drop for TempPath {
         let _ = std::fs::remove_dir_all(&self.0);
         let _ = std::fs::remove_file(&self.0);
     }
+}
+
+/// A connection beside the server's, for checks and set-up, with the server's pool options: a
+/// pool with sea-orm's defaults runs sqlx's idle reaper, which can spin forever on a runtime
+/// worker (sqlx issue #3645) and then hangs the test at its runtime's shutdown (seen:
+/// `matrix::delete_activity::sqlite` at 100 % CPU for ten minutes).
+pub async fn connect_db(url: &str) -> Result<sea_orm::DatabaseConnection, sea_orm::DbErr> {
+    api::db::connect_pool(url, &api::config::PoolSettings::defaults(), None).await
 }

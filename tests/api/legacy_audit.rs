@@ -3,7 +3,7 @@
 
 use api::auth::Role;
 use migration::{Migrator, MigratorTrait};
-use sea_orm::{ConnectionTrait, Database, DatabaseBackend, Statement, Value as DbValue};
+use sea_orm::{ConnectionTrait, DatabaseBackend, Statement, Value as DbValue};
 use serde_json::{Map, Value, json};
 
 use crate::db_tests;
@@ -59,7 +59,9 @@ async fn legacy_events_become_views(app: TestApp) {
     .await;
 
     // Turn the stored events back into the old format.
-    let db = Database::connect(app.database_url()).await.expect("db");
+    let db = crate::helpers::connect_db(app.database_url())
+        .await
+        .expect("db");
     let backend = db.get_database_backend();
     let text_cast = |c: &str| match backend {
         DatabaseBackend::Postgres => format!("CAST(\"{c}\" AS TEXT) AS \"{c}\""),

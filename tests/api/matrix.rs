@@ -246,7 +246,7 @@ enum Target {
 /// The id of the row of `table` whose `column` is `value`.
 async fn row_id(app: &TestApp, table: &str, column: &str, value: &str) -> Option<String> {
     use sea_orm::ConnectionTrait as _;
-    let db = sea_orm::Database::connect(app.database_url())
+    let db = crate::helpers::connect_db(app.database_url())
         .await
         .expect("db");
     let row = db
@@ -906,7 +906,7 @@ async fn digests_catch_in_place_updates(app: TestApp) {
     assert_eq!(changed, ["audit_event", "company"]);
 
     // Behind the API's back: every row count stays, only the digest shows the change.
-    let db = sea_orm::Database::connect(app.database_url())
+    let db = crate::helpers::connect_db(app.database_url())
         .await
         .expect("db");
     use sea_orm::ConnectionTrait as _;

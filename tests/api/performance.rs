@@ -396,7 +396,7 @@ async fn name_fragments_have_a_trigram_index_on_postgres(app: TestApp) {
     }
     if app.backend == crate::helpers::Backend::Postgres {
         use sea_orm::{ConnectionTrait, Statement};
-        let db = sea_orm::Database::connect(app.database_url())
+        let db = crate::helpers::connect_db(app.database_url())
             .await
             .expect("db");
         let row = db
@@ -453,7 +453,7 @@ async fn name_searches_find_matches_past_the_first_names_walked(app: TestApp) {
             ..Default::default()
         })
         .collect();
-    let db = sea_orm::Database::connect(app.database_url())
+    let db = crate::helpers::connect_db(app.database_url())
         .await
         .expect("db");
     for chunk in rows.chunks(200) {
@@ -683,7 +683,7 @@ where
     N: std::fmt::Display,
 {
     use sea_orm::{ConnectionTrait, Statement, TransactionTrait};
-    let db = sea_orm::Database::connect(app.database_url())
+    let db = crate::helpers::connect_db(app.database_url())
         .await
         .expect("db");
     let txn = db.begin().await.expect("transaction");
