@@ -2,7 +2,9 @@
 //! back to sqlx's pool and its ping. What must hold: a statement that succeeded leaves its
 //! connection in the lane; one that failed, or whose future was dropped mid-statement, gives
 //! it back to the pool; the lane never holds more than its capacity, so a transaction always
-//! finds a connection; statements beyond its capacity wait for the lane in turn; closing the database does not wait for the lane. SQLite has no lane.
+//! finds a connection; statements beyond its capacity wait for the lane in turn, and one
+//! waiting for the pool takes a connection of the lane that comes free first; closing the
+//! database does not wait for the lane. SQLite has no lane.
 
 use std::time::Duration;
 
@@ -144,48 +146,82 @@ async fn the_lane_never_takes_the_connections_transactions_need(app: TestApp) {
     );
 }
 
+/// `transactions` transactions hold as many of the pool's connections for two seconds, while
+/// `busy` statements of 0.3 s each run through the lane; one more statement, sent while they
+/// run, must be answered before the transactions commit (by a connection of the lane that
+/// comes free, not by one of theirs). Returns what the lane holds at the end.
+async fn one_more_statement_is_served_by_the_lane(
+    db: &Db,
+    transactions: usize,
+    busy: usize,
+) -> (usize, usize) {
+    let committed = std::sync::atomic::AtomicBool::new(false);
+    let mut open = Vec::new();
+    for _ in 0..transactions {
+        let txn = db.begin().await.expect("begin");
+        txn.query_one_raw(sql(db, "SELECT 1"))
+            .await
+            .expect("in the transaction");
+        open.push(txn);
+    }
+    let commit = async {
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        committed.store(true, std::sync::atomic::Ordering::SeqCst);
+        for txn in open {
+            txn.commit().await.expect("commit");
+        }
+    };
+    let busy = futures::future::join_all(
+        (0..busy).map(|_| db.query_one_raw(sql(db, "SELECT pg_sleep(0.3)::text"))),
+    );
+    let waiting = async {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        db.query_one_raw(sql(db, "SELECT 1"))
+            .await
+            .expect("answered through the lane");
+        assert!(
+            !committed.load(std::sync::atomic::Ordering::SeqCst),
+            "the statement waited for a transaction's connection, not for the lane's"
+        );
+    };
+    let (answers, (), ()) = tokio::join!(busy, waiting, commit);
+    for answer in answers {
+        answer.expect("answered through the lane");
+    }
+    held(db).await
+}
+
 /// A statement that finds every permit of the lane taken waits for the next one to come free,
 /// not for the pool: before the lane had its own queue it waited in the pool's, for the
 /// connection a transaction held, while the lane's connections came free and sat idle.
 async fn a_statement_waiting_for_the_lane_gets_the_next_free_connection(app: TestApp) {
     let db = connect(&app).await;
-    let Some(lane) = db.lane() else {
+    let Some(capacity) = db.lane().map(Lane::capacity) else {
         db.close().await.expect("close");
         return;
     };
-    let capacity = lane.capacity();
     assert_eq!(capacity as u32, POOL - 1);
-    let committed = std::sync::atomic::AtomicBool::new(false);
-    // The pool's one connection outside the lane, held by a transaction for two seconds.
-    let txn = db.begin().await.expect("begin");
-    txn.query_one_raw(sql(&db, "SELECT 1"))
-        .await
-        .expect("in the transaction");
-    let transaction = async {
-        tokio::time::sleep(Duration::from_secs(2)).await;
-        committed.store(true, std::sync::atomic::Ordering::SeqCst);
-        txn.commit().await.expect("commit");
+    // The pool's one connection outside the lane held by a transaction, the lane full.
+    let held = one_more_statement_is_served_by_the_lane(&db, 1, capacity).await;
+    assert_eq!(held, (capacity, capacity));
+    db.close().await.expect("close");
+}
+
+/// A statement that holds a permit but finds no idle connection asks the pool for one more;
+/// when transactions hold the rest of the pool, a connection of the lane that comes free first
+/// serves it (before, it waited for a transaction to end while statements arriving later took
+/// the lane's connections as they came free).
+async fn a_statement_waiting_for_the_pool_takes_a_connection_the_lane_frees(app: TestApp) {
+    let db = connect(&app).await;
+    let Some(capacity) = db.lane().map(Lane::capacity) else {
+        db.close().await.expect("close");
+        return;
     };
-    // The lane full with statements of 0.3 s each.
-    let busy = futures::future::join_all(
-        (0..capacity).map(|_| db.query_one_raw(sql(&db, "SELECT pg_sleep(0.3)::text"))),
-    );
-    // One more statement while they run: it must be answered when the first of them ends.
-    let waiting = async {
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        db.query_one_raw(sql(&db, "SELECT 1"))
-            .await
-            .expect("answered through the lane");
-        assert!(
-            !committed.load(std::sync::atomic::Ordering::SeqCst),
-            "the statement waited for the transaction's connection, not for the lane"
-        );
-    };
-    let (answers, (), ()) = tokio::join!(busy, waiting, transaction);
-    for answer in answers {
-        answer.expect("answered through the lane");
-    }
-    assert_eq!(held(&db).await, (capacity, capacity));
+    assert_eq!(capacity, 3);
+    // Two transactions hold two of the pool's four connections, the lane the other two: one
+    // permit stays free, and the pool has no connection left for its holder.
+    let held = one_more_statement_is_served_by_the_lane(&db, 2, 2).await;
+    assert_eq!(held, (2, 2));
     db.close().await.expect("close");
 }
 
@@ -193,4 +229,5 @@ db_tests!(
     the_lane_keeps_a_connection_only_after_its_statement_succeeded,
     the_lane_never_takes_the_connections_transactions_need,
     a_statement_waiting_for_the_lane_gets_the_next_free_connection,
+    a_statement_waiting_for_the_pool_takes_a_connection_the_lane_frees,
 );
