@@ -29,9 +29,7 @@ fn actions(events: &[Value]) -> Vec<&str> {
 
 /// Every audit snapshot in the database as text (to prove what is stored, not only shown).
 async fn stored_snapshots(app: &TestApp) -> String {
-    let db = crate::helpers::connect_db(app.database_url())
-        .await
-        .expect("db");
+    let db = app.db().await;
     let backend = db.get_database_backend();
     let sql = match backend {
         sea_orm::DatabaseBackend::Postgres => {

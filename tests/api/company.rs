@@ -441,9 +441,7 @@ async fn erasure_removes_personal_data_everywhere(app: TestApp) {
         );
     }
     // And not in the database at all.
-    let db = crate::helpers::connect_db(app.database_url())
-        .await
-        .expect("db");
+    let db = app.db().await;
     use sea_orm::ConnectionTrait;
     let count = |sql: String| {
         let db = &db;

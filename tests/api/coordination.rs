@@ -392,9 +392,7 @@ async fn one_active_agreement_per_company(app: TestApp) {
             .is_some_and(|m| m.contains(a["id"].as_str().expect("id"))),
         "the message names the active agreement: {body}"
     );
-    let db = crate::helpers::connect_db(app.database_url())
-        .await
-        .expect("db");
+    let db = app.db().await;
     use sea_orm::ConnectionTrait as _;
     let sneaked = db
         .execute_unprepared(&format!(

@@ -126,7 +126,7 @@ impl TestDatabase {
             Backend::Postgres => {
                 let admin_url = postgres_admin_url()?;
                 let name = format!("kp_test_{id}");
-                let admin = crate::helpers::connect_db(&admin_url)
+                let admin = connect_db(&admin_url)
                     .await
                     .expect("connect to KONTAKTPUNKT_TEST_POSTGRES_URL");
                 admin
@@ -164,7 +164,7 @@ impl Drop for TestDatabase {
                         .build()
                         .expect("runtime");
                     rt.block_on(async move {
-                        if let Ok(admin) = crate::helpers::connect_db(&admin_url).await {
+                        if let Ok(admin) = connect_db(&admin_url).await {
                             let sql = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
                             if let Err(e) = admin.execute_unprepared(&sql).await {
                                 eprintln!("could not drop test database {name}: {e}");
@@ -270,11 +270,16 @@ impl TestApp {
         &self._db.url
     }
 
+    /// A connection of its own to the server's database, for checks and set-up.
+    pub async fn db(&self) -> sea_orm::DatabaseConnection {
+        connect_db(self.database_url())
+            .await
+            .expect("connect to the test database")
+    }
+
     /// Rows per table of the company record, read straight from the database.
     pub async fn row_counts(&self) -> std::collections::BTreeMap<&'static str, i64> {
-        let db = crate::helpers::connect_db(self.database_url())
-            .await
-            .expect("connect");
+        let db = self.db().await;
         let mut out = std::collections::BTreeMap::new();
         for table in COMPANY_RECORD_TABLES {
             let row = db
@@ -298,9 +303,7 @@ impl TestApp {
     pub async fn table_digests(&self) -> std::collections::BTreeMap<String, String> {
         use std::hash::{Hash as _, Hasher as _};
 
-        let db = crate::helpers::connect_db(self.database_url())
-            .await
-            .expect("connect");
+        let db = self.db().await;
         let backend = db.get_database_backend();
         let texts = |sql: String| {
             let db = &db;

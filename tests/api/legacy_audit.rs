@@ -59,9 +59,7 @@ async fn legacy_events_become_views(app: TestApp) {
     .await;
 
     // Turn the stored events back into the old format.
-    let db = crate::helpers::connect_db(app.database_url())
-        .await
-        .expect("db");
+    let db = app.db().await;
     let backend = db.get_database_backend();
     let text_cast = |c: &str| match backend {
         DatabaseBackend::Postgres => format!("CAST(\"{c}\" AS TEXT) AS \"{c}\""),

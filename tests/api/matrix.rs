@@ -246,9 +246,7 @@ enum Target {
 /// The id of the row of `table` whose `column` is `value`.
 async fn row_id(app: &TestApp, table: &str, column: &str, value: &str) -> Option<String> {
     use sea_orm::ConnectionTrait as _;
-    let db = crate::helpers::connect_db(app.database_url())
-        .await
-        .expect("db");
+    let db = app.db().await;
     let row = db
         .query_one_raw(sea_orm::Statement::from_string(
             db.get_database_backend(),
@@ -906,9 +904,7 @@ async fn digests_catch_in_place_updates(app: TestApp) {
     assert_eq!(changed, ["audit_event", "company"]);
 
     // Behind the API's back: every row count stays, only the digest shows the change.
-    let db = crate::helpers::connect_db(app.database_url())
-        .await
-        .expect("db");
+    let db = app.db().await;
     use sea_orm::ConnectionTrait as _;
     db.execute_unprepared(&format!(
         "UPDATE company SET address = 'Skjult vej 1' WHERE id = '{company}'"

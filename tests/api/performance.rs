@@ -396,9 +396,7 @@ async fn name_fragments_have_a_trigram_index_on_postgres(app: TestApp) {
     }
     if app.backend == crate::helpers::Backend::Postgres {
         use sea_orm::{ConnectionTrait, Statement};
-        let db = crate::helpers::connect_db(app.database_url())
-            .await
-            .expect("db");
+        let db = app.db().await;
         let row = db
             .query_one_raw(Statement::from_string(
                 sea_orm::DbBackend::Postgres,
@@ -453,9 +451,7 @@ async fn name_searches_find_matches_past_the_first_names_walked(app: TestApp) {
             ..Default::default()
         })
         .collect();
-    let db = crate::helpers::connect_db(app.database_url())
-        .await
-        .expect("db");
+    let db = app.db().await;
     for chunk in rows.chunks(200) {
         company::Entity::insert_many(chunk.to_vec())
             .exec(&db)
@@ -683,9 +679,7 @@ where
     N: std::fmt::Display,
 {
     use sea_orm::{ConnectionTrait, Statement, TransactionTrait};
-    let db = crate::helpers::connect_db(app.database_url())
-        .await
-        .expect("db");
+    let db = app.db().await;
     let txn = db.begin().await.expect("transaction");
     txn.execute_unprepared("SET LOCAL enable_seqscan = off")
         .await

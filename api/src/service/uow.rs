@@ -544,11 +544,13 @@ mod tests {
     use crate::auth::Role;
     use entity::company;
     use migration::MigratorTrait;
-    use sea_orm::{Database, EntityTrait, PaginatorTrait};
+    use sea_orm::{EntityTrait, PaginatorTrait};
 
     async fn database() -> (Db, std::path::PathBuf) {
         let path = std::env::temp_dir().join(format!("kp-uow-{}.db", new_id()));
-        let db = Database::connect(format!("sqlite://{}?mode=rwc", path.display()))
+        // The server's pool options (no idle reaper: sqlx issue #3645).
+        let url = format!("sqlite://{}?mode=rwc", path.display());
+        let db = crate::db::connect_pool(&url, &crate::config::PoolSettings::defaults(), None)
             .await
             .expect("sqlite");
         migration::Migrator::up(&db, None).await.expect("migrate");
