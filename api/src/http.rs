@@ -71,7 +71,6 @@ pub fn router(state: AppState, limits: &crate::config::Limits) -> Router {
                                     .get(name)
                                     .and_then(|v| v.to_str().ok())
                                     .unwrap_or("-")
-                                    .to_owned()
                             };
                             tracing::info_span!(
                                 "request",

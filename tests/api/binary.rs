@@ -161,6 +161,8 @@ struct Server {
     stdout: Vec<String>,
     // Kept open while the server runs: a closed pipe is not what an operator's terminal does.
     _stdout_reader: Option<BufReader<std::process::ChildStdout>>,
+    /// The log lines (stderr) written after the one that named the address.
+    log: std::sync::mpsc::Receiver<String>,
 }
 
 impl Server {
@@ -196,7 +198,23 @@ impl Server {
             base,
             stdout: Vec::new(),
             _stdout_reader: None,
+            log: rx,
         }
+    }
+
+    /// Log lines until one for which `found` holds (or 20 s pass); every line must be JSON.
+    fn log_until(&self, found: impl Fn(&Value) -> bool) -> Option<Value> {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if let Ok(line) = self.log.recv_timeout(Duration::from_millis(200)) {
+                let v: Value = serde_json::from_str(&line)
+                    .unwrap_or_else(|e| panic!("a log line that is not JSON ({e}): {line}"));
+                if found(&v) {
+                    return Some(v);
+                }
+            }
+        }
+        None
     }
 
     fn read_stdout_until(&mut self, marker: &str) {
@@ -458,4 +476,74 @@ async fn docker_compose_settings_run_natively() {
         .expect("readyz");
     assert_eq!(ready.status(), reqwest::StatusCode::OK);
     assert_eq!(server.terminate(), Some(0));
+}
+
+/// What an operator's log shipper reads: one JSON object a line on stderr. The access line and
+/// a line logged while answering carry the server's request id that the client got back, the
+/// caller's own id beside it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn log_lines_are_json_and_carry_the_request_id() {
+    let tmp = TempPath::new("logs");
+    let dir = tmp.0.clone();
+    std::fs::create_dir_all(&dir).expect("dir");
+    let server = Server::start(
+        &dir,
+        &[("KONTAKTPUNKT_LISTEN", "127.0.0.1:0")],
+        &["serve", "--dev"],
+    );
+    let client = reqwest::Client::new();
+    // A refused token is logged with its reason, inside the request's span.
+    let refused = client
+        .post(format!("{}/graphql", server.base))
+        .bearer_auth("not.a.token")
+        .header("x-request-id", "client-7")
+        .json(&json!({ "query": "{ me { sub } }" }))
+        .send()
+        .await
+        .expect("request");
+    let id = refused.headers()["x-server-request-id"]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    assert_eq!(refused.headers()["x-request-id"], "client-7");
+    let in_span = |v: &Value| v["span"]["request_id"] == id.as_str();
+    let rejected = server
+        .log_until(|v| in_span(v) && v["message"] == "bearer token rejected")
+        .expect("the refusal is logged with the request id");
+    assert_eq!(rejected["level"], "INFO");
+    assert_eq!(rejected["span"]["client_request_id"], "client-7");
+    assert_eq!(rejected["span"]["name"], "request");
+    assert_eq!(rejected["span"]["path"], "/graphql");
+    assert!(rejected["reason"].is_string(), "{rejected}");
+    assert!(
+        rejected["timestamp"].as_str().is_some_and(|t| {
+            t.ends_with('Z') && chrono::DateTime::parse_from_rfc3339(t).is_ok()
+        })
+    );
+    let access = server
+        .log_until(|v| in_span(v) && v["message"] == "finished processing request")
+        .expect("the access line");
+    assert_eq!(access["status"], 401, "{access}");
+    assert_eq!(access["span"]["method"], "POST");
+    assert_eq!(access["target"], "tower_http::trace::on_response");
+
+    // Every answer has its access line, a 404 too; a caller's id that is not plain text is
+    // dropped, not logged.
+    let odd = client
+        .get(format!("{}/no/such/page", server.base))
+        .header("x-request-id", "a \"quoted\" id")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(odd.status(), reqwest::StatusCode::NOT_FOUND);
+    let odd_id = odd.headers()["x-server-request-id"]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    let line = server
+        .log_until(|v| v["span"]["request_id"] == odd_id.as_str())
+        .expect("the 404's access line");
+    assert_eq!(line["status"], 404);
+    assert_eq!(line["span"]["path"], "/no/such/page");
+    assert_eq!(line["span"]["client_request_id"], "-");
 }
