@@ -48,6 +48,8 @@ p.add_argument("--smoke", action="store_true", help="only the same-rows checks (
 p.add_argument("--base", default="", help="a second Kontaktpunkt's /graphql to compare with (a baseline build)")
 p.add_argument("--base-pid", type=int, default=0)
 p.add_argument("--base-label", default="baseline")
+p.add_argument("--log", default="warn", help="RUST_LOG of the measured Kontaktpunkt (for the report)")
+p.add_argument("--base-log", default="warn", help="RUST_LOG of the baseline (for the report)")
 args = p.parse_args()
 
 # psql and pgbench talk to PostgreSQL over the same transport as both servers (no TLS).
@@ -892,6 +894,7 @@ def machine():
 
 pg5_pids = descendants(args.pg5_pid)
 results = {"companies": args.companies, "duration_s": args.duration, "runs": args.runs, "pool": args.pool,
+           "rust_log": args.log, "baseline_rust_log": args.base_log if args.base else None,
            "transport": "sslmode=disable (both servers; psql/pgbench with PGSSLMODE=disable)",
            "today_europe_copenhagen": TODAY, "machine": machine(), "checks": checks, "scenarios": []}
 for s in SCENARIOS:
@@ -1117,6 +1120,8 @@ Node {m['node']}, PostGraphile {m['postgraphile']} (amber preset, postgraphile-p
 Transport: both servers connect with `sslmode=disable` (the pg driver of Node uses no TLS by default), the
 SQL floor too (PGSSLMODE=disable); TLS backends of the bench database: {m['tls_backends_of_bench_db']}.
 Pool: {args.pool} connections each (PostGraphile `pool max`, Kontaktpunkt `DATABASE_POOL_SIZE`).
+Kontaktpunkt's log filter (`RUST_LOG`): {args.log}{f"; the baseline's: {args.base_log}" if args.base else ""} (the product's default
+filter writes one JSON access line per request; `warn` writes none).
 
 Same rows before loading:
 {chr(10).join(f"- {s['name']}: {checks[s['key']]}" + (f" ({s['note']})" if s.get('note') else '') for s in SCENARIOS)}
