@@ -368,6 +368,9 @@ impl Drop for Lent<'_> {
 }
 
 /// One statement in the metrics (and, at debug level, the log): sea-orm's and the lane's.
+/// The log gets the statement's text with its placeholders and the number of its values, never
+/// the values: they are what users wrote (private notes, contact persons' names and
+/// addresses), and a log leaves the server by other hands than the API's rules.
 fn observe(metrics: &Metrics, info: &sea_orm::metric::Info<'_>) {
     metrics.sql_statements.inc();
     if info.failed {
@@ -376,7 +379,8 @@ fn observe(metrics: &Metrics, info: &sea_orm::metric::Info<'_>) {
     metrics.sql_duration.observe(info.elapsed.as_secs_f64());
     tracing::debug!(
         target: "kontaktpunkt::sql",
-        sql = %info.statement,
+        sql = %info.statement.sql,
+        values = info.statement.values.as_ref().map_or(0, |v| v.0.len()),
         elapsed_us = info.elapsed.as_micros() as u64,
         failed = info.failed,
     );

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use api::auth::TokenVerifier;
 use serde_json::{Value, json};
 
+use crate::fixtures::valid_cvr;
 use crate::helpers::{Backend, TEST_SECRET, TempPath, TestDatabase, test_config};
 
 const BIN: &str = env!("CARGO_BIN_EXE_kontaktpunkt");
@@ -202,6 +203,18 @@ impl Server {
         }
     }
 
+    /// The token `serve --dev` prints (after reading its banner).
+    fn dev_token(&mut self) -> String {
+        self.read_stdout_until("export KONTAKTPUNKT_JWT_SECRET");
+        self.stdout
+            .iter()
+            .position(|l| l.starts_with("Bearer token"))
+            .and_then(|i| self.stdout.get(i + 1))
+            .expect("token printed")
+            .trim()
+            .to_owned()
+    }
+
     /// Log lines until one for which `found` holds (or 20 s pass); every line must be JSON.
     fn log_until(&self, found: impl Fn(&Value) -> bool) -> Option<Value> {
         let deadline = Instant::now() + Duration::from_secs(20);
@@ -277,20 +290,12 @@ async fn serve_dev_on_a_fresh_directory() {
         &[("KONTAKTPUNKT_LISTEN", "127.0.0.1:0")],
         &["serve", "--dev"],
     );
-    server.read_stdout_until("export KONTAKTPUNKT_JWT_SECRET");
+    let token_line = server.dev_token();
     let printed = server.stdout.join("\n");
     assert!(
         printed.contains(&format!("{}/graphql", server.base)),
         "{printed}"
     );
-    let token_line = server
-        .stdout
-        .iter()
-        .position(|l| l.starts_with("Bearer token"))
-        .and_then(|i| server.stdout.get(i + 1))
-        .expect("token printed")
-        .trim()
-        .to_owned();
     assert!(
         dir.join("kontaktpunkt.db").exists(),
         "SQLite file created in the working directory"
@@ -546,4 +551,82 @@ async fn log_lines_are_json_and_carry_the_request_id() {
     assert_eq!(line["status"], 404);
     assert_eq!(line["span"]["path"], "/no/such/page");
     assert_eq!(line["span"]["client_request_id"], "-");
+}
+
+/// `kontaktpunkt::sql=debug` logs every statement, but not what users wrote into it: a contact
+/// person's name and address must not reach the log by the statement that stores them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sql_log_has_statements_not_their_values() {
+    let tmp = TempPath::new("sql-log");
+    let dir = tmp.0.clone();
+    std::fs::create_dir_all(&dir).expect("dir");
+    let mut server = Server::start(
+        &dir,
+        &[
+            ("KONTAKTPUNKT_LISTEN", "127.0.0.1:0"),
+            ("RUST_LOG", "info,kontaktpunkt::sql=debug"),
+        ],
+        &["serve", "--dev"],
+    );
+    let token = server.dev_token();
+    let client = reqwest::Client::new();
+    let gql = |query: &'static str, variables: Value| {
+        client
+            .post(format!("{}/graphql", server.base))
+            .bearer_auth(&token)
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+    };
+    let company: Value = gql(
+        "mutation($i: RegisterCompanyInput!) { registerCompany(input: $i) { id } }",
+        json!({ "i": { "cvr": valid_cvr(), "name": "Logtest ApS" } }),
+    )
+    .await
+    .expect("request")
+    .json()
+    .await
+    .expect("json");
+    let company = company["data"]["registerCompany"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{company}"))
+        .to_owned();
+    const SECRET_NAME: &str = "Hemmelig Persondata-7Q";
+    const SECRET_EMAIL: &str = "hemmelig-7q@example.dk";
+    let added = gql(
+        "mutation($c: ID!, $i: ContactPersonInput!) { addContactPerson(companyId: $c, input: $i) { id name } }",
+        json!({ "c": company, "i": { "name": SECRET_NAME, "email": SECRET_EMAIL } }),
+    )
+    .await
+    .expect("request");
+    let id = added.headers()["x-server-request-id"]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    let body: Value = added.json().await.expect("json");
+    assert_eq!(
+        body["data"]["addContactPerson"]["name"], SECRET_NAME,
+        "{body}"
+    );
+
+    let insert = std::cell::Cell::new(false);
+    server
+        .log_until(|v| {
+            let line = v.to_string();
+            assert!(
+                !line.contains("Hemmelig") && !line.contains("hemmelig-7q"),
+                "a value the user wrote is in the log: {line}"
+            );
+            if v["target"] == "kontaktpunkt::sql"
+                && v["span"]["request_id"] == id.as_str()
+                && v["sql"]
+                    .as_str()
+                    .is_some_and(|sql| sql.contains("INSERT") && sql.contains("contact_person"))
+            {
+                assert!(v["values"].as_u64().is_some_and(|n| n >= 2), "{line}");
+                insert.set(true);
+            }
+            v["span"]["request_id"] == id.as_str() && v["message"] == "finished processing request"
+        })
+        .expect("the request's access line");
+    assert!(insert.get(), "the contact person's INSERT is logged");
 }
