@@ -2,6 +2,7 @@
 //! /healthz, /readyz, /metrics; request ids, tracing, timeouts, body limits, metrics.
 
 use crate::db::Db;
+use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -77,7 +78,7 @@ pub fn router(state: AppState, limits: &crate::config::Limits) -> Router {
                                 request_id = %header(REQUEST_ID_HEADER),
                                 client_request_id = %header(CLIENT_REQUEST_ID_HEADER),
                                 method = %req.method(),
-                                path = %req.uri().path(),
+                                path = %loggable_path(req.uri().path()),
                             )
                         })
                         .on_response(DefaultOnResponse::new().level(Level::INFO)),
@@ -89,6 +90,21 @@ pub fn router(state: AppState, limits: &crate::config::Limits) -> Router {
                 )),
         )
         .with_state(state)
+}
+
+/// The path as the log shows it. A calendar feed's address is its credential (the file name
+/// holds the secret; only its hash is stored), and calendar apps fetch it every few minutes:
+/// the log keeps the feed's id and never the secret.
+fn loggable_path(path: &str) -> Cow<'_, str> {
+    match path.strip_prefix("/calendar/") {
+        Some(file) => {
+            // `<id>.<secret>.ics`; without a dot the whole name is taken as the secret.
+            let id = file.split_once('.').map_or("", |(id, _)| id);
+            let id: String = id.chars().take(64).collect();
+            Cow::Owned(format!("/calendar/{id}.<secret>.ics"))
+        }
+        None => Cow::Borrowed(path),
+    }
 }
 
 /// Every request gets the server's own id (UUID v7): the span, the logs and the audit trail
@@ -678,6 +694,18 @@ fn respond(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn calendar_secrets_stay_out_of_the_log() {
+        let id = "01a25170-0000-7000-8000-000000000000";
+        assert_eq!(
+            loggable_path(&format!("/calendar/{id}.s3cr3t-x.ics")),
+            format!("/calendar/{id}.<secret>.ics")
+        );
+        assert_eq!(loggable_path("/calendar/s3cr3t"), "/calendar/.<secret>.ics");
+        assert_eq!(loggable_path("/calendar/"), "/calendar/.<secret>.ics");
+        assert_eq!(loggable_path("/graphql"), "/graphql");
+    }
 
     #[test]
     fn accept_negotiation() {

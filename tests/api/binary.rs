@@ -630,3 +630,69 @@ async fn the_sql_log_has_statements_not_their_values() {
         .expect("the request's access line");
     assert!(insert.get(), "the contact person's INSERT is logged");
 }
+
+/// A calendar feed's address is its credential: fetching it is logged without the secret.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_calendar_feeds_secret_is_not_logged() {
+    let tmp = TempPath::new("calendar-log");
+    let dir = tmp.0.clone();
+    std::fs::create_dir_all(&dir).expect("dir");
+    let mut server = Server::start(
+        &dir,
+        &[("KONTAKTPUNKT_LISTEN", "127.0.0.1:0")],
+        &["serve", "--dev"],
+    );
+    let token = server.dev_token();
+    let client = reqwest::Client::new();
+    let created: Value = client
+        .post(format!("{}/graphql", server.base))
+        .bearer_auth(&token)
+        .json(&json!({ "query": "mutation { createCalendarFeed { path feed { id } } }" }))
+        .send()
+        .await
+        .expect("request")
+        .json()
+        .await
+        .expect("json");
+    let path = created["data"]["createCalendarFeed"]["path"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{created}"))
+        .to_owned();
+    let feed = created["data"]["createCalendarFeed"]["feed"]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let secret = path
+        .trim_start_matches("/calendar/")
+        .trim_end_matches(".ics")
+        .split_once('.')
+        .map(|(_, secret)| secret.to_owned())
+        .expect("<id>.<secret>.ics");
+    assert!(secret.len() >= 16, "{path}");
+    let fetched = client
+        .get(format!("{}{path}", server.base))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(fetched.status(), reqwest::StatusCode::OK);
+    let id = fetched.headers()["x-server-request-id"]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    let access = server
+        .log_until(|v| {
+            let line = v.to_string();
+            assert!(
+                !line.contains(&secret),
+                "the feed's secret is in the log: {line}"
+            );
+            v["span"]["request_id"] == id.as_str() && v["message"] == "finished processing request"
+        })
+        .expect("the feed's access line");
+    assert_eq!(access["status"], 200);
+    assert_eq!(
+        access["span"]["path"],
+        format!("/calendar/{feed}.<secret>.ics"),
+        "{access}"
+    );
+}
