@@ -203,6 +203,15 @@ impl Server {
         }
     }
 
+    /// `serve --dev` in a fresh directory `tmp` (the SQLite file is created there), on a free
+    /// port, with `vars` besides.
+    fn dev(tmp: &TempPath, vars: &[(&str, &str)]) -> Server {
+        std::fs::create_dir_all(&tmp.0).expect("dir");
+        let mut all = vec![("KONTAKTPUNKT_LISTEN", "127.0.0.1:0")];
+        all.extend_from_slice(vars);
+        Server::start(&tmp.0, &all, &["serve", "--dev"])
+    }
+
     /// The token `serve --dev` prints (after reading its banner).
     fn dev_token(&mut self) -> String {
         self.read_stdout_until("export KONTAKTPUNKT_JWT_SECRET");
@@ -267,6 +276,14 @@ impl Drop for Server {
     }
 }
 
+/// The server's own id of a request (`x-server-request-id`), which its log lines carry.
+fn server_request_id(response: &reqwest::Response) -> String {
+    response.headers()["x-server-request-id"]
+        .to_str()
+        .expect("ascii")
+        .to_owned()
+}
+
 async fn me(base: &str, token: &str) -> Value {
     reqwest::Client::new()
         .post(format!("{base}/graphql"))
@@ -283,13 +300,7 @@ async fn me(base: &str, token: &str) -> Value {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_dev_on_a_fresh_directory() {
     let tmp = TempPath::new("fresh");
-    let dir = tmp.0.clone();
-    std::fs::create_dir_all(&dir).expect("dir");
-    let mut server = Server::start(
-        &dir,
-        &[("KONTAKTPUNKT_LISTEN", "127.0.0.1:0")],
-        &["serve", "--dev"],
-    );
+    let mut server = Server::dev(&tmp, &[]);
     let token_line = server.dev_token();
     let printed = server.stdout.join("\n");
     assert!(
@@ -297,7 +308,7 @@ async fn serve_dev_on_a_fresh_directory() {
         "{printed}"
     );
     assert!(
-        dir.join("kontaktpunkt.db").exists(),
+        tmp.0.join("kontaktpunkt.db").exists(),
         "SQLite file created in the working directory"
     );
 
@@ -489,13 +500,7 @@ async fn docker_compose_settings_run_natively() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn log_lines_are_json_and_carry_the_request_id() {
     let tmp = TempPath::new("logs");
-    let dir = tmp.0.clone();
-    std::fs::create_dir_all(&dir).expect("dir");
-    let server = Server::start(
-        &dir,
-        &[("KONTAKTPUNKT_LISTEN", "127.0.0.1:0")],
-        &["serve", "--dev"],
-    );
+    let server = Server::dev(&tmp, &[]);
     let client = reqwest::Client::new();
     // A refused token is logged with its reason, inside the request's span.
     let refused = client
@@ -506,10 +511,7 @@ async fn log_lines_are_json_and_carry_the_request_id() {
         .send()
         .await
         .expect("request");
-    let id = refused.headers()["x-server-request-id"]
-        .to_str()
-        .expect("ascii")
-        .to_owned();
+    let id = server_request_id(&refused);
     assert_eq!(refused.headers()["x-request-id"], "client-7");
     let in_span = |v: &Value| v["span"]["request_id"] == id.as_str();
     let rejected = server
@@ -541,10 +543,7 @@ async fn log_lines_are_json_and_carry_the_request_id() {
         .await
         .expect("request");
     assert_eq!(odd.status(), reqwest::StatusCode::NOT_FOUND);
-    let odd_id = odd.headers()["x-server-request-id"]
-        .to_str()
-        .expect("ascii")
-        .to_owned();
+    let odd_id = server_request_id(&odd);
     let line = server
         .log_until(|v| v["span"]["request_id"] == odd_id.as_str())
         .expect("the 404's access line");
@@ -558,16 +557,7 @@ async fn log_lines_are_json_and_carry_the_request_id() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_sql_log_has_statements_not_their_values() {
     let tmp = TempPath::new("sql-log");
-    let dir = tmp.0.clone();
-    std::fs::create_dir_all(&dir).expect("dir");
-    let mut server = Server::start(
-        &dir,
-        &[
-            ("KONTAKTPUNKT_LISTEN", "127.0.0.1:0"),
-            ("RUST_LOG", "info,kontaktpunkt::sql=debug"),
-        ],
-        &["serve", "--dev"],
-    );
+    let mut server = Server::dev(&tmp, &[("RUST_LOG", "info,kontaktpunkt::sql=debug")]);
     let token = server.dev_token();
     let client = reqwest::Client::new();
     let gql = |query: &'static str, variables: Value| {
@@ -598,10 +588,7 @@ async fn the_sql_log_has_statements_not_their_values() {
     )
     .await
     .expect("request");
-    let id = added.headers()["x-server-request-id"]
-        .to_str()
-        .expect("ascii")
-        .to_owned();
+    let id = server_request_id(&added);
     let body: Value = added.json().await.expect("json");
     assert_eq!(
         body["data"]["addContactPerson"]["name"], SECRET_NAME,
@@ -635,13 +622,7 @@ async fn the_sql_log_has_statements_not_their_values() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_calendar_feeds_secret_is_not_logged() {
     let tmp = TempPath::new("calendar-log");
-    let dir = tmp.0.clone();
-    std::fs::create_dir_all(&dir).expect("dir");
-    let mut server = Server::start(
-        &dir,
-        &[("KONTAKTPUNKT_LISTEN", "127.0.0.1:0")],
-        &["serve", "--dev"],
-    );
+    let mut server = Server::dev(&tmp, &[]);
     let token = server.dev_token();
     let client = reqwest::Client::new();
     let created: Value = client
@@ -675,10 +656,7 @@ async fn a_calendar_feeds_secret_is_not_logged() {
         .await
         .expect("request");
     assert_eq!(fetched.status(), reqwest::StatusCode::OK);
-    let id = fetched.headers()["x-server-request-id"]
-        .to_str()
-        .expect("ascii")
-        .to_owned();
+    let id = server_request_id(&fetched);
     let access = server
         .log_until(|v| {
             let line = v.to_string();
