@@ -168,7 +168,8 @@ impl<'a, W: fmt::Write> Members<'a, W> {
         self.result.map(|()| self.log_target)
     }
 
-    /// Writes `,"name":` and then the value with `value`; false for fields left out.
+    /// Writes `,"name":` (no comma before the first member) and then the value with `value`;
+    /// `log.*` fields are left out.
     fn member(&mut self, field: &Field, value: impl FnOnce(&mut W) -> fmt::Result) {
         if self.result.is_err() {
             return;
