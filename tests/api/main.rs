@@ -17,6 +17,7 @@ mod company;
 mod concurrency;
 mod coordination;
 mod db_lane;
+mod fast;
 mod follow_up;
 mod hostile;
 mod http;

@@ -13,7 +13,7 @@ use crate::fixtures::*;
 use crate::helpers::{Backend, TestApp};
 
 /// A company with activities of every kind of visibility and history, seen by two jobcentres.
-async fn company_with_history(app: &TestApp) -> String {
+pub(crate) async fn company_with_history(app: &TestApp) -> String {
     let own = consultant(app, "jc-101");
     let other = consultant(app, "jc-751");
     let company = id(&register_company(app, &own, "Forudhentning ApS", "101").await);

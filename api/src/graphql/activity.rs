@@ -11,6 +11,7 @@ use entity::{activity, agreement};
 
 use super::campaign::Campaign;
 use super::company::Company;
+use super::fast::Fast;
 use super::follow_up::FollowUp;
 use super::loaders::load_one;
 use super::reference::{Organisation, load_organisation};
@@ -30,7 +31,7 @@ pub struct Activity(pub Visible<activity::Model>);
 pub fn activity_connection(
     ctx: &Context<'_>,
     page: Page<Visible<activity::Model>>,
-) -> Connection<String, Activity> {
+) -> Connection<String, Fast<Activity>> {
     connection(ctx, page, |a| svc::activity_cursor(a), Activity)
 }
 
@@ -84,12 +85,14 @@ impl Activity {
     async fn id(&self) -> ID {
         ID(self.0.id.clone())
     }
-    async fn company(&self, ctx: &Context<'_>) -> Result<Company> {
-        row_company(ctx, &self.0.company_id).await
+    async fn company(&self, ctx: &Context<'_>) -> Result<Fast<Company>> {
+        row_company(ctx, &self.0.company_id).await.map(Fast)
     }
     /// The organisation that owns the activity (held or booked it).
-    async fn organisation(&self, ctx: &Context<'_>) -> Result<Organisation> {
-        load_organisation(ctx, &self.0.organisation_id).await
+    async fn organisation(&self, ctx: &Context<'_>) -> Result<Fast<Organisation>> {
+        load_organisation(ctx, &self.0.organisation_id)
+            .await
+            .map(Fast)
     }
     async fn kind(&self) -> ActivityKind {
         self.0.kind
@@ -300,7 +303,7 @@ impl ActivityQuery {
         filter: Option<ActivityFilter>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> Result<Connection<String, Activity>> {
+    ) -> Result<Connection<String, Fast<Activity>>> {
         let f = filter.unwrap_or_default();
         let filter = svc::ActivityFilter {
             organisation_id: f.organisation_id.map(|i| i.0),

@@ -4,6 +4,7 @@ use async_graphql::{Context, ID, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::calendar_feed;
 
+use super::fast::Fast;
 use super::reference::{Organisation, load_organisation};
 use super::{actor, db, write_context};
 use crate::service::calendar as svc;
@@ -19,8 +20,10 @@ impl CalendarFeed {
     async fn sub(&self) -> &str {
         &self.0.sub
     }
-    async fn organisation(&self, ctx: &Context<'_>) -> Result<Organisation> {
-        load_organisation(ctx, &self.0.organisation_id).await
+    async fn organisation(&self, ctx: &Context<'_>) -> Result<Fast<Organisation>> {
+        load_organisation(ctx, &self.0.organisation_id)
+            .await
+            .map(Fast)
     }
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at

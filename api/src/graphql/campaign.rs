@@ -9,6 +9,7 @@ use entity::{call_list_entry, campaign};
 
 use super::activity::{Activity, Warning};
 use super::company::Company;
+use super::fast::Fast;
 use super::job_service_agreement::JobServiceAgreement;
 use super::loaders::load_one;
 use super::reference::{Organisation, load_organisation};
@@ -39,8 +40,10 @@ impl Campaign {
         Date(self.0.ends_on)
     }
     /// The organisation that runs the campaign.
-    async fn organisation(&self, ctx: &Context<'_>) -> Result<Organisation> {
-        load_organisation(ctx, &self.0.organisation_id).await
+    async fn organisation(&self, ctx: &Context<'_>) -> Result<Fast<Organisation>> {
+        load_organisation(ctx, &self.0.organisation_id)
+            .await
+            .map(Fast)
     }
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
@@ -84,12 +87,14 @@ impl CallListEntry {
             .map(Campaign)
             .ok_or_else(|| AppError::Internal("call list entry without campaign".into()).into())
     }
-    async fn company(&self, ctx: &Context<'_>) -> Result<Company> {
-        row_company(ctx, &self.0.company_id).await
+    async fn company(&self, ctx: &Context<'_>) -> Result<Fast<Company>> {
+        row_company(ctx, &self.0.company_id).await.map(Fast)
     }
     /// The organisation the company is assigned to: it clears the entry and holds the meeting.
-    async fn organisation(&self, ctx: &Context<'_>) -> Result<Organisation> {
-        load_organisation(ctx, &self.0.organisation_id).await
+    async fn organisation(&self, ctx: &Context<'_>) -> Result<Fast<Organisation>> {
+        load_organisation(ctx, &self.0.organisation_id)
+            .await
+            .map(Fast)
     }
     async fn status(&self) -> CallListStatus {
         self.0.status
@@ -207,7 +212,7 @@ fn count(n: u64) -> i32 {
 fn entries(
     ctx: &Context<'_>,
     page: Page<Visible<call_list_entry::Model>>,
-) -> Connection<String, CallListEntry> {
+) -> Connection<String, Fast<CallListEntry>> {
     connection(ctx, page, |e| svc::entry_cursor(e), CallListEntry)
 }
 
@@ -264,7 +269,7 @@ impl CampaignQuery {
         status: Option<CallListStatus>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> Result<Connection<String, CallListEntry>> {
+    ) -> Result<Connection<String, Fast<CallListEntry>>> {
         let joined = shows_companies(ctx);
         let (page, companies) = svc::call_list(
             db(ctx)?,

@@ -12,6 +12,7 @@ use entity::enums::{EntryPointReason, FollowUpStatus, RarArea};
 use entity::{company, company_contact, contact_person, production_unit};
 
 use super::activity::{Activity, activity_connection};
+use super::fast::Fast;
 use super::follow_up::FollowUp;
 use super::job_service_agreement::JobServiceAgreement;
 use super::loaders::load_one;
@@ -76,16 +77,16 @@ impl Company {
         self.0.employees
     }
     /// The company's sites (P-numbers).
-    async fn production_units(&self, ctx: &Context<'_>) -> Result<Vec<ProductionUnit>> {
+    async fn production_units(&self, ctx: &Context<'_>) -> Result<Vec<Fast<ProductionUnit>>> {
         let rows = load_one(&loaders(ctx)?.production_units, self.0.id.clone()).await?;
         Ok(rows
             .unwrap_or_default()
             .into_iter()
-            .map(ProductionUnit)
+            .map(|row| Fast(ProductionUnit(row)))
             .collect())
     }
     /// Contact persons (deleted ones are hidden; erased ones stay, without personal data).
-    async fn contact_persons(&self, ctx: &Context<'_>) -> Result<Vec<ContactPerson>> {
+    async fn contact_persons(&self, ctx: &Context<'_>) -> Result<Vec<Fast<ContactPerson>>> {
         let loaders = loaders(ctx)?;
         let needed = loaders.pruned.needed(field_of(ctx), || {
             columns_read(&ctx.look_ahead(), contact_person_columns)
@@ -95,13 +96,16 @@ impl Company {
             .contact_persons
             .get(&self.0.id, needed.as_deref())
         {
-            return Ok(rows.into_iter().map(ContactPerson).collect());
+            return Ok(rows
+                .into_iter()
+                .map(|row| Fast(ContactPerson(row)))
+                .collect());
         }
         let rows = load_one(&loaders.contact_persons, self.0.id.clone()).await?;
         Ok(rows
             .unwrap_or_default()
             .into_iter()
-            .map(ContactPerson)
+            .map(|row| Fast(ContactPerson(row)))
             .collect())
     }
     /// Contact history, newest first.
@@ -111,7 +115,7 @@ impl Company {
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> Result<Connection<String, Activity>> {
+    ) -> Result<Connection<String, Fast<Activity>>> {
         let size = pagination::page_size("first", first)?;
         let after = activity_svc::decode_activity_cursor(after.as_deref())?;
         let key = activity_svc::ActivityPageKey {
@@ -175,12 +179,15 @@ impl Company {
             .collect())
     }
     /// Every job service agreement of the company, newest first.
-    async fn job_service_agreements(&self, ctx: &Context<'_>) -> Result<Vec<JobServiceAgreement>> {
+    async fn job_service_agreements(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Vec<Fast<JobServiceAgreement>>> {
         let rows = load_one(&loaders(ctx)?.agreements_by_company, self.0.id.clone()).await?;
         Ok(rows
             .unwrap_or_default()
             .into_iter()
-            .map(JobServiceAgreement)
+            .map(|row| Fast(JobServiceAgreement(row)))
             .collect())
     }
     /// When the company was last contacted (held, booked or cancelled; drafts and deleted
@@ -359,8 +366,10 @@ impl CompanyContact {
         ID(self.0.id.clone())
     }
     /// The organisation this is the fixed contact of.
-    async fn organisation(&self, ctx: &Context<'_>) -> Result<Organisation> {
-        load_organisation(ctx, &self.0.organisation_id).await
+    async fn organisation(&self, ctx: &Context<'_>) -> Result<Fast<Organisation>> {
+        load_organisation(ctx, &self.0.organisation_id)
+            .await
+            .map(Fast)
     }
     /// The staff user's id, when the contact is a user of the system.
     async fn sub(&self) -> Option<&str> {
@@ -420,8 +429,10 @@ impl ContactPerson {
         self.0.version
     }
     /// The organisation that added the person (it may delete and restore it).
-    async fn organisation(&self, ctx: &Context<'_>) -> Result<Organisation> {
-        load_organisation(ctx, &self.0.organisation_id).await
+    async fn organisation(&self, ctx: &Context<'_>) -> Result<Fast<Organisation>> {
+        load_organisation(ctx, &self.0.organisation_id)
+            .await
+            .map(Fast)
     }
     /// Set while the person is deleted (soft; restorable).
     async fn deleted_at(&self) -> Option<DateTime<Utc>> {
@@ -527,7 +538,7 @@ impl CompanyQuery {
         filter: Option<CompanyFilter>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> Result<Connection<String, Company>> {
+    ) -> Result<Connection<String, Fast<Company>>> {
         let f = filter.unwrap_or_default();
         let filter = svc::CompanyFilter {
             municipality_code: f.municipality_code,

@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use entity::enums::FollowUpStatus;
 
 use super::company::Company;
+use super::fast::Fast;
 use super::reference::{Organisation, load_organisation};
 use super::scalars::Date;
 use super::{
@@ -42,12 +43,14 @@ impl FollowUp {
     async fn id(&self) -> ID {
         ID(self.0.model.id.clone())
     }
-    async fn company(&self, ctx: &Context<'_>) -> Result<Company> {
-        row_company(ctx, &self.0.model.company_id).await
+    async fn company(&self, ctx: &Context<'_>) -> Result<Fast<Company>> {
+        row_company(ctx, &self.0.model.company_id).await.map(Fast)
     }
     /// The organisation that owns the promise.
-    async fn organisation(&self, ctx: &Context<'_>) -> Result<Organisation> {
-        load_organisation(ctx, &self.0.model.organisation_id).await
+    async fn organisation(&self, ctx: &Context<'_>) -> Result<Fast<Organisation>> {
+        load_organisation(ctx, &self.0.model.organisation_id)
+            .await
+            .map(Fast)
     }
     async fn assignee_sub(&self) -> Option<&str> {
         self.0.model.assignee_sub.as_deref()
@@ -103,7 +106,7 @@ impl FollowUpQuery {
         filter: Option<FollowUpFilter>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> Result<Connection<String, FollowUp>> {
+    ) -> Result<Connection<String, Fast<FollowUp>>> {
         let f = filter.unwrap_or_default();
         let filter = svc::FollowUpFilter {
             organisation_id: f.organisation_id.map(|o| o.0),

@@ -8,6 +8,7 @@ use entity::enums::{JobServiceAgreementStatus, RarArea};
 use entity::{job_service_agreement, job_service_agreement_participant};
 
 use super::company::{Company, patch};
+use super::fast::Fast;
 use super::loaders::load_one;
 use super::reference::{Organisation, load_organisation};
 use super::scalars::Date;
@@ -35,8 +36,10 @@ impl JobServiceAgreement {
         self.0.status
     }
     /// The coordinating jobcentre (tovholder): the company's entry point while ACTIVE.
-    async fn coordinator(&self, ctx: &Context<'_>) -> Result<Organisation> {
-        load_organisation(ctx, &self.0.coordinator_id).await
+    async fn coordinator(&self, ctx: &Context<'_>) -> Result<Fast<Organisation>> {
+        load_organisation(ctx, &self.0.coordinator_id)
+            .await
+            .map(Fast)
     }
     async fn coordinator_contact_name(&self) -> Option<&str> {
         self.0.coordinator_contact_name.as_deref()
@@ -89,8 +92,10 @@ impl JobServiceAgreementParticipant {
     async fn id(&self) -> ID {
         ID(self.0.id.clone())
     }
-    async fn organisation(&self, ctx: &Context<'_>) -> Result<Organisation> {
-        load_organisation(ctx, &self.0.organisation_id).await
+    async fn organisation(&self, ctx: &Context<'_>) -> Result<Fast<Organisation>> {
+        load_organisation(ctx, &self.0.organisation_id)
+            .await
+            .map(Fast)
     }
     /// e.g. "Øst", "Vest", "Syddanmark".
     async fn region_label(&self) -> Option<&str> {
@@ -183,7 +188,7 @@ impl JobServiceAgreementQuery {
         filter: Option<JobServiceAgreementFilter>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> Result<Connection<String, JobServiceAgreement>> {
+    ) -> Result<Connection<String, Fast<JobServiceAgreement>>> {
         let f = filter.unwrap_or_default();
         let filter = svc::AgreementFilter {
             coordinator_id: f.coordinator_id.map(|i| i.0),

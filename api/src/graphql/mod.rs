@@ -5,6 +5,7 @@ pub mod audit;
 pub mod calendar;
 pub mod campaign;
 pub mod company;
+pub mod fast;
 pub mod follow_up;
 pub mod job_service_agreement;
 pub mod loaders;
@@ -20,7 +21,7 @@ use std::sync::Arc;
 
 use async_graphql::connection::{Connection, Edge};
 use async_graphql::{
-    Context, EmptySubscription, Lookahead, MergedObject, OutputType, Schema, SchemaBuilder,
+    ContainerType, Context, EmptySubscription, Lookahead, MergedObject, Schema, SchemaBuilder,
     SelectionField,
 };
 
@@ -33,6 +34,7 @@ use crate::service::read::{Reader, Visible};
 use crate::service::reference::Catalogue;
 use crate::service::uow::WriteContext;
 use company::Company;
+use fast::Fast;
 use loaders::Loaders;
 
 #[derive(MergedObject, Default)]
@@ -77,6 +79,8 @@ pub fn schema_builder(
     limits: &Limits,
     introspection: bool,
 ) -> SchemaBuilder<Query, Mutation, EmptySubscription> {
+    // No extensions (`.extension(…)`): a list's objects resolve without their per-field hooks
+    // (`fast`); adding one means sending `Fast` the engine's way first.
     let mut builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
         .limit_depth(limits.max_depth)
         .limit_complexity(limits.max_complexity)
@@ -153,18 +157,18 @@ pub fn reader<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Reader> {
 
 /// A page of service rows as the GraphQL connection of the field `ctx` resolves: `cursor`
 /// gives each row's cursor (made only when the selection shows cursors), `node` maps a row to
-/// its GraphQL type.
-pub fn connection<T, N: OutputType>(
+/// its GraphQL type, resolved the plain way ([`fast::Fast`]).
+pub fn connection<T, N: ContainerType>(
     ctx: &Context<'_>,
     page: Page<T>,
     cursor: impl Fn(&T) -> String,
     node: impl Fn(T) -> N,
-) -> Connection<String, N> {
+) -> Connection<String, Fast<N>> {
     let cursors = shows_cursors(&ctx.look_ahead());
     let mut conn = Connection::new(page.has_previous, page.has_next);
     conn.edges.extend(page.rows.into_iter().map(|row| {
         let cursor = if cursors { cursor(&row) } else { String::new() };
-        Edge::new(cursor, node(row))
+        Edge::new(cursor, Fast(node(row)))
     }));
     conn
 }

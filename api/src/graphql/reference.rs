@@ -4,6 +4,7 @@ use async_graphql::{Context, ID, Object, Result};
 use entity::enums::{OrganisationKind, RarArea};
 use entity::{municipality, organisation};
 
+use super::fast::Fast;
 use crate::error::AppError;
 
 pub struct Organisation(pub organisation::Model);
@@ -49,8 +50,8 @@ impl Municipality {
         self.0.rar_area
     }
     /// The jobcentre that serves the municipality (two municipalities may share one).
-    async fn jobcentre(&self, ctx: &Context<'_>) -> Result<Organisation> {
-        load_organisation(ctx, &self.0.jobcentre_id).await
+    async fn jobcentre(&self, ctx: &Context<'_>) -> Result<Fast<Organisation>> {
+        load_organisation(ctx, &self.0.jobcentre_id).await.map(Fast)
     }
 }
 

@@ -2,6 +2,7 @@
 
 use async_graphql::{Context, Object, Result};
 
+use super::fast::Fast;
 use super::reference::{Organisation, load_organisation};
 use crate::auth::Actor;
 
@@ -15,8 +16,10 @@ impl Viewer {
     async fn name(&self) -> Option<&str> {
         self.0.name.as_deref()
     }
-    async fn organisation(&self, ctx: &Context<'_>) -> Result<Organisation> {
-        load_organisation(ctx, &self.0.organisation_id).await
+    async fn organisation(&self, ctx: &Context<'_>) -> Result<Fast<Organisation>> {
+        load_organisation(ctx, &self.0.organisation_id)
+            .await
+            .map(Fast)
     }
     async fn roles(&self) -> Vec<String> {
         self.0
