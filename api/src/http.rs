@@ -654,7 +654,7 @@ fn respond(
             body.to_string()
         })
     } else {
-        serde_json::to_string(&response)
+        crate::json::response_text(&response)
     };
     let text = match text {
         Ok(text) => text,

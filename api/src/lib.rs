@@ -8,6 +8,7 @@ pub mod db;
 pub mod error;
 pub mod graphql;
 pub mod http;
+pub mod json;
 pub mod metrics;
 pub mod service;
 pub mod telemetry;

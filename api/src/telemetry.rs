@@ -24,6 +24,8 @@ use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields, FormattedFi
 use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::{EnvFilter, fmt as tfmt, prelude::*};
 
+use crate::json;
+
 pub const DEFAULT_FILTER: &str = "info,sqlx=warn,sea_orm=warn,sea_orm_migration=warn";
 
 /// Installs the global subscriber once; later calls (tests) are no-ops.
@@ -194,7 +196,7 @@ impl<W: fmt::Write> Visit for Members<'_, W> {
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
         self.member(field, |out| {
             out.write_char('"')?;
-            write!(Escaped(out), "{value:?}")?;
+            write!(escaped(out), "{value:?}")?;
             out.write_char('"')
         });
     }
@@ -241,60 +243,24 @@ impl<W: fmt::Write> Visit for Members<'_, W> {
     fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
         self.member(field, |out| {
             out.write_char('"')?;
-            write!(Escaped(out), "{value}")?;
+            write!(escaped(out), "{value}")?;
             out.write_char('"')
         });
     }
 }
 
-/// A JSON string literal, quotes included.
+/// A JSON string literal, quotes included, with the log's escapes.
 fn write_json_str<W: fmt::Write + ?Sized>(out: &mut W, s: &str) -> fmt::Result {
-    out.write_char('"')?;
-    Escaped(out).write_str(s)?;
-    out.write_char('"')
+    json::write_str(out, &json::LOG, s)
 }
 
-/// Escapes what is written through it for the inside of a JSON string: quotes, backslashes
-/// and control characters (as `\n`, `\r`, `\t` or `\u00XX`); everything else is copied as is.
-struct Escaped<'a, W: fmt::Write + ?Sized>(&'a mut W);
-
-impl<W: fmt::Write + ?Sized> fmt::Write for Escaped<'_, W> {
-    fn write_str(&mut self, s: &str) -> fmt::Result {
-        let bytes = s.as_bytes();
-        let mut start = 0;
-        for (i, &b) in bytes.iter().enumerate() {
-            if !NEEDS_ESCAPE[usize::from(b)] {
-                continue;
-            }
-            // Every byte that needs escaping is ASCII, so `i` is on a character boundary.
-            self.0.write_str(&s[start..i])?;
-            match b {
-                b'"' => self.0.write_str("\\\"")?,
-                b'\\' => self.0.write_str("\\\\")?,
-                b'\n' => self.0.write_str("\\n")?,
-                b'\r' => self.0.write_str("\\r")?,
-                b'\t' => self.0.write_str("\\t")?,
-                _ => write!(self.0, "\\u{b:04x}")?,
-            }
-            start = i + 1;
-        }
-        self.0.write_str(&s[start..])
+/// Escapes what is written through it for the inside of a log line's JSON string.
+fn escaped<W: fmt::Write + ?Sized>(out: &mut W) -> json::Escaped<'_, W> {
+    json::Escaped {
+        out,
+        escapes: &json::LOG,
     }
 }
-
-/// The bytes [`Escaped`] does not copy as they are: `"`, `\`, the control characters and DEL.
-const NEEDS_ESCAPE: [bool; 256] = {
-    let mut table = [false; 256];
-    let mut b = 0;
-    while b < 0x20 {
-        table[b] = true;
-        b += 1;
-    }
-    table[b'"' as usize] = true;
-    table[b'\\' as usize] = true;
-    table[0x7f] = true;
-    table
-};
 
 /// RFC 3339 in UTC with microseconds, e.g. `2026-12-07T15:21:39.940955Z`.
 fn write_timestamp<W: fmt::Write + ?Sized>(out: &mut W, now: SystemTime) -> fmt::Result {

@@ -22,7 +22,7 @@ use std::borrow::Cow;
 use async_graphql::parser::types::{Field, Selection};
 use async_graphql::registry::Registry;
 use async_graphql::{
-    ContainerType, ContextSelectionSet, Name, OutputType, Positioned, ServerResult, Value,
+    ContainerType, Context, ContextSelectionSet, Name, OutputType, Positioned, ServerResult, Value,
 };
 use async_graphql_value::indexmap::IndexMap;
 
@@ -55,10 +55,11 @@ impl<T: ContainerType> OutputType for Fast<T> {
     }
 }
 
-/// The fields of a selection when it is plain: fields only, each response key once, no
-/// directive left on any. `None` sends the selection the engine's way.
-fn plain_fields(items: &[Positioned<Selection>]) -> Option<Vec<&Positioned<Field>>> {
-    let mut fields: Vec<&Positioned<Field>> = Vec::with_capacity(items.len());
+/// A context for each field of the selection when it is plain: fields only, each response
+/// key once, no directive left on any. `None` sends the selection the engine's way.
+fn plain_fields<'c>(ctx: &'c ContextSelectionSet<'_>) -> Option<Vec<Context<'c>>> {
+    let items = &ctx.item.node.items;
+    let mut fields: Vec<Context<'c>> = Vec::with_capacity(items.len());
     for item in items {
         let Selection::Field(field) = &item.node else {
             return None;
@@ -69,11 +70,11 @@ fn plain_fields(items: &[Positioned<Selection>]) -> Option<Vec<&Positioned<Field
         let key = field.node.response_key().node.as_str();
         if fields
             .iter()
-            .any(|known| known.node.response_key().node.as_str() == key)
+            .any(|known| known.item.node.response_key().node.as_str() == key)
         {
             return None;
         }
-        fields.push(field);
+        fields.push(ctx.with_field(field));
     }
     Some(fields)
 }
@@ -86,10 +87,9 @@ pub async fn resolve<'a, T: ContainerType>(
     root: &'a T,
     field: &Positioned<Field>,
 ) -> ServerResult<Value> {
-    let Some(fields) = plain_fields(&ctx.item.node.items) else {
+    let Some(contexts) = plain_fields(ctx) else {
         return OutputType::resolve(root, ctx, field).await;
     };
-    let contexts: Vec<_> = fields.iter().map(|field| ctx.with_field(field)).collect();
     let values = futures::future::join_all(contexts.iter().map(|ctx_field| async move {
         if ctx_field.item.node.name.node == "__typename" {
             return Ok(Some(Value::String(

@@ -1,5 +1,7 @@
 //! Municipalities, RAR areas and organisations.
 
+use std::sync::Arc;
+
 use async_graphql::{Context, ID, Object, Result};
 use entity::enums::{OrganisationKind, RarArea};
 use entity::{municipality, organisation};
@@ -7,7 +9,7 @@ use entity::{municipality, organisation};
 use super::fast::Fast;
 use crate::error::AppError;
 
-pub struct Organisation(pub organisation::Model);
+pub struct Organisation(pub Arc<organisation::Model>);
 
 #[Object]
 impl Organisation {
@@ -58,7 +60,7 @@ impl Municipality {
 /// The organisation `id` from the reference data; a dangling id is an internal error.
 pub async fn load_organisation(ctx: &Context<'_>, id: &str) -> Result<Organisation> {
     super::catalogue(ctx)?
-        .organisation(id)
+        .shared_organisation(id)
         .cloned()
         .map(Organisation)
         .ok_or_else(|| AppError::Internal(format!("organisation {id} not found")).into())
@@ -106,7 +108,7 @@ impl ReferenceQuery {
     async fn organisation(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Organisation>> {
         super::reader(ctx)?;
         Ok(super::catalogue(ctx)?
-            .organisation(&id)
+            .shared_organisation(&id)
             .cloned()
             .map(Organisation))
     }

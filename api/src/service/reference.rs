@@ -24,7 +24,8 @@ pub fn is_national(organisation_id: &str) -> bool {
 /// The reference data, in memory.
 #[derive(Debug, Default)]
 pub struct Catalogue {
-    organisations: Vec<organisation::Model>,
+    /// Shared, so that a list of many rows hands out each row's organisation without copying.
+    organisations: Vec<Arc<organisation::Model>>,
     organisation_index: HashMap<String, usize>,
     municipalities: Vec<municipality::Model>,
     municipality_index: HashMap<String, usize>,
@@ -59,7 +60,7 @@ impl Catalogue {
             .map(|(i, m)| (m.code.clone(), i))
             .collect();
         Catalogue {
-            organisations,
+            organisations: organisations.into_iter().map(Arc::new).collect(),
             organisation_index,
             municipalities,
             municipality_index,
@@ -68,6 +69,11 @@ impl Catalogue {
 
     /// An organisation by id (authentication checks the token's `org` here).
     pub fn organisation(&self, id: &str) -> Option<&organisation::Model> {
+        self.shared_organisation(id).map(Arc::as_ref)
+    }
+
+    /// An organisation by id, shared.
+    pub fn shared_organisation(&self, id: &str) -> Option<&Arc<organisation::Model>> {
         self.organisation_index
             .get(id)
             .and_then(|i| self.organisations.get(*i))
@@ -104,7 +110,7 @@ impl Catalogue {
         &self,
         _reader: &Reader,
         kind: Option<OrganisationKind>,
-    ) -> impl Iterator<Item = &organisation::Model> {
+    ) -> impl Iterator<Item = &Arc<organisation::Model>> {
         self.organisations
             .iter()
             .filter(move |o| kind.is_none_or(|k| o.kind == k))
