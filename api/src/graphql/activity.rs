@@ -86,13 +86,11 @@ impl Activity {
         ID(self.0.id.clone())
     }
     async fn company(&self, ctx: &Context<'_>) -> Result<Fast<Company>> {
-        row_company(ctx, &self.0.company_id).await.map(Fast)
+        row_company(ctx, &self.0.company_id).await
     }
     /// The organisation that owns the activity (held or booked it).
     async fn organisation(&self, ctx: &Context<'_>) -> Result<Fast<Organisation>> {
-        load_organisation(ctx, &self.0.organisation_id)
-            .await
-            .map(Fast)
+        load_organisation(ctx, &self.0.organisation_id).await
     }
     async fn kind(&self) -> ActivityKind {
         self.0.kind
@@ -133,7 +131,7 @@ impl Activity {
         self.0.assignee_sub.as_deref()
     }
     /// Other organisations that took part (a joint visit); the activity is `organisation`'s.
-    async fn participants(&self, ctx: &Context<'_>) -> Result<Vec<Organisation>> {
+    async fn participants(&self, ctx: &Context<'_>) -> Result<Vec<Fast<Organisation>>> {
         let ids = load_one(&loaders(ctx)?.activity_participants, self.0.id.clone())
             .await?
             .unwrap_or_default();
@@ -209,7 +207,7 @@ impl Warning {
         &self.0.message
     }
     /// The other organisation, for RECENT_CONTACT_BY_OTHER_ORGANISATION.
-    async fn organisation(&self, ctx: &Context<'_>) -> Result<Option<Organisation>> {
+    async fn organisation(&self, ctx: &Context<'_>) -> Result<Option<Fast<Organisation>>> {
         match &self.0.organisation_id {
             Some(id) => Ok(Some(load_organisation(ctx, id).await?)),
             None => Ok(None),

@@ -4,6 +4,7 @@ use async_graphql::{Context, ID, Json, Object, Result};
 use chrono::{DateTime, Utc};
 use entity::audit_event;
 
+use super::fast::Fast;
 use super::reference::{Organisation, load_organisation};
 use super::{db, reader};
 use crate::service::audit as svc;
@@ -23,7 +24,7 @@ impl AuditEvent {
     async fn actor_sub(&self) -> &str {
         &self.0.actor_sub
     }
-    async fn organisation(&self, ctx: &Context<'_>) -> Result<Option<Organisation>> {
+    async fn organisation(&self, ctx: &Context<'_>) -> Result<Option<Fast<Organisation>>> {
         match &self.0.organisation_id {
             Some(id) => Ok(Some(load_organisation(ctx, id).await?)),
             None => Ok(None),

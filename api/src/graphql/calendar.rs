@@ -21,9 +21,7 @@ impl CalendarFeed {
         &self.0.sub
     }
     async fn organisation(&self, ctx: &Context<'_>) -> Result<Fast<Organisation>> {
-        load_organisation(ctx, &self.0.organisation_id)
-            .await
-            .map(Fast)
+        load_organisation(ctx, &self.0.organisation_id).await
     }
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at

@@ -41,9 +41,7 @@ impl Campaign {
     }
     /// The organisation that runs the campaign.
     async fn organisation(&self, ctx: &Context<'_>) -> Result<Fast<Organisation>> {
-        load_organisation(ctx, &self.0.organisation_id)
-            .await
-            .map(Fast)
+        load_organisation(ctx, &self.0.organisation_id).await
     }
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
@@ -88,13 +86,11 @@ impl CallListEntry {
             .ok_or_else(|| AppError::Internal("call list entry without campaign".into()).into())
     }
     async fn company(&self, ctx: &Context<'_>) -> Result<Fast<Company>> {
-        row_company(ctx, &self.0.company_id).await.map(Fast)
+        row_company(ctx, &self.0.company_id).await
     }
     /// The organisation the company is assigned to: it clears the entry and holds the meeting.
     async fn organisation(&self, ctx: &Context<'_>) -> Result<Fast<Organisation>> {
-        load_organisation(ctx, &self.0.organisation_id)
-            .await
-            .map(Fast)
+        load_organisation(ctx, &self.0.organisation_id).await
     }
     async fn status(&self) -> CallListStatus {
         self.0.status
@@ -115,7 +111,7 @@ impl CallListEntry {
             .map(|(_, at)| at))
     }
     /// Who had that contact.
-    async fn recent_contact_by(&self, ctx: &Context<'_>) -> Result<Option<Organisation>> {
+    async fn recent_contact_by(&self, ctx: &Context<'_>) -> Result<Option<Fast<Organisation>>> {
         match recent_contact(ctx, &self.0.company_id).await? {
             Some((org, _)) => Ok(Some(load_organisation(ctx, &org).await?)),
             None => Ok(None),

@@ -311,7 +311,7 @@ async fn entry_point_of(
 
 #[derive(SimpleObject)]
 pub struct EntryPoint {
-    pub organisation: Organisation,
+    pub organisation: Fast<Organisation>,
     pub reason: EntryPointReason,
     pub contact_name: Option<String>,
     pub contact_email: Option<String>,
@@ -367,9 +367,7 @@ impl CompanyContact {
     }
     /// The organisation this is the fixed contact of.
     async fn organisation(&self, ctx: &Context<'_>) -> Result<Fast<Organisation>> {
-        load_organisation(ctx, &self.0.organisation_id)
-            .await
-            .map(Fast)
+        load_organisation(ctx, &self.0.organisation_id).await
     }
     /// The staff user's id, when the contact is a user of the system.
     async fn sub(&self) -> Option<&str> {
@@ -430,9 +428,7 @@ impl ContactPerson {
     }
     /// The organisation that added the person (it may delete and restore it).
     async fn organisation(&self, ctx: &Context<'_>) -> Result<Fast<Organisation>> {
-        load_organisation(ctx, &self.0.organisation_id)
-            .await
-            .map(Fast)
+        load_organisation(ctx, &self.0.organisation_id).await
     }
     /// Set while the person is deleted (soft; restorable).
     async fn deleted_at(&self) -> Option<DateTime<Utc>> {

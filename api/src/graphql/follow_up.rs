@@ -44,13 +44,11 @@ impl FollowUp {
         ID(self.0.model.id.clone())
     }
     async fn company(&self, ctx: &Context<'_>) -> Result<Fast<Company>> {
-        row_company(ctx, &self.0.model.company_id).await.map(Fast)
+        row_company(ctx, &self.0.model.company_id).await
     }
     /// The organisation that owns the promise.
     async fn organisation(&self, ctx: &Context<'_>) -> Result<Fast<Organisation>> {
-        load_organisation(ctx, &self.0.model.organisation_id)
-            .await
-            .map(Fast)
+        load_organisation(ctx, &self.0.model.organisation_id).await
     }
     async fn assignee_sub(&self) -> Option<&str> {
         self.0.model.assignee_sub.as_deref()

@@ -37,9 +37,7 @@ impl JobServiceAgreement {
     }
     /// The coordinating jobcentre (tovholder): the company's entry point while ACTIVE.
     async fn coordinator(&self, ctx: &Context<'_>) -> Result<Fast<Organisation>> {
-        load_organisation(ctx, &self.0.coordinator_id)
-            .await
-            .map(Fast)
+        load_organisation(ctx, &self.0.coordinator_id).await
     }
     async fn coordinator_contact_name(&self) -> Option<&str> {
         self.0.coordinator_contact_name.as_deref()
@@ -93,9 +91,7 @@ impl JobServiceAgreementParticipant {
         ID(self.0.id.clone())
     }
     async fn organisation(&self, ctx: &Context<'_>) -> Result<Fast<Organisation>> {
-        load_organisation(ctx, &self.0.organisation_id)
-            .await
-            .map(Fast)
+        load_organisation(ctx, &self.0.organisation_id).await
     }
     /// e.g. "Øst", "Vest", "Syddanmark".
     async fn region_label(&self) -> Option<&str> {

@@ -243,16 +243,16 @@ fn names_only(company: &SelectionField<'_>) -> bool {
 /// The company of a row on a list (a follow-up's, a call list entry's, an activity's): the one
 /// the page read by name alone when this `company` field reads no more than that, otherwise
 /// the loader's (from the page's statement or its own).
-pub async fn row_company(ctx: &Context<'_>, id: &str) -> async_graphql::Result<Company> {
+pub async fn row_company(ctx: &Context<'_>, id: &str) -> async_graphql::Result<Fast<Company>> {
     let loaders = loaders(ctx)?;
     if let Some(named) = loaders.named_company(id)
         && names_only(&ctx.field())
     {
-        return Ok(Company(named));
+        return Ok(Fast(Company(named)));
     }
     loaders::load_one(&loaders.company, id.to_owned())
         .await?
-        .map(Company)
+        .map(|c| Fast(Company(c)))
         .ok_or_else(|| AppError::Internal("a row without its company".into()).into())
 }
 

@@ -53,16 +53,17 @@ impl Municipality {
     }
     /// The jobcentre that serves the municipality (two municipalities may share one).
     async fn jobcentre(&self, ctx: &Context<'_>) -> Result<Fast<Organisation>> {
-        load_organisation(ctx, &self.0.jobcentre_id).await.map(Fast)
+        load_organisation(ctx, &self.0.jobcentre_id).await
     }
 }
 
-/// The organisation `id` from the reference data; a dangling id is an internal error.
-pub async fn load_organisation(ctx: &Context<'_>, id: &str) -> Result<Organisation> {
+/// The organisation `id` from the reference data, resolved the plain way ([`Fast`]); a
+/// dangling id is an internal error.
+pub async fn load_organisation(ctx: &Context<'_>, id: &str) -> Result<Fast<Organisation>> {
     super::catalogue(ctx)?
         .shared_organisation(id)
         .cloned()
-        .map(Organisation)
+        .map(|o| Fast(Organisation(o)))
         .ok_or_else(|| AppError::Internal(format!("organisation {id} not found")).into())
 }
 

@@ -4,6 +4,7 @@
 use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
 use entity::enums::{AgreementKind, RarArea};
 
+use super::fast::Fast;
 use super::reference::{Organisation, load_organisation};
 use super::scalars::Date;
 use super::{catalogue, db, reader, write_context};
@@ -117,7 +118,7 @@ pub struct CampaignFunnel(svc::CampaignFunnel);
 #[Object]
 impl CampaignFunnel {
     /// Null on the RAR-area and country rows.
-    async fn organisation(&self, ctx: &Context<'_>) -> Result<Option<Organisation>> {
+    async fn organisation(&self, ctx: &Context<'_>) -> Result<Option<Fast<Organisation>>> {
         if self.0.organisation_id.is_empty() {
             return Ok(None);
         }

@@ -17,9 +17,7 @@ impl Viewer {
         self.0.name.as_deref()
     }
     async fn organisation(&self, ctx: &Context<'_>) -> Result<Fast<Organisation>> {
-        load_organisation(ctx, &self.0.organisation_id)
-            .await
-            .map(Fast)
+        load_organisation(ctx, &self.0.organisation_id).await
     }
     async fn roles(&self) -> Vec<String> {
         self.0
