@@ -97,7 +97,38 @@ async fn alike(app: &TestApp, token: &str, type_name: &str, query: &str, selecti
 
 async fn list_objects_resolve_plainly_as_the_engine_does(app: TestApp) {
     let company = company_with_history(&app).await;
-    active_agreement(&app, &company, "jc-101").await;
+    let agreement = active_agreement(&app, &company, "jc-101").await;
+    let own = consultant(&app, "jc-101");
+    app.gql_ok(
+        &own,
+        "mutation($id: ID!, $i: ParticipantInput!) { addJobServiceAgreementParticipant(id: $id, input: $i) { id } }",
+        json!({ "id": agreement, "i": { "organisationId": "jc-751", "contactName": "Fyn" } }),
+    )
+    .await;
+    app.gql_ok(
+        &own,
+        "mutation($c: ID!, $i: CompanyContactInput!) { setCompanyContact(companyId: $c, input: $i) { id } }",
+        json!({ "c": company, "i": { "name": "Hanne Fast", "email": "fast@jobcenter.dk", "sub": "hanne" } }),
+    )
+    .await;
+    let national = app.token("booker@national", "national", &[Role::National]);
+    let campaign = app
+        .gql_ok(
+            &national,
+            "mutation($i: CampaignInput!) { createCampaign(input: $i) { id } }",
+            json!({ "i": { "name": "Kampagne", "startsOn": in_days(0), "endsOn": in_days(90) } }),
+        )
+        .await["createCampaign"]["id"]
+        .as_str()
+        .expect("campaign id")
+        .to_owned();
+    app.gql_ok(
+        &national,
+        "mutation($c: ID!, $ids: [ID!]!, $o: ID!) { addToCallList(campaignId: $c, companyIds: $ids, organisationId: $o) { id } }",
+        json!({ "c": campaign, "ids": [company], "o": "jc-101" }),
+    )
+    .await;
+    let of_company = |inner: &str| format!(r#"{{ company(id: "{company}") {{ {inner} }} }}"#);
     let lists = [
         ("Company", "{ companies(first: 10) { nodes { SELECTION } } }".to_owned()),
         (
@@ -121,6 +152,28 @@ async fn list_objects_resolve_plainly_as_the_engine_does(app: TestApp) {
             "Organisation",
             format!(r#"{{ company(id: "{company}") {{ activities {{ nodes {{ organisation {{ SELECTION }} }} }} }} }}"#),
         ),
+        // Lists that are plain lists, not connections.
+        ("Organisation", "{ organisations { SELECTION } }".to_owned()),
+        ("Municipality", "{ municipalities { SELECTION } }".to_owned()),
+        (
+            "CallListEntry",
+            format!(r#"{{ callList(campaignId: "{campaign}") {{ SELECTION }} }}"#),
+        ),
+        ("FollowUp", of_company("followUps { SELECTION }")),
+        ("CompanyContact", of_company("contacts { SELECTION }")),
+        (
+            "Agreement",
+            of_company("activities { nodes { agreements { SELECTION } } }"),
+        ),
+        (
+            "FollowUp",
+            of_company("activities { nodes { followUps { SELECTION } } }"),
+        ),
+        (
+            "JobServiceAgreementParticipant",
+            of_company("jobServiceAgreements { participants { SELECTION } }"),
+        ),
+        ("AuditEvent", "{ auditEvents(first: 20) { SELECTION } }".to_owned()),
     ];
     // The owner, another jobcentre (private summaries withheld) and Jobservice Danmark.
     let readers = [
@@ -135,8 +188,12 @@ async fn list_objects_resolve_plainly_as_the_engine_does(app: TestApp) {
             selections.push(fields.join(" "));
             // Aliases, the type's name, a key asked twice (the engine merges it) and a field
             // under two keys.
-            selections.push("a: id __typename b: id".to_owned());
-            selections.push("id id __typename".to_owned());
+            let key = fields
+                .iter()
+                .find(|f| !f.contains('{'))
+                .expect("a field without a selection");
+            selections.push(format!("a: {key} __typename b: {key}"));
+            selections.push(format!("{key} {key} __typename"));
             let mut rows = 0;
             for selection in &selections {
                 let body = alike(&app, token, type_name, query, selection).await;

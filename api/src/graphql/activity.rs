@@ -141,17 +141,21 @@ impl Activity {
         }
         Ok(out)
     }
-    async fn agreements(&self, ctx: &Context<'_>) -> Result<Vec<Agreement>> {
+    async fn agreements(&self, ctx: &Context<'_>) -> Result<Vec<Fast<Agreement>>> {
         let rows = load_one(&loaders(ctx)?.agreements, self.0.id.clone()).await?;
         Ok(rows
             .unwrap_or_default()
             .into_iter()
-            .map(Agreement)
+            .map(|m| Fast(Agreement(m)))
             .collect())
     }
-    async fn follow_ups(&self, ctx: &Context<'_>) -> Result<Vec<FollowUp>> {
+    async fn follow_ups(&self, ctx: &Context<'_>) -> Result<Vec<Fast<FollowUp>>> {
         let rows = load_one(&loaders(ctx)?.activity_follow_ups, self.0.id.clone()).await?;
-        Ok(rows.unwrap_or_default().into_iter().map(FollowUp).collect())
+        Ok(rows
+            .unwrap_or_default()
+            .into_iter()
+            .map(|m| Fast(FollowUp(m)))
+            .collect())
     }
     async fn version(&self) -> i32 {
         self.0.version

@@ -78,7 +78,7 @@ impl AuditQuery {
         entity_id: Option<ID>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> Result<Vec<AuditEvent>> {
+    ) -> Result<Vec<Fast<AuditEvent>>> {
         let rows = svc::list(
             db(ctx)?,
             reader(ctx)?,
@@ -87,6 +87,6 @@ impl AuditQuery {
             after.as_deref(),
         )
         .await?;
-        Ok(rows.into_iter().map(AuditEvent).collect())
+        Ok(rows.into_iter().map(|m| Fast(AuditEvent(m))).collect())
     }
 }

@@ -46,9 +46,9 @@ pub struct CalendarQuery;
 #[Object]
 impl CalendarQuery {
     /// The caller's own calendar feeds (without their secrets).
-    async fn calendar_feeds(&self, ctx: &Context<'_>) -> Result<Vec<CalendarFeed>> {
+    async fn calendar_feeds(&self, ctx: &Context<'_>) -> Result<Vec<Fast<CalendarFeed>>> {
         let feeds = svc::of_actor(db(ctx)?, actor(ctx)?).await?;
-        Ok(feeds.into_iter().map(CalendarFeed).collect())
+        Ok(feeds.into_iter().map(|m| Fast(CalendarFeed(m))).collect())
     }
 }
 

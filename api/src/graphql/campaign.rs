@@ -236,7 +236,7 @@ impl CampaignQuery {
         status: Option<CallListStatus>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> Result<Vec<CallListEntry>> {
+    ) -> Result<Vec<Fast<CallListEntry>>> {
         let joined = shows_companies(ctx);
         let (page, companies) = svc::call_list(
             db(ctx)?,
@@ -252,7 +252,11 @@ impl CampaignQuery {
         )
         .await?;
         feed_companies(ctx, companies, joined).await?;
-        Ok(page.rows.into_iter().map(CallListEntry).collect())
+        Ok(page
+            .rows
+            .into_iter()
+            .map(|m| Fast(CallListEntry(m)))
+            .collect())
     }
 
     /// `callList` as a cursor-paginated connection (at most 100 per page).

@@ -170,12 +170,12 @@ impl Company {
         .await
     }
     /// Each organisation's fixed contact for the company (one per organisation).
-    async fn contacts(&self, ctx: &Context<'_>) -> Result<Vec<CompanyContact>> {
+    async fn contacts(&self, ctx: &Context<'_>) -> Result<Vec<Fast<CompanyContact>>> {
         let rows = load_one(&loaders(ctx)?.company_contacts, self.0.id.clone()).await?;
         Ok(rows
             .unwrap_or_default()
             .into_iter()
-            .map(CompanyContact)
+            .map(|m| Fast(CompanyContact(m)))
             .collect())
     }
     /// Every job service agreement of the company, newest first.

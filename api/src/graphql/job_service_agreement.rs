@@ -49,12 +49,15 @@ impl JobServiceAgreement {
         self.0.coordinator_contact_phone.as_deref()
     }
     /// The regional contacts: other jobcentres and the RAR areas they cover.
-    async fn participants(&self, ctx: &Context<'_>) -> Result<Vec<JobServiceAgreementParticipant>> {
+    async fn participants(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Vec<Fast<JobServiceAgreementParticipant>>> {
         let rows = load_one(&loaders(ctx)?.agreement_participants, self.0.id.clone()).await?;
         Ok(rows
             .unwrap_or_default()
             .into_iter()
-            .map(JobServiceAgreementParticipant)
+            .map(|m| Fast(JobServiceAgreementParticipant(m)))
             .collect())
     }
     async fn signed_on(&self) -> Option<Date> {

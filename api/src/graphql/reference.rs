@@ -81,13 +81,13 @@ pub struct ReferenceQuery;
 #[Object]
 impl ReferenceQuery {
     /// All 98 municipalities, ordered by code.
-    async fn municipalities(&self, ctx: &Context<'_>) -> Result<Vec<Municipality>> {
+    async fn municipalities(&self, ctx: &Context<'_>) -> Result<Vec<Fast<Municipality>>> {
         let reader = super::reader(ctx)?;
         Ok(super::catalogue(ctx)?
             .municipalities(reader)
             .iter()
             .cloned()
-            .map(Municipality)
+            .map(|m| Fast(Municipality(m)))
             .collect())
     }
 
@@ -96,12 +96,12 @@ impl ReferenceQuery {
         &self,
         ctx: &Context<'_>,
         kind: Option<OrganisationKind>,
-    ) -> Result<Vec<Organisation>> {
+    ) -> Result<Vec<Fast<Organisation>>> {
         let reader = super::reader(ctx)?;
         Ok(super::catalogue(ctx)?
             .organisations(reader, kind)
             .cloned()
-            .map(Organisation)
+            .map(|m| Fast(Organisation(m)))
             .collect())
     }
 

@@ -28,6 +28,7 @@ use super::read::{Reader, Visible};
 use super::record::{self, check_version};
 use super::reference::{self, Catalogue};
 use super::rows::{self, Columns};
+use super::shaped::Shape;
 use super::sql;
 use super::uow::{self, UnitOfWork, WriteContext, new_id};
 use super::validation::{self as v, NOTE_MAX, SUMMARY_MAX};
@@ -1283,42 +1284,69 @@ pub async fn list(
 ) -> AppResult<company::PageWithCompanies<Visible<activity::Model>>> {
     let size = pagination::page_size("first", first)?;
     let cursor = decode_activity_cursor(after)?;
-    let mut q = activity::Entity::find().filter(activity::Column::DeletedAt.is_null());
-    if let Some(org) = &filter.organisation_id {
-        let org = catalogue
-            .require_organisation("filter.organisationId", org)?
-            .id
-            .as_str();
-        let took_part = Query::select()
-            .column(activity_participant::Column::ActivityId)
-            .from(activity_participant::Entity)
-            .and_where(activity_participant::Column::OrganisationId.eq(org))
-            .to_owned();
-        q = q.filter(
-            Condition::any()
-                .add(activity::Column::OrganisationId.eq(org))
-                .add(activity::Column::Id.in_subquery(took_part)),
-        );
+    let known = |field, org: &Option<String>| {
+        org.as_deref()
+            .map(|org| {
+                catalogue
+                    .require_organisation(field, org)
+                    .map(|o| o.id.as_str())
+            })
+            .transpose()
+    };
+    let organisation = known("filter.organisationId", &filter.organisation_id)?;
+    let coordinated_by = known("filter.coordinatedBy", &filter.coordinated_by)?;
+    let company_id = filter.company_id.as_deref().map(str::trim);
+    // The statement's shape: which filters are given, their values in the order bound.
+    let mut shape = Shape::new("activity::list");
+    shape.part(
+        u64::from(organisation.is_some())
+            | u64::from(coordinated_by.is_some()) << 1
+            | u64::from(filter.since.is_some()) << 2
+            | u64::from(company_id.is_some()) << 3,
+    );
+    if let Some(org) = organisation {
+        shape.value(org).value(org);
     }
-    if let Some(org) = &filter.coordinated_by {
-        let org = catalogue
-            .require_organisation("filter.coordinatedBy", org)?
-            .id
-            .as_str();
-        let coordinated = Query::select()
-            .column(job_service_agreement::Column::CompanyId)
-            .from(job_service_agreement::Entity)
-            .and_where(job_service_agreement::Column::CoordinatorId.eq(org))
-            .and_where(sql::agreement_is_active())
-            .to_owned();
-        q = q.filter(activity::Column::CompanyId.in_subquery(coordinated));
+    if let Some(org) = coordinated_by {
+        shape.value(org);
     }
     if let Some(since) = filter.since {
-        q = q.filter(activity::Column::ContactAt.gte(since));
+        shape.value(since);
     }
-    if let Some(company) = &filter.company_id {
-        q = q.filter(activity::Column::CompanyId.eq(company.trim()));
+    if let Some(company) = company_id {
+        shape.value(company);
     }
+    let q = || {
+        let mut q = activity::Entity::find().filter(activity::Column::DeletedAt.is_null());
+        if let Some(org) = organisation {
+            let took_part = Query::select()
+                .column(activity_participant::Column::ActivityId)
+                .from(activity_participant::Entity)
+                .and_where(activity_participant::Column::OrganisationId.eq(org))
+                .take();
+            q = q.filter(
+                Condition::any()
+                    .add(activity::Column::OrganisationId.eq(org))
+                    .add(activity::Column::Id.in_subquery(took_part)),
+            );
+        }
+        if let Some(org) = coordinated_by {
+            let coordinated = Query::select()
+                .column(job_service_agreement::Column::CompanyId)
+                .from(job_service_agreement::Entity)
+                .and_where(job_service_agreement::Column::CoordinatorId.eq(org))
+                .and_where(sql::agreement_is_active())
+                .take();
+            q = q.filter(activity::Column::CompanyId.in_subquery(coordinated));
+        }
+        if let Some(since) = filter.since {
+            q = q.filter(activity::Column::ContactAt.gte(since));
+        }
+        if let Some(company) = company_id {
+            q = q.filter(activity::Column::CompanyId.eq(company));
+        }
+        q
+    };
     // The cursor's, the company's; the page holds no deleted activity (the reader's rule on
     // deleted ones reads `deleted_at`, NULL here), and the summary is shown with its owner and
     // visibility (the rule on private notes).
@@ -1330,10 +1358,10 @@ pub async fn list(
             activity::Column::CompanyId,
         ],
     );
-    let (page, companies) = company::page_with_companies(
+    company::page_with_companies(
         db,
-        reader,
-        (q, read),
+        (reader, |a| reader.activity(a)),
+        (q, read, shape),
         (
             (activity::Column::ContactAt, activity::Column::Id),
             Order::Desc,
@@ -1342,8 +1370,7 @@ pub async fn list(
         cursor,
         (activity::Column::CompanyId, joined),
     )
-    .await?;
-    Ok((page.filter_map(|a| reader.activity(a)), companies))
+    .await
 }
 
 #[cfg(test)]

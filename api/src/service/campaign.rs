@@ -28,6 +28,7 @@ use super::read::{Reader, Visible};
 use super::record;
 use super::reference::{Catalogue, NATIONAL_ID};
 use super::rows::{self, Columns};
+use super::shaped::Shape;
 use super::sql;
 use super::uow::{self, UnitOfWork, WriteContext, new_id};
 use super::validation::{self as v, NAME_MAX, NOTE_MAX};
@@ -547,6 +548,22 @@ const CALL_LIST_ORDER: ((call_list_entry::Column, call_list_entry::Column), Orde
     Order::Asc,
 );
 
+/// The shape of `entries_of(filter)`'s statement, its values in the order bound.
+fn entries_shape(filter: &EntriesOf<'_>) -> Shape {
+    let mut shape = Shape::new("campaign::call_list");
+    shape.part(
+        u64::from(filter.organisation_id.is_some()) | u64::from(filter.status.is_some()) << 1,
+    );
+    shape.value(filter.campaign_id.trim());
+    if let Some(org) = filter.organisation_id {
+        shape.value(org.trim());
+    }
+    if let Some(status) = filter.status {
+        shape.value(status);
+    }
+    shape
+}
+
 fn entries_of(filter: &EntriesOf<'_>) -> sea_orm::Select<call_list_entry::Entity> {
     let mut q = call_list_entry::Entity::find()
         .filter(call_list_entry::Column::CampaignId.eq(filter.campaign_id.trim()));
@@ -606,20 +623,16 @@ pub async fn call_list(
             call_list_entry::Column::CompanyId,
         ],
     );
-    let (page, companies) = companies::page_with_companies(
+    companies::page_with_companies(
         db,
-        reader,
-        (entries_of(filter), read),
+        (reader, |e| Some(reader.call_list_entry(e))),
+        (|| entries_of(filter), read, entries_shape(filter)),
         CALL_LIST_ORDER,
         size,
         cursor,
         (call_list_entry::Column::CompanyId, joined),
     )
-    .await?;
-    Ok((
-        page.filter_map(|e| Some(reader.call_list_entry(e))),
-        companies,
-    ))
+    .await
 }
 
 pub fn entry_cursor(e: &call_list_entry::Model) -> String {

@@ -24,6 +24,7 @@ use super::prefetch::{self, Include, Related};
 use super::read::{Reader, Visible};
 use super::record;
 use super::rows::{self, Columns, Positional};
+use super::shaped::Shape;
 use super::sql::{self, Parents};
 use super::uow::{self, UnitOfWork, WriteContext, new_id};
 use super::validation::{self as v, Cvr, NAME_MAX, PNumber};
@@ -631,15 +632,15 @@ pub fn named(id: String, name: String) -> company::Model {
 /// One page of `select` (rows with a company, in `column`), read in the columns `read`, with
 /// the rows' companies, as much of them as the caller will show (`joined`): joined in the
 /// page's statement, so the caller has them without a second statement.
-pub async fn page_with_companies<E, V>(
+pub async fn page_with_companies<E, V, U>(
     db: &impl ConnectionTrait,
-    reader: &Reader,
-    (select, read): (Select<E>, Columns),
+    (reader, mut visible): (&Reader, impl FnMut(E::Model) -> Option<U>),
+    (select, read, shape): (impl Fn() -> Select<E>, Columns, Shape),
     order: ((E::Column, E::Column), Order),
     size: u64,
     cursor: Option<pagination::Cursor<V>>,
     (column, joined): (E::Column, Joined),
-) -> AppResult<PageWithCompanies<E::Model>>
+) -> AppResult<PageWithCompanies<U>>
 where
     E: EntityTrait,
     E::Model: Positional,
@@ -647,39 +648,72 @@ where
 {
     let (columns, order) = order;
     if joined == Joined::None {
-        let page = pagination::page(db, (select, read), columns, order, size, cursor).await?;
-        return Ok((page, Vec::new()));
+        let page = pagination::page(db, (select(), read), columns, order, size, cursor).await?;
+        return Ok((page.filter_map(visible), Vec::new()));
     }
-    let (q, own) = joined_page_query(
-        (select, read),
-        (columns, order),
-        size,
-        cursor.as_ref(),
-        (column, joined),
-    );
-    let backend = db.get_database_backend();
-    let rows = db.query_all_raw(backend.build(&q)).await?;
-    let mut pairs = Vec::with_capacity(rows.len());
-    for (n, row) in rows.iter().enumerate() {
-        let checked = n == 0;
-        let company = match joined {
-            Joined::Names => named(
-                rows::Value::at(row, 0, checked)?,
-                rows::Value::at(row, 1, checked)?,
-            ),
-            _ => company::Model::read(row, 0, checked)?,
-        };
-        pairs.push((E::Model::read_some(row, own, checked, read)?, company));
+    // The site's shape and values, then the page's: what is joined, the columns read, the
+    // cursor's position and the limit, in the order `joined_page_query` binds them.
+    let mut shape = shape;
+    shape
+        .part(joined as u64)
+        .part(read.bits())
+        .part(u64::from(cursor.is_some()));
+    if let Some((value, id)) = &cursor {
+        shape.value(value.clone()).value(id.clone());
     }
-    let page = Page::from_overfetch(pairs, size, cursor.is_some());
-    let mut companies: Vec<Visible<company::Model>> = Vec::new();
-    let page = page.filter_map(|(row, c)| {
-        if !companies.iter().any(|known| known.id == c.id) {
-            companies.push(reader.company(c));
-        }
-        Some(row)
+    shape.value(size + 1);
+    let statement = shape.statement(db.get_database_backend(), || {
+        joined_page_query(
+            (select(), read),
+            (columns, order.clone()),
+            size,
+            cursor.as_ref(),
+            (column, joined),
+        )
+        .0
     });
+    let own = company_columns(joined).len();
+    let rows = db.query_all_raw(statement).await?;
+    // One pass over the rows, each model moved once: a row's company is read only when the
+    // page has not shown it yet (the id first, borrowed from the row), and the row's own
+    // model goes straight to `visible`. Passes that moved whole rows from vector to vector
+    // were a tenth of a list page's instructions (callgrind: `memcpy`).
+    let has_next = rows.len() as u64 > size;
+    let mut page = Vec::with_capacity(rows.len().min(size as usize));
+    let mut companies: Vec<Visible<company::Model>> = Vec::new();
+    for (n, row) in rows.iter().take(size as usize).enumerate() {
+        let checked = n == 0;
+        let id = rows::text_at(row, 0, checked)?;
+        let id = id.as_deref().unwrap_or_default();
+        if !companies.iter().any(|known| known.id == id) {
+            let company = match joined {
+                Joined::Names => named(
+                    rows::Value::at(row, 0, checked)?,
+                    rows::Value::at(row, 1, checked)?,
+                ),
+                _ => company::Model::read(row, 0, checked)?,
+            };
+            companies.push(reader.company(company));
+        }
+        if let Some(row) = visible(E::Model::read_some(row, own, checked, read)?) {
+            page.push(row);
+        }
+    }
+    let page = Page {
+        rows: page,
+        has_next,
+        has_previous: cursor.is_some(),
+    };
     Ok((page, companies))
+}
+
+/// The company's columns a page with companies reads first, for what it shows of them.
+fn company_columns(joined: Joined) -> Vec<company::Column> {
+    match joined {
+        Joined::None => Vec::new(),
+        Joined::Names => vec![company::Column::Id, company::Column::Name],
+        Joined::Whole => company::Column::iter().collect(),
+    }
 }
 
 /// The statement `page_with_companies` runs when it joins the rows' companies, and how many of
@@ -708,10 +742,7 @@ where
                 .to(company::Column::Id)
                 .into(),
         );
-    let of_company: Vec<company::Column> = match joined {
-        Joined::Names => vec![company::Column::Id, company::Column::Name],
-        _ => company::Column::iter().collect(),
-    };
+    let of_company = company_columns(joined);
     for c in &of_company {
         select = select.expr_as(
             Expr::col((company::Entity, *c)),

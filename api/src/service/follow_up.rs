@@ -15,6 +15,7 @@ use super::pagination::{self, Page};
 use super::read::{FollowUpView, Reader, Visible};
 use super::record::{self, check_version};
 use super::rows::Columns;
+use super::shaped::Shape;
 use super::sql::{self, Parents};
 use super::uow::{self, UnitOfWork, WriteContext, new_id};
 use super::validation::{self as v, NOTE_MAX};
@@ -63,21 +64,48 @@ pub async fn list(
     let size = pagination::page_size("first", first)?;
     let cursor: Option<(NaiveDate, String)> = pagination::decode("after", after)?;
     let today = reader.today();
-    let mut q = follow_up::Entity::find();
+    // The statement's shape: which filters are given, their values in the order bound.
+    let mut shape = Shape::new("follow_up::list");
+    shape.part(
+        u64::from(filter.organisation_id.is_some())
+            | u64::from(filter.status.is_some()) << 1
+            | match filter.overdue {
+                None => 0,
+                Some(true) => 1 << 2,
+                Some(false) => 2 << 2,
+            }
+            | u64::from(filter.due_before.is_some()) << 4,
+    );
     if let Some(org) = &filter.organisation_id {
-        q = q.filter(follow_up::Column::OrganisationId.eq(org.clone()));
+        shape.value(org.as_str());
     }
     if let Some(status) = filter.status {
-        q = q.filter(follow_up::Column::Status.eq(status));
+        shape.value(status);
     }
-    match filter.overdue {
-        Some(true) => q = q.filter(overdue_condition(today)),
-        Some(false) => q = q.filter(overdue_condition(today).not()),
-        None => {}
+    if filter.overdue.is_some() {
+        shape.value(FollowUpStatus::Open).value(today);
     }
     if let Some(date) = filter.due_before {
-        q = q.filter(follow_up::Column::DueOn.lt(date));
+        shape.value(date);
     }
+    let q = || {
+        let mut q = follow_up::Entity::find();
+        if let Some(org) = &filter.organisation_id {
+            q = q.filter(follow_up::Column::OrganisationId.eq(org.as_str()));
+        }
+        if let Some(status) = filter.status {
+            q = q.filter(follow_up::Column::Status.eq(status));
+        }
+        match filter.overdue {
+            Some(true) => q = q.filter(overdue_condition(today)),
+            Some(false) => q = q.filter(overdue_condition(today).not()),
+            None => {}
+        }
+        if let Some(date) = filter.due_before {
+            q = q.filter(follow_up::Column::DueOn.lt(date));
+        }
+        q
+    };
     // The cursor's, the company's, and what `overdue` is made of (the reader's).
     let read = Columns::shown_with::<follow_up::Entity>(
         shown,
@@ -90,8 +118,8 @@ pub async fn list(
     );
     let (page, companies) = company::page_with_companies(
         db,
-        reader,
-        (q, read),
+        (reader, |f| Some(reader.follow_up(f))),
+        (q, read, shape),
         (
             (follow_up::Column::DueOn, follow_up::Column::Id),
             Order::Asc,
@@ -101,10 +129,7 @@ pub async fn list(
         (follow_up::Column::CompanyId, joined),
     )
     .await?;
-    Ok(FollowUpPage {
-        page: page.filter_map(|f| Some(reader.follow_up(f))),
-        companies,
-    })
+    Ok(FollowUpPage { page, companies })
 }
 
 pub fn cursor(f: &follow_up::Model) -> String {

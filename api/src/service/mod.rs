@@ -20,6 +20,7 @@ pub mod reference;
 pub mod report;
 pub mod rows;
 pub mod seed;
+pub mod shaped;
 pub mod sql;
 pub mod survey;
 pub mod uow;

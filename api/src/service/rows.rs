@@ -13,6 +13,7 @@
 //! checks the list against the entity for every model here.
 
 use std::borrow::Cow;
+use std::sync::OnceLock;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::entity::prelude::IdenStatic;
@@ -80,6 +81,11 @@ impl Columns {
             None => Columns::ALL,
             Some(shown) => Columns(Columns::of::<E>(shown).0 | Columns::of::<E>(needed).0),
         }
+    }
+
+    /// The columns as bits, one per position in the model.
+    pub fn bits(self) -> u64 {
+        self.0
     }
 
     pub fn has(self, at: usize) -> bool {
@@ -182,27 +188,47 @@ plain_values!(
     Option<NaiveDate>,
 );
 
+/// A stored enum's variant from its text (`None` for NULL), as sea-orm reads it but without a
+/// `String` for each value: each enum's texts are listed once, in `texts`. A text that is no
+/// variant's fails with sea-orm's own error.
+fn variant<T>(
+    texts: &'static OnceLock<Vec<(String, T)>>,
+    text: Option<Cow<'_, str>>,
+) -> Result<Option<T>, DbErr>
+where
+    T: sea_orm::ActiveEnum<Value = String> + Iterable + Copy + Send + Sync,
+{
+    let Some(text) = text else {
+        return Ok(None);
+    };
+    let texts = texts.get_or_init(|| T::iter().map(|v| (v.to_value(), v)).collect());
+    match texts.iter().find(|(known, _)| known.as_str() == text) {
+        Some((_, v)) => Ok(Some(*v)),
+        None => T::try_from_value(&text.into_owned()).map(Some),
+    }
+}
+
 /// Stored enums (`ActiveEnum` over a string), as sea-orm reads them: the text, then the variant.
 macro_rules! enum_values {
     ($($t:ty),* $(,)?) => {$(
+        impl Value for Option<$t> {
+            fn at(row: &QueryResult, at: usize, checked: bool) -> Result<Self, DbErr> {
+                static TEXTS: OnceLock<Vec<(String, $t)>> = OnceLock::new();
+                variant(&TEXTS, text_at(row, at, checked)?)
+            }
+            fn absent() -> Result<Self, DbErr> {
+                Ok(None)
+            }
+        }
         impl Value for $t {
             fn at(row: &QueryResult, at: usize, checked: bool) -> Result<Self, DbErr> {
-                <$t as sea_orm::ActiveEnum>::try_from_value(&String::at(row, at, checked)?)
+                Option::<$t>::at(row, at, checked)?
+                    .ok_or_else(|| DbErr::Type(format!("column {at}: unexpected NULL")))
             }
             fn absent() -> Result<Self, DbErr> {
                 <$t as Iterable>::iter()
                     .next()
                     .ok_or_else(|| DbErr::Type(format!("{} has no value", stringify!($t))))
-            }
-        }
-        impl Value for Option<$t> {
-            fn at(row: &QueryResult, at: usize, checked: bool) -> Result<Self, DbErr> {
-                Option::<String>::at(row, at, checked)?
-                    .map(|s| <$t as sea_orm::ActiveEnum>::try_from_value(&s))
-                    .transpose()
-            }
-            fn absent() -> Result<Self, DbErr> {
-                Ok(None)
             }
         }
     )*};
