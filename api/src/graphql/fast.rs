@@ -7,8 +7,9 @@
 //! allocations, the hashing of response keys and the copying of futures) at about two thirds
 //! of a request's instructions. [`Fast`] wraps a list's object type: its fields are resolved by
 //! the type's own resolvers (`ContainerType::resolve_field`, the one source of every value),
-//! all at once in one joined future, and written once into a map made to size. Fields that
-//! wait on a DataLoader still wait together, so batching is unchanged.
+//! all at once in one joined future, and written into a copy of a map made before for the same
+//! keys ([`keyed`]). Fields that wait on a DataLoader still wait together, so batching is
+//! unchanged.
 //!
 //! The wrapper is the same GraphQL type as the object it wraps (name, fields, introspection):
 //! the printed schema does not change. A selection the plain path does not cover goes the
