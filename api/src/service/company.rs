@@ -683,14 +683,10 @@ where
     let mut companies: Vec<Visible<company::Model>> = Vec::new();
     for (n, row) in rows.iter().take(size as usize).enumerate() {
         let checked = n == 0;
-        let id = rows::text_at(row, 0, checked)?;
-        let id = id.as_deref().unwrap_or_default();
+        let id = rows::text_at(row, 0, checked)?.unwrap_or_default();
         if !companies.iter().any(|known| known.id == id) {
             let company = match joined {
-                Joined::Names => named(
-                    rows::Value::at(row, 0, checked)?,
-                    rows::Value::at(row, 1, checked)?,
-                ),
+                Joined::Names => named(id.into_owned(), rows::Value::at(row, 1, checked)?),
                 _ => company::Model::read(row, 0, checked)?,
             };
             companies.push(reader.company(company));
