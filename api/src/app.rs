@@ -111,6 +111,12 @@ impl Application {
         held.iter().filter(|c| c.is_ok()).count()
     }
 
+    /// How many statements outside transactions run on the database at once (the lane's
+    /// capacity; `None` without a lane: SQLite, or a pool of one).
+    pub fn statements_at_once(&self) -> Option<usize> {
+        self.db.lane().map(crate::db::Lane::capacity)
+    }
+
     pub fn local_addr(&self) -> SocketAddr {
         self.addr
     }

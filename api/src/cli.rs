@@ -216,7 +216,11 @@ async fn serve(config: Config, dev: bool) -> Result<(), CliError> {
         .warm_pool(config.pool.size_for(&config.database_url))
         .await;
     if warm > 0 {
-        tracing::info!(connections = warm, "database pool warm");
+        tracing::info!(
+            connections = warm,
+            statements_at_once = app.statements_at_once(),
+            "database pool warm"
+        );
     }
     let addr = app.local_addr();
     tracing::info!(%addr, "Kontaktpunkt listening");

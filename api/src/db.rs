@@ -124,7 +124,11 @@ impl ConnectionTrait for Db {
 /// The lane holds at most `capacity` of the pool's connections (idle or in use), fewer than the
 /// pool has, so that transactions, which take theirs from the pool, always find some. At most
 /// `capacity` statements outside transactions run at once: each first takes one of as many
-/// permits, in the order they asked (a fair queue, like the pool's own). Without that queue a
+/// permits, in the order they asked (a fair queue, like the pool's own). The capacity is also
+/// what bounds PostgreSQL's share-out of its cores (`DATABASE_STATEMENTS_AT_ONCE`, by default a
+/// few per core): with more statements running than that, each runs slower by their number,
+/// and a long one's wait grows most, where a statement waiting for a permit waits only for
+/// the ones before it. Without that queue a
 /// statement that found the lane busy waited in the pool's queue for the quarter kept for
 /// transactions, while statements arriving later took the lane's connections as they came
 /// free: under load the early ones waited longest (company search, pool of 8 at 16 clients: p99
@@ -148,11 +152,12 @@ pub struct Lane {
 }
 
 impl Lane {
-    /// How many of a pool of `size` connections the lane may hold: three quarters, the rest
-    /// kept for transactions (none with a pool of one).
-    pub fn capacity_for(size: u32) -> usize {
+    /// How many of a pool of `size` connections the lane may hold: `statements_at_once`, and
+    /// at most three quarters of the pool, the rest kept for transactions (none with a pool of
+    /// one).
+    pub fn capacity_for(size: u32, statements_at_once: u32) -> usize {
         let size = size as usize;
-        size - size.div_ceil(4)
+        (size - size.div_ceil(4)).min(statements_at_once as usize)
     }
 
     fn new(
@@ -393,7 +398,7 @@ pub async fn connect(
 ) -> Result<Db, DbErr> {
     let size = pool.size_for(url);
     let conn = connect_pool(url, pool, metrics.clone()).await?;
-    let capacity = Lane::capacity_for(size);
+    let capacity = Lane::capacity_for(size, pool.statements_at_once());
     let lane = (conn.get_database_backend() == DbBackend::Postgres && capacity > 0).then(|| {
         Arc::new(Lane::new(
             conn.get_postgres_connection_pool().clone(),
@@ -471,6 +476,7 @@ mod tests {
         let settings = PoolSettings {
             size: Some(3),
             ping_after_idle: Duration::from_secs(7),
+            ..PoolSettings::defaults()
         };
         let db = connect("sqlite::memory:", &settings, None)
             .await
