@@ -52,6 +52,10 @@ impl Application {
         let metrics = Arc::new(Metrics::new()?);
         let db = db::connect(&config.database_url, &config.pool, Some(metrics.clone())).await?;
         db::migrate(&db).await?;
+        metrics.db_statements_at_once.set(
+            db.lane()
+                .map_or(0, |lane| i64::try_from(lane.capacity()).unwrap_or(i64::MAX)),
+        );
         let catalogue = Catalogue::load(&db)
             .await
             .map_err(|e| StartupError::Reference(e.to_string()))?;
