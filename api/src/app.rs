@@ -52,10 +52,9 @@ impl Application {
         let metrics = Arc::new(Metrics::new()?);
         let db = db::connect(&config.database_url, &config.pool, Some(metrics.clone())).await?;
         db::migrate(&db).await?;
-        metrics.db_statements_at_once.set(
-            db.lane()
-                .map_or(0, |lane| i64::try_from(lane.capacity()).unwrap_or(i64::MAX)),
-        );
+        metrics.db_reads_at_once.set(db.lane().map_or(0, |lane| {
+            i64::try_from(lane.reads_at_once()).unwrap_or(i64::MAX)
+        }));
         let catalogue = Catalogue::load(&db)
             .await
             .map_err(|e| StartupError::Reference(e.to_string()))?;
@@ -115,10 +114,10 @@ impl Application {
         held.iter().filter(|c| c.is_ok()).count()
     }
 
-    /// How many statements outside transactions run on the database at once (the lane's
-    /// capacity; `None` without a lane: SQLite, or a pool of one).
-    pub fn statements_at_once(&self) -> Option<usize> {
-        self.db.lane().map(crate::db::Lane::capacity)
+    /// How many reads outside transactions run on the database at once at most
+    /// (`DATABASE_READS_AT_ONCE`; `None` without a lane: SQLite, or a pool of one).
+    pub fn reads_at_once(&self) -> Option<usize> {
+        self.db.lane().map(crate::db::Lane::reads_at_once)
     }
 
     pub fn local_addr(&self) -> SocketAddr {

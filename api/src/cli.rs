@@ -218,7 +218,7 @@ async fn serve(config: Config, dev: bool) -> Result<(), CliError> {
     if warm > 0 {
         tracing::info!(
             connections = warm,
-            statements_at_once = app.statements_at_once(),
+            reads_at_once = app.reads_at_once(),
             "database pool warm"
         );
     }

@@ -124,9 +124,9 @@ pub struct Config {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PoolSettings {
     pub size: Option<u32>,
-    /// How many statements outside transactions run on PostgreSQL at once (the lane's size,
-    /// at most three quarters of the pool); `None`: twice this host's cores plus one.
-    pub statements_at_once: Option<u32>,
+    /// How many reads outside transactions run on PostgreSQL at once (at most the lane's
+    /// size, three quarters of the pool); `None`: twice this host's cores plus one.
+    pub reads_at_once: Option<u32>,
     /// A pooled connection idle at least this long is pinged before it is handed out; busy
     /// connections are not (a ping on every checkout costs a round trip per statement).
     pub ping_after_idle: Duration,
@@ -138,19 +138,19 @@ impl PoolSettings {
     pub fn defaults() -> Self {
         PoolSettings {
             size: None,
-            statements_at_once: None,
+            reads_at_once: None,
             ping_after_idle: Self::DEFAULT_PING_AFTER_IDLE,
         }
     }
 
-    /// `DATABASE_STATEMENTS_AT_ONCE`, or twice the cores this server sees plus one (the
+    /// `DATABASE_READS_AT_ONCE`, or twice the cores this server sees plus one (the
     /// database server's own count is not known here; on one host with it, as in the bench,
     /// it is the same). PostgreSQL gives each running statement an equal share of the cores:
     /// with more running than a few per core, a long one stretches by their number while the
     /// ones waiting behind a bound would have waited in turn (company search on 2 cores at 16
     /// clients: p99 36–39 ms with 15 at once, 14–16 ms with 4 or 5, at the same rate).
-    pub fn statements_at_once(&self) -> u32 {
-        self.statements_at_once.unwrap_or_else(|| {
+    pub fn reads_at_once(&self) -> u32 {
+        self.reads_at_once.unwrap_or_else(|| {
             let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
             u32::try_from(cores.saturating_mul(2).saturating_add(1)).unwrap_or(u32::MAX)
         })
@@ -167,7 +167,7 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("DATABASE_URL", DEFAULT_DATABASE_URL),
     ("DATABASE_POOL_SIZE", "16 (PostgreSQL), 8 (SQLite)"),
     (
-        "DATABASE_STATEMENTS_AT_ONCE",
+        "DATABASE_READS_AT_ONCE",
         "2 × this host's cores + 1 (PostgreSQL; at most 3/4 of the pool)",
     ),
     ("DATABASE_PING_AFTER_IDLE_SECS", "30"),
@@ -231,14 +231,8 @@ impl Config {
                 Some(_) => Some(parse_number(&get, "DATABASE_POOL_SIZE", 16, 1, 1_000)?),
                 None => None,
             },
-            statements_at_once: match get("DATABASE_STATEMENTS_AT_ONCE") {
-                Some(_) => Some(parse_number(
-                    &get,
-                    "DATABASE_STATEMENTS_AT_ONCE",
-                    5,
-                    1,
-                    1_000,
-                )?),
+            reads_at_once: match get("DATABASE_READS_AT_ONCE") {
+                Some(_) => Some(parse_number(&get, "DATABASE_READS_AT_ONCE", 5, 1, 1_000)?),
                 None => None,
             },
             ping_after_idle: Duration::from_secs(parse_number(
@@ -492,9 +486,9 @@ mod tests {
             ("KONTAKTPUNKT_REQUEST_TIMEOUT_SECS", "x"),
             ("DATABASE_POOL_SIZE", "0"),
             ("DATABASE_POOL_SIZE", "many"),
-            ("DATABASE_STATEMENTS_AT_ONCE", "0"),
-            ("DATABASE_STATEMENTS_AT_ONCE", "lots"),
-            ("DATABASE_STATEMENTS_AT_ONCE", "1001"),
+            ("DATABASE_READS_AT_ONCE", "0"),
+            ("DATABASE_READS_AT_ONCE", "lots"),
+            ("DATABASE_READS_AT_ONCE", "1001"),
             ("DATABASE_PING_AFTER_IDLE_SECS", "-5"),
         ];
         for (var, value) in cases {
@@ -515,19 +509,19 @@ mod tests {
         assert_eq!(c.pool.size_for("sqlite://x.db"), 8);
         assert_eq!(c.pool.size_for("postgres://h/db"), 16);
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-        assert_eq!(c.pool.statements_at_once() as usize, 2 * cores + 1);
+        assert_eq!(c.pool.reads_at_once() as usize, 2 * cores + 1);
         let c = parse(
             &[
                 ("KONTAKTPUNKT_JWT_SECRET", SECRET),
                 ("DATABASE_POOL_SIZE", "40"),
-                ("DATABASE_STATEMENTS_AT_ONCE", "12"),
+                ("DATABASE_READS_AT_ONCE", "12"),
                 ("DATABASE_PING_AFTER_IDLE_SECS", "0"),
             ],
             KeyMode::Required,
         )
         .expect("ok");
         assert_eq!(c.pool.size_for("postgres://h/db"), 40);
-        assert_eq!(c.pool.statements_at_once(), 12);
+        assert_eq!(c.pool.reads_at_once(), 12);
         assert_eq!(c.pool.ping_after_idle, Duration::ZERO);
     }
 

@@ -28,6 +28,21 @@ const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
 pub struct Db {
     conn: DatabaseConnection,
     lane: Option<Arc<Lane>>,
+    /// Its queries write (see [`Db::for_writes`]): not bound by the lane's reads at once.
+    writes: bool,
+}
+
+/// What a statement on the lane does, for its reads-at-once bound.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Use {
+    Read,
+    Write,
+}
+
+impl Db {
+    fn use_(&self) -> Use {
+        if self.writes { Use::Write } else { Use::Read }
+    }
 }
 
 impl Deref for Db {
@@ -40,7 +55,11 @@ impl Deref for Db {
 /// A connection without a lane: every statement through sea-orm's pool (tests, tools).
 impl From<DatabaseConnection> for Db {
     fn from(conn: DatabaseConnection) -> Db {
-        Db { conn, lane: None }
+        Db {
+            conn,
+            lane: None,
+            writes: false,
+        }
     }
 }
 
@@ -48,6 +67,18 @@ impl Db {
     /// The lane, if this database has one (PostgreSQL with a pool of two or more).
     pub fn lane(&self) -> Option<&Lane> {
         self.lane.as_deref()
+    }
+
+    /// The same database for a query that writes outside a transaction (a `WITH … INSERT`
+    /// returning rows): on the lane it is not counted among the reads at once, which bound
+    /// statements that only use the processor; a write also waits for its commit to reach the
+    /// disk, and more of them at once share those waits (logActivity at 16 writers: 1,417
+    /// writes a second with five at once, 1,524 with fifteen). `execute` is always a write.
+    pub fn for_writes(&self) -> Db {
+        Db {
+            writes: true,
+            ..self.clone()
+        }
     }
 
     /// Hands the lane's connections back to the pool, then closes the pool. A statement still
@@ -68,7 +99,7 @@ impl ConnectionTrait for Db {
 
     async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
         if let Some(lane) = &self.lane
-            && let Some(mut lent) = lane.lend().await?
+            && let Some(mut lent) = lane.lend(Use::Write).await?
         {
             let result = lane
                 .run(&stmt, |query| query.execute(lent.connection()))
@@ -85,7 +116,7 @@ impl ConnectionTrait for Db {
 
     async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
         if let Some(lane) = &self.lane
-            && let Some(mut lent) = lane.lend().await?
+            && let Some(mut lent) = lane.lend(self.use_()).await?
         {
             let result = lane
                 .run(&stmt, |query| query.fetch_optional(lent.connection()))
@@ -97,7 +128,7 @@ impl ConnectionTrait for Db {
 
     async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
         if let Some(lane) = &self.lane
-            && let Some(mut lent) = lane.lend().await?
+            && let Some(mut lent) = lane.lend(self.use_()).await?
         {
             let result = lane
                 .run(&stmt, |query| query.fetch_all(lent.connection()))
@@ -124,11 +155,12 @@ impl ConnectionTrait for Db {
 /// The lane holds at most `capacity` of the pool's connections (idle or in use), fewer than the
 /// pool has, so that transactions, which take theirs from the pool, always find some. At most
 /// `capacity` statements outside transactions run at once: each first takes one of as many
-/// permits, in the order they asked (a fair queue, like the pool's own). The capacity is also
-/// what bounds PostgreSQL's share-out of its cores (`DATABASE_STATEMENTS_AT_ONCE`, by default a
-/// few per core): with more statements running than that, each runs slower by their number,
-/// and a long one's wait grows most, where a statement waiting for a permit waits only for
-/// the ones before it. Without that queue a
+/// permits, in the order they asked (a fair queue, like the pool's own). Reads take one of
+/// `reads_at_once` permits before that (`DATABASE_READS_AT_ONCE`, by default a few per core):
+/// PostgreSQL shares its cores equally among the statements running, so with more running
+/// than a few per core each runs slower by their number and a long one's wait grows most,
+/// where a read waiting for a permit waits only for the ones before it. Writes are not
+/// counted there (they also wait for the disk). Without that queue a
 /// statement that found the lane busy waited in the pool's queue for the quarter kept for
 /// transactions, while statements arriving later took the lane's connections as they came
 /// free: under load the early ones waited longest (company search, pool of 8 at 16 clients: p99
@@ -139,6 +171,9 @@ pub struct Lane {
     pool: PgPool,
     /// One per statement running through the lane; fair (first come, first served).
     permits: tokio::sync::Semaphore,
+    /// One per read running through the lane, taken before `permits` (`reads_at_once` of them).
+    reads: tokio::sync::Semaphore,
+    reads_at_once: usize,
     idle: std::sync::Mutex<Vec<(PoolConnection<Postgres>, Instant)>>,
     /// Told each time a connection goes back to the idle list, for a statement waiting for the
     /// pool (below) to take it instead.
@@ -152,23 +187,25 @@ pub struct Lane {
 }
 
 impl Lane {
-    /// How many of a pool of `size` connections the lane may hold: `statements_at_once`, and
-    /// at most three quarters of the pool, the rest kept for transactions (none with a pool of
-    /// one).
-    pub fn capacity_for(size: u32, statements_at_once: u32) -> usize {
+    /// How many of a pool of `size` connections the lane may hold: three quarters, the rest
+    /// kept for transactions (none with a pool of one).
+    pub fn capacity_for(size: u32) -> usize {
         let size = size as usize;
-        (size - size.div_ceil(4)).min(statements_at_once as usize)
+        size - size.div_ceil(4)
     }
 
     fn new(
         pool: PgPool,
-        capacity: usize,
+        (capacity, reads_at_once): (usize, usize),
         ping_after_idle: Duration,
         metrics: Option<Arc<Metrics>>,
     ) -> Lane {
+        let reads_at_once = reads_at_once.clamp(1, capacity.max(1));
         Lane {
             pool,
             permits: tokio::sync::Semaphore::new(capacity),
+            reads: tokio::sync::Semaphore::new(reads_at_once),
+            reads_at_once,
             idle: std::sync::Mutex::new(Vec::with_capacity(capacity)),
             returned: tokio::sync::Notify::new(),
             held: AtomicUsize::new(0),
@@ -195,19 +232,33 @@ impl Lane {
         self.capacity
     }
 
-    /// A connection for one statement, once one of the lane's permits is free (waiting in
-    /// turn, up to the acquire timeout): an idle one of the lane, or one more from the pool
+    /// How many reads run through the lane at once at most (`DATABASE_READS_AT_ONCE`).
+    pub fn reads_at_once(&self) -> usize {
+        self.reads_at_once
+    }
+
+    /// A connection for one statement, once one of the lane's permits is free, and for a read
+    /// one of the reads' before it (waiting in turn, up to the acquire timeout for both): an
+    /// idle one of the lane, or one more from the pool
     /// (waiting up to the pool's acquire timeout again, and taking a connection of the lane
     /// that comes free in the meantime instead). `None` when the lane is closed (the caller
     /// uses the pool).
-    async fn lend(&self) -> Result<Option<Lent<'_>>, DbErr> {
-        let permit = match tokio::time::timeout(ACQUIRE_TIMEOUT, self.permits.acquire()).await {
-            Ok(Ok(permit)) => permit,
-            Ok(Err(_closed)) => return Ok(None),
-            Err(_elapsed) => return Err(DbErr::ConnectionAcquire(ConnAcquireErr::Timeout)),
+    async fn lend(&self, use_: Use) -> Result<Option<Lent<'_>>, DbErr> {
+        let deadline = tokio::time::Instant::now() + ACQUIRE_TIMEOUT;
+        // A read waits for its turn among the reads first, then for a statement's.
+        let read = match use_ {
+            Use::Read => match permit(&self.reads, deadline).await? {
+                Some(read) => Some(read),
+                None => return Ok(None),
+            },
+            Use::Write => None,
         };
+        let Some(permit) = permit(&self.permits, deadline).await? else {
+            return Ok(None);
+        };
+        let permits = (permit, read);
         if let Some(conn) = self.take_idle() {
-            return Ok(Some(Lent::counted(self, Some(conn)).with(permit)));
+            return Ok(Some(Lent::counted(self, Some(conn)).with(permits)));
         }
         if self.closed.load(Ordering::Acquire) {
             return Ok(None);
@@ -221,7 +272,7 @@ impl Lane {
         }
         // Counted from here: dropping `lent` (an error, or this future dropped while waiting
         // for the pool) uncounts it.
-        let mut lent = Lent::counted(self, None).with(permit);
+        let mut lent = Lent::counted(self, None).with(permits);
         // The pool may be empty while the lane holds fewer than its capacity (transactions took
         // the rest): then a connection of the lane that comes free first is taken instead, so
         // that later statements, whose permits come with it, do not pass this one.
@@ -301,10 +352,23 @@ impl Lane {
             std::mem::take(&mut *list)
         };
         // Statements waiting for a permit go to the pool (which is closing too).
+        self.reads.close();
         self.permits.close();
         for (conn, _) in idle {
             drop(Lent::counted(self, Some(conn)));
         }
+    }
+}
+
+/// One of `semaphore`'s permits, waiting in turn until `deadline`; `None` once it is closed.
+async fn permit(
+    semaphore: &tokio::sync::Semaphore,
+    deadline: tokio::time::Instant,
+) -> Result<Option<tokio::sync::SemaphorePermit<'_>>, DbErr> {
+    match tokio::time::timeout_at(deadline, semaphore.acquire()).await {
+        Ok(Ok(permit)) => Ok(Some(permit)),
+        Ok(Err(_closed)) => Ok(None),
+        Err(_elapsed) => Err(DbErr::ConnectionAcquire(ConnAcquireErr::Timeout)),
     }
 }
 
@@ -314,9 +378,15 @@ struct Lent<'a> {
     lane: &'a Lane,
     conn: Option<PoolConnection<Postgres>>,
     keep: bool,
-    /// Released after `drop` has put the connection back (fields drop after `Drop::drop`).
-    _permit: Option<tokio::sync::SemaphorePermit<'a>>,
+    /// Released after `drop` has put the connection back (fields drop after `Drop::drop`):
+    /// the statement's permit, and a read's.
+    _permits: Option<Permits<'a>>,
 }
+
+type Permits<'a> = (
+    tokio::sync::SemaphorePermit<'a>,
+    Option<tokio::sync::SemaphorePermit<'a>>,
+);
 
 impl<'a> Lent<'a> {
     /// One of the connections `held` counts (dropped unkept, it is uncounted).
@@ -325,12 +395,12 @@ impl<'a> Lent<'a> {
             lane,
             conn,
             keep: false,
-            _permit: None,
+            _permits: None,
         }
     }
 
-    fn with(mut self, permit: tokio::sync::SemaphorePermit<'a>) -> Lent<'a> {
-        self._permit = Some(permit);
+    fn with(mut self, permits: Permits<'a>) -> Lent<'a> {
+        self._permits = Some(permits);
         self
     }
 
@@ -398,16 +468,20 @@ pub async fn connect(
 ) -> Result<Db, DbErr> {
     let size = pool.size_for(url);
     let conn = connect_pool(url, pool, metrics.clone()).await?;
-    let capacity = Lane::capacity_for(size, pool.statements_at_once());
+    let capacity = Lane::capacity_for(size);
     let lane = (conn.get_database_backend() == DbBackend::Postgres && capacity > 0).then(|| {
         Arc::new(Lane::new(
             conn.get_postgres_connection_pool().clone(),
-            capacity,
+            (capacity, pool.reads_at_once() as usize),
             pool.ping_after_idle,
             metrics,
         ))
     });
-    Ok(Db { conn, lane })
+    Ok(Db {
+        conn,
+        lane,
+        writes: false,
+    })
 }
 
 /// sea-orm's pool alone (no lane), with the options every pool here needs: tools and tests

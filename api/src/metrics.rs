@@ -18,7 +18,7 @@ pub struct Metrics {
     pub validations: IntCounterVec,
     pub db_connections_opened: IntCounter,
     pub graphql_executions: IntCounter,
-    pub db_statements_at_once: IntGauge,
+    pub db_reads_at_once: IntGauge,
 }
 
 impl Metrics {
@@ -81,12 +81,12 @@ impl Metrics {
             "graphql_executions_total",
             "GraphQL executions that ran to their end (answered, or finished after the client left)",
         )?;
-        let db_statements_at_once = IntGauge::new(
-            "db_statements_at_once",
-            "statements outside transactions the server runs on PostgreSQL at once at most \
-             (DATABASE_STATEMENTS_AT_ONCE; 0 without a bound: SQLite)",
+        let db_reads_at_once = IntGauge::new(
+            "db_reads_at_once",
+            "reads outside transactions the server runs on PostgreSQL at once at most \
+             (DATABASE_READS_AT_ONCE; 0 without a bound: SQLite)",
         )?;
-        registry.register(Box::new(db_statements_at_once.clone()))?;
+        registry.register(Box::new(db_reads_at_once.clone()))?;
         registry.register(Box::new(graphql_executions.clone()))?;
         registry.register(Box::new(document_cache.clone()))?;
         registry.register(Box::new(validations.clone()))?;
@@ -106,7 +106,7 @@ impl Metrics {
         }
         Ok(Metrics {
             registry,
-            db_statements_at_once,
+            db_reads_at_once,
             http_requests,
             http_duration,
             graphql_errors,

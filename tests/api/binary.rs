@@ -344,7 +344,7 @@ async fn the_same_binary_runs_on_postgresql() {
         ("KONTAKTPUNKT_JWT_SECRET", TEST_SECRET),
         ("KONTAKTPUNKT_LISTEN", "127.0.0.1:0"),
         ("DATABASE_POOL_SIZE", "4"),
-        ("DATABASE_STATEMENTS_AT_ONCE", "2"),
+        ("DATABASE_READS_AT_ONCE", "2"),
     ];
     let migrate = run(&vars, &["migrate"]);
     assert!(migrate.status.success(), "{}", stderr(&migrate));
@@ -388,11 +388,11 @@ async fn the_same_binary_runs_on_postgresql() {
         ["kontaktpunkt_db_connections_opened_total 4"],
         "{metrics}"
     );
-    // DATABASE_STATEMENTS_AT_ONCE reached the lane (three quarters of the pool would be 3).
+    // DATABASE_READS_AT_ONCE reached the lane (three quarters of the pool would be 3).
     assert!(
         metrics
             .lines()
-            .any(|l| l == "kontaktpunkt_db_statements_at_once 2"),
+            .any(|l| l == "kontaktpunkt_db_reads_at_once 2"),
         "{metrics}"
     );
     assert_eq!(server.terminate(), Some(0));

@@ -56,15 +56,12 @@ async fn the_lane_keeps_a_connection_only_after_its_statement_succeeded(app: Tes
         db.close().await.expect("close");
         return;
     }
-    assert_eq!(Lane::capacity_for(POOL, 5), 3);
-    assert_eq!(Lane::capacity_for(16, 100), 12);
-    assert_eq!(Lane::capacity_for(16, 5), 5);
-    assert_eq!(Lane::capacity_for(1, 5), 0);
-    // The default (twice the cores plus one) never goes below the three of a pool of four.
-    assert_eq!(
-        Lane::capacity_for(POOL, PoolSettings::defaults().statements_at_once()),
-        3
-    );
+    assert_eq!(Lane::capacity_for(POOL), 3);
+    assert_eq!(Lane::capacity_for(16), 12);
+    assert_eq!(Lane::capacity_for(1), 0);
+    // The default reads at once (twice the cores plus one) is at least the lane's three here.
+    let lane = db.lane().expect("a lane");
+    assert_eq!((lane.capacity(), lane.reads_at_once()), (3, 3));
     // One statement after another: the same connection, kept in the lane each time.
     let first = backend_pid(&db).await;
     for _ in 0..5 {
@@ -231,39 +228,24 @@ async fn a_statement_waiting_for_the_pool_takes_a_connection_the_lane_frees(app:
     db.close().await.expect("close");
 }
 
-/// `DATABASE_STATEMENTS_AT_ONCE` bounds the statements PostgreSQL runs for the lane at once,
-/// whatever the pool's size: six statements of 0.3 s sent together, with two at once, never
-/// show more than two of them running in `pg_stat_activity` (the lane's capacity of a pool of
-/// sixteen would be twelve), and every one is answered.
-async fn statements_at_once_bound_what_postgresql_runs(app: TestApp) {
-    let settings = PoolSettings {
-        size: Some(16),
-        statements_at_once: Some(2),
-        ..PoolSettings::defaults()
-    };
-    let db = db::connect(&app.config.database_url, &settings, None)
-        .await
-        .expect("connect");
-    let Some(lane) = db.lane() else {
-        db.close().await.expect("close");
-        return;
-    };
-    assert_eq!(lane.capacity(), 2);
-    // A marker of this test's statements, so other tests' backends are not counted.
-    let marker = format!("kp_at_once_{}", std::process::id());
+/// The most of `n` statements of 0.3 s, sent together through `db`, that `pg_stat_activity`
+/// shows running at once (watched through the pool, not the lane, whose permits they take);
+/// every one must be answered.
+async fn most_running_at_once(db: &Db, n: usize, tag: &str) -> i64 {
+    // A marker of these statements, so other tests' backends are not counted.
+    let marker = format!("kp_at_once_{tag}_{}", std::process::id());
     let slow = format!("SELECT pg_sleep(0.3)::text AS {marker}");
     let done = std::sync::atomic::AtomicBool::new(false);
     let statements = async {
         let answers =
-            futures::future::join_all((0..6).map(|_| db.query_one_raw(sql(&db, &slow)))).await;
+            futures::future::join_all((0..n).map(|_| db.query_one_raw(sql(db, &slow)))).await;
         done.store(true, std::sync::atomic::Ordering::SeqCst);
         answers
     };
-    // Watched through the pool (not the lane, whose permits are all taken).
     let watch = async {
         let mut most = 0_i64;
         while !done.load(std::sync::atomic::Ordering::SeqCst) {
-            let row = (*db)
+            let row = (**db)
                 .query_one_raw(Statement::from_sql_and_values(
                     DbBackend::Postgres,
                     "SELECT count(*) AS n FROM pg_stat_activity \
@@ -282,13 +264,44 @@ async fn statements_at_once_bound_what_postgresql_runs(app: TestApp) {
     for answer in answers {
         answer.expect("answered through the lane");
     }
-    assert_eq!(most, 2, "statements running at once in PostgreSQL");
-    assert_eq!(held(&db).await, (2, 2));
+    most
+}
+
+/// `DATABASE_READS_AT_ONCE` bounds the reads PostgreSQL runs for the lane at once, whatever
+/// the pool's size: six reads of 0.3 s sent together, with two at once, never show more than
+/// two running in `pg_stat_activity` (the lane of a pool of sixteen holds twelve). Writes
+/// outside transactions (`Db::for_writes`) are not bound by it: six run at once.
+async fn reads_at_once_bound_what_postgresql_runs(app: TestApp) {
+    let settings = PoolSettings {
+        size: Some(16),
+        reads_at_once: Some(2),
+        ..PoolSettings::defaults()
+    };
+    let db = db::connect(&app.config.database_url, &settings, None)
+        .await
+        .expect("connect");
+    let Some(lane) = db.lane() else {
+        db.close().await.expect("close");
+        return;
+    };
+    assert_eq!((lane.capacity(), lane.reads_at_once()), (12, 2));
+    assert_eq!(
+        most_running_at_once(&db, 6, "reads").await,
+        2,
+        "reads running at once in PostgreSQL"
+    );
+    assert_eq!(
+        most_running_at_once(&db.for_writes(), 6, "writes").await,
+        6,
+        "writes running at once in PostgreSQL"
+    );
+    // The six writes' connections stay in the lane, as the reads' did.
+    assert_eq!(held(&db).await, (6, 6));
     db.close().await.expect("close");
 }
 
 db_tests!(
-    statements_at_once_bound_what_postgresql_runs,
+    reads_at_once_bound_what_postgresql_runs,
     the_lane_keeps_a_connection_only_after_its_statement_succeeded,
     the_lane_never_takes_the_connections_transactions_need,
     a_statement_waiting_for_the_lane_gets_the_next_free_connection,

@@ -418,7 +418,7 @@ impl<'a> UnitOfWork<'a> {
                 Some(read) => {
                     let statement = one_statement(backend, inserts, read);
                     rows = if on_pool {
-                        conn.db.query_all_raw(statement).await
+                        conn.db.for_writes().query_all_raw(statement).await
                     } else {
                         conn.transaction().await?.query_all_raw(statement).await
                     }
