@@ -127,6 +127,9 @@ pub struct PoolSettings {
     /// How many reads outside transactions run on PostgreSQL at once (at most the lane's
     /// size, three quarters of the pool); `None`: twice this host's cores plus one.
     pub reads_at_once: Option<u32>,
+    /// How long a read counts among the reads at once; a longer one goes on uncounted, so a
+    /// few long reads hold up the others no longer than this. Not a variable: 50 ms.
+    pub read_turn: Duration,
     /// A pooled connection idle at least this long is pinged before it is handed out; busy
     /// connections are not (a ping on every checkout costs a round trip per statement).
     pub ping_after_idle: Duration,
@@ -134,11 +137,13 @@ pub struct PoolSettings {
 
 impl PoolSettings {
     pub const DEFAULT_PING_AFTER_IDLE: Duration = Duration::from_secs(30);
+    pub const DEFAULT_READ_TURN: Duration = Duration::from_millis(50);
 
     pub fn defaults() -> Self {
         PoolSettings {
             size: None,
             reads_at_once: None,
+            read_turn: Self::DEFAULT_READ_TURN,
             ping_after_idle: Self::DEFAULT_PING_AFTER_IDLE,
         }
     }
@@ -235,6 +240,7 @@ impl Config {
                 Some(_) => Some(parse_number(&get, "DATABASE_READS_AT_ONCE", 5, 1, 1_000)?),
                 None => None,
             },
+            read_turn: PoolSettings::DEFAULT_READ_TURN,
             ping_after_idle: Duration::from_secs(parse_number(
                 &get,
                 "DATABASE_PING_AFTER_IDLE_SECS",

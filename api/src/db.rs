@@ -101,9 +101,11 @@ impl ConnectionTrait for Db {
         if let Some(lane) = &self.lane
             && let Some(mut lent) = lane.lend(Use::Write).await?
         {
-            let result = lane
-                .run(&stmt, |query| query.execute(lent.connection()))
+            let read = lent.take_read();
+            let (result, read) = lane
+                .run(&stmt, read, |query| query.execute(lent.connection()))
                 .await;
+            lent.put_read(read);
             return lent.finish(result).map(Into::into);
         }
         self.conn.execute_raw(stmt).await
@@ -118,9 +120,11 @@ impl ConnectionTrait for Db {
         if let Some(lane) = &self.lane
             && let Some(mut lent) = lane.lend(self.use_()).await?
         {
-            let result = lane
-                .run(&stmt, |query| query.fetch_optional(lent.connection()))
+            let read = lent.take_read();
+            let (result, read) = lane
+                .run(&stmt, read, |query| query.fetch_optional(lent.connection()))
                 .await;
+            lent.put_read(read);
             return lent.finish(result).map(|row| row.map(Into::into));
         }
         self.conn.query_one_raw(stmt).await
@@ -130,9 +134,11 @@ impl ConnectionTrait for Db {
         if let Some(lane) = &self.lane
             && let Some(mut lent) = lane.lend(self.use_()).await?
         {
-            let result = lane
-                .run(&stmt, |query| query.fetch_all(lent.connection()))
+            let read = lent.take_read();
+            let (result, read) = lane
+                .run(&stmt, read, |query| query.fetch_all(lent.connection()))
                 .await;
+            lent.put_read(read);
             return lent
                 .finish(result)
                 .map(|rows| rows.into_iter().map(Into::into).collect());
@@ -174,6 +180,8 @@ pub struct Lane {
     /// One per read running through the lane, taken before `permits` (`reads_at_once` of them).
     reads: tokio::sync::Semaphore,
     reads_at_once: usize,
+    /// How long a read counts among the reads at once (see [`Lane::run`]).
+    read_turn: Duration,
     idle: std::sync::Mutex<Vec<(PoolConnection<Postgres>, Instant)>>,
     /// Told each time a connection goes back to the idle list, for a statement waiting for the
     /// pool (below) to take it instead.
@@ -196,7 +204,7 @@ impl Lane {
 
     fn new(
         pool: PgPool,
-        (capacity, reads_at_once): (usize, usize),
+        (capacity, reads_at_once, read_turn): (usize, usize, Duration),
         ping_after_idle: Duration,
         metrics: Option<Arc<Metrics>>,
     ) -> Lane {
@@ -206,6 +214,7 @@ impl Lane {
             permits: tokio::sync::Semaphore::new(capacity),
             reads: tokio::sync::Semaphore::new(reads_at_once),
             reads_at_once,
+            read_turn,
             idle: std::sync::Mutex::new(Vec::with_capacity(capacity)),
             returned: tokio::sync::Notify::new(),
             held: AtomicUsize::new(0),
@@ -318,7 +327,20 @@ impl Lane {
     }
 
     /// Runs `stmt` with its values bound (as sea-orm does), counted in the statement metrics.
-    async fn run<'q, T, F, Fut>(&self, stmt: &'q Statement, run: F) -> Result<T, sqlx::Error>
+    ///
+    /// A read's permit (`read`) is given back once the statement has run for `read_turn`: the
+    /// statement goes on, no longer counted among the reads at once, so that a few long reads
+    /// (a report at national scale runs for seconds) hold up the reads behind them for no
+    /// longer than that. Returned if still held, for the connection to go back first.
+    async fn run<'q, 'l, T, F, Fut>(
+        &'l self,
+        stmt: &'q Statement,
+        mut read: Option<tokio::sync::SemaphorePermit<'l>>,
+        run: F,
+    ) -> (
+        Result<T, sqlx::Error>,
+        Option<tokio::sync::SemaphorePermit<'l>>,
+    )
     where
         F: FnOnce(sqlx::query::Query<'q, Postgres, SqlxValues>) -> Fut,
         Fut: Future<Output = Result<T, sqlx::Error>>,
@@ -326,7 +348,19 @@ impl Lane {
         let values = stmt.values.clone().unwrap_or(sea_orm::Values(Vec::new()));
         let query = sqlx::query_with(sqlx::AssertSqlSafe(stmt.sql.as_str()), SqlxValues(values));
         let started = Instant::now();
-        let result = run(query).await;
+        let running = run(query);
+        let result = if read.is_some() {
+            tokio::pin!(running);
+            tokio::select! {
+                result = &mut running => result,
+                () = tokio::time::sleep(self.read_turn) => {
+                    read = None;
+                    running.await
+                }
+            }
+        } else {
+            running.await
+        };
         if let Some(metrics) = &self.metrics {
             observe(
                 metrics,
@@ -337,7 +371,7 @@ impl Lane {
                 },
             );
         }
-        result
+        (result, read)
     }
 
     /// No more lending: the idle connections go back to the pool, and lent ones when their
@@ -402,6 +436,17 @@ impl<'a> Lent<'a> {
     fn with(mut self, permits: Permits<'a>) -> Lent<'a> {
         self._permits = Some(permits);
         self
+    }
+
+    /// A read's permit, for [`Lane::run`] to give back after the read's turn.
+    fn take_read(&mut self) -> Option<tokio::sync::SemaphorePermit<'a>> {
+        self._permits.as_mut().and_then(|(_, read)| read.take())
+    }
+
+    fn put_read(&mut self, permit: Option<tokio::sync::SemaphorePermit<'a>>) {
+        if let Some((_, read)) = self._permits.as_mut() {
+            *read = permit;
+        }
     }
 
     fn connection(&mut self) -> &mut sqlx::PgConnection {
@@ -472,7 +517,7 @@ pub async fn connect(
     let lane = (conn.get_database_backend() == DbBackend::Postgres && capacity > 0).then(|| {
         Arc::new(Lane::new(
             conn.get_postgres_connection_pool().clone(),
-            (capacity, pool.reads_at_once() as usize),
+            (capacity, pool.reads_at_once() as usize, pool.read_turn),
             pool.ping_after_idle,
             metrics,
         ))

@@ -275,6 +275,8 @@ async fn reads_at_once_bound_what_postgresql_runs(app: TestApp) {
     let settings = PoolSettings {
         size: Some(16),
         reads_at_once: Some(2),
+        // Longer than the reads: each counts until it ends.
+        read_turn: Duration::from_secs(10),
         ..PoolSettings::defaults()
     };
     let db = db::connect(&app.config.database_url, &settings, None)
@@ -300,7 +302,46 @@ async fn reads_at_once_bound_what_postgresql_runs(app: TestApp) {
     db.close().await.expect("close");
 }
 
+/// A read that runs longer than its turn stops counting among the reads at once: with one read
+/// at once and a turn of 0.1 s, a read sent while a read of 1.5 s runs is answered before that
+/// one ends (it waited for the long read's turn, not for its end).
+async fn a_long_read_holds_up_the_others_for_its_turn_only(app: TestApp) {
+    let settings = PoolSettings {
+        size: Some(16),
+        reads_at_once: Some(1),
+        read_turn: Duration::from_millis(100),
+        ..PoolSettings::defaults()
+    };
+    let db = db::connect(&app.config.database_url, &settings, None)
+        .await
+        .expect("connect");
+    if db.lane().is_none() {
+        db.close().await.expect("close");
+        return;
+    }
+    let long_done = std::sync::atomic::AtomicBool::new(false);
+    let long = async {
+        db.query_one_raw(sql(&db, "SELECT pg_sleep(1.5)::text"))
+            .await
+            .expect("the long read");
+        long_done.store(true, std::sync::atomic::Ordering::SeqCst);
+    };
+    let short = async {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        db.query_one_raw(sql(&db, "SELECT 1"))
+            .await
+            .expect("the short read");
+        assert!(
+            !long_done.load(std::sync::atomic::Ordering::SeqCst),
+            "the short read waited for the long read's end"
+        );
+    };
+    tokio::join!(long, short);
+    db.close().await.expect("close");
+}
+
 db_tests!(
+    a_long_read_holds_up_the_others_for_its_turn_only,
     reads_at_once_bound_what_postgresql_runs,
     the_lane_keeps_a_connection_only_after_its_statement_succeeded,
     the_lane_never_takes_the_connections_transactions_need,
