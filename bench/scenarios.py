@@ -1108,8 +1108,8 @@ stamp = time.strftime("%Y%m%d-%H%M%S")
 
 
 def at_once(url):
-    """The server's bound on statements PostgreSQL runs for it at once (`DATABASE_READS_AT_ONCE`,
-    the gauge since 802abff); a build before it had none but three quarters of its pool."""
+    """The server's bound on the reads PostgreSQL runs for it at once (`DATABASE_READS_AT_ONCE`, the
+    gauge since 802abff); a build before it had none but its lane's, three quarters of its pool."""
     text = urllib.request.urlopen(url.replace("/graphql", "/metrics"), timeout=30).read().decode()
     found = [l.rsplit(" ", 1)[1] for l in text.splitlines() if l.startswith("kontaktpunkt_db_reads_at_once ")]
     return found[0] if found else f"{args.pool - -(-args.pool // 4)} (three quarters of the pool; no setting yet)"
@@ -1133,7 +1133,7 @@ Node {m['node']}, PostGraphile {m['postgraphile']} (amber preset, postgraphile-p
 Transport: both servers connect with `sslmode=disable` (the pg driver of Node uses no TLS by default), the
 SQL floor too (PGSSLMODE=disable); TLS backends of the bench database: {m['tls_backends_of_bench_db']}.
 Pool: {args.pool} connections each (PostGraphile `pool max`, Kontaktpunkt `DATABASE_POOL_SIZE`).
-Statements Kontaktpunkt runs on PostgreSQL at once outside transactions (`DATABASE_READS_AT_ONCE`, left at its
+Reads Kontaktpunkt runs on PostgreSQL at once outside transactions (`DATABASE_READS_AT_ONCE`, left at its
 default): {results['kontaktpunkt_reads_at_once']}{f"; the baseline: {results['baseline_reads_at_once']}" if args.base else ""}.
 Kontaktpunkt's log filter (`RUST_LOG`): {args.log}{f"; the baseline's: {args.base_log}" if args.base else ""} (the product's default
 filter writes one JSON access line per request; `warn` writes none).

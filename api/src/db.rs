@@ -28,8 +28,9 @@ const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
 pub struct Db {
     conn: DatabaseConnection,
     lane: Option<Arc<Lane>>,
-    /// Its queries write (see [`Db::for_writes`]): not bound by the lane's reads at once.
-    writes: bool,
+    /// What its queries do (see [`Db::for_writes`]): writes are not bound by the lane's
+    /// reads at once.
+    queries: Use,
 }
 
 /// What a statement on the lane does, for its reads-at-once bound.
@@ -37,12 +38,6 @@ pub struct Db {
 enum Use {
     Read,
     Write,
-}
-
-impl Db {
-    fn use_(&self) -> Use {
-        if self.writes { Use::Write } else { Use::Read }
-    }
 }
 
 impl Deref for Db {
@@ -58,7 +53,7 @@ impl From<DatabaseConnection> for Db {
         Db {
             conn,
             lane: None,
-            writes: false,
+            queries: Use::Read,
         }
     }
 }
@@ -76,7 +71,7 @@ impl Db {
     /// writes a second with five at once, 1,524 with fifteen). `execute` is always a write.
     pub fn for_writes(&self) -> Db {
         Db {
-            writes: true,
+            queries: Use::Write,
             ..self.clone()
         }
     }
@@ -118,7 +113,7 @@ impl ConnectionTrait for Db {
 
     async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
         if let Some(lane) = &self.lane
-            && let Some(mut lent) = lane.lend(self.use_()).await?
+            && let Some(mut lent) = lane.lend(self.queries).await?
         {
             let read = lent.take_read();
             let (result, read) = lane
@@ -132,7 +127,7 @@ impl ConnectionTrait for Db {
 
     async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
         if let Some(lane) = &self.lane
-            && let Some(mut lent) = lane.lend(self.use_()).await?
+            && let Some(mut lent) = lane.lend(self.queries).await?
         {
             let read = lent.take_read();
             let (result, read) = lane
@@ -525,7 +520,7 @@ pub async fn connect(
     Ok(Db {
         conn,
         lane,
-        writes: false,
+        queries: Use::Read,
     })
 }
 

@@ -18,10 +18,17 @@ use crate::helpers::TestApp;
 const POOL: u32 = 4;
 
 async fn connect(app: &TestApp) -> Db {
-    let settings = PoolSettings {
-        size: Some(POOL),
-        ..PoolSettings::defaults()
-    };
+    connect_with(
+        app,
+        PoolSettings {
+            size: Some(POOL),
+            ..PoolSettings::defaults()
+        },
+    )
+    .await
+}
+
+async fn connect_with(app: &TestApp, settings: PoolSettings) -> Db {
     db::connect(&app.config.database_url, &settings, None)
         .await
         .expect("connect")
@@ -272,16 +279,17 @@ async fn most_running_at_once(db: &Db, n: usize, tag: &str) -> i64 {
 /// two running in `pg_stat_activity` (the lane of a pool of sixteen holds twelve). Writes
 /// outside transactions (`Db::for_writes`) are not bound by it: six run at once.
 async fn reads_at_once_bound_what_postgresql_runs(app: TestApp) {
-    let settings = PoolSettings {
-        size: Some(16),
-        reads_at_once: Some(2),
-        // Longer than the reads: each counts until it ends.
-        read_turn: Duration::from_secs(10),
-        ..PoolSettings::defaults()
-    };
-    let db = db::connect(&app.config.database_url, &settings, None)
-        .await
-        .expect("connect");
+    let db = connect_with(
+        &app,
+        PoolSettings {
+            size: Some(16),
+            reads_at_once: Some(2),
+            // Longer than the reads: each counts until it ends.
+            read_turn: Duration::from_secs(10),
+            ..PoolSettings::defaults()
+        },
+    )
+    .await;
     let Some(lane) = db.lane() else {
         db.close().await.expect("close");
         return;
@@ -306,15 +314,16 @@ async fn reads_at_once_bound_what_postgresql_runs(app: TestApp) {
 /// at once and a turn of 0.1 s, a read sent while a read of 1.5 s runs is answered before that
 /// one ends (it waited for the long read's turn, not for its end).
 async fn a_long_read_holds_up_the_others_for_its_turn_only(app: TestApp) {
-    let settings = PoolSettings {
-        size: Some(16),
-        reads_at_once: Some(1),
-        read_turn: Duration::from_millis(100),
-        ..PoolSettings::defaults()
-    };
-    let db = db::connect(&app.config.database_url, &settings, None)
-        .await
-        .expect("connect");
+    let db = connect_with(
+        &app,
+        PoolSettings {
+            size: Some(16),
+            reads_at_once: Some(1),
+            read_turn: Duration::from_millis(100),
+            ..PoolSettings::defaults()
+        },
+    )
+    .await;
     if db.lane().is_none() {
         db.close().await.expect("close");
         return;
